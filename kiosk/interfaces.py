@@ -1,0 +1,204 @@
+"""Interfaces between the Qt-free core and its drivers (typing.Protocol).
+
+Drivers report through plain callbacks, usually from their own thread; the
+screens layer adapts those callbacks to Qt signals. Nothing here imports Qt.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from kiosk.identity import HolderCodeType, IdentityDocument
+
+# ---------------------------------------------------------------- card reader
+
+
+class ReaderEventKind(enum.Enum):
+    READER_CONNECTED = "reader_connected"
+    READER_LOST = "reader_lost"
+    CARD_PRESENTED = "card_presented"  # document is set
+    CARD_REMOVED = "card_removed"
+    READ_FAILED = "read_failed"  # reason is a message key
+
+
+@dataclass(frozen=True)
+class ReaderEvent:
+    kind: ReaderEventKind
+    document: IdentityDocument | None = None
+    reason: str = ""
+
+
+ReaderListener = Callable[[ReaderEvent], None]
+
+
+@runtime_checkable
+class CardReader(Protocol):
+    """An ID-card reader. Events reach the listener from the reader's own thread."""
+
+    def start(self, listener: ReaderListener) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+# ---------------------------------------------------------------- camera and face
+
+
+@dataclass(frozen=True, repr=False)
+class Frame:
+    """One camera frame: 8-bit BGR, row-major. repr() shows only the size."""
+
+    width: int
+    height: int
+    data: bytes
+
+    def __repr__(self) -> str:
+        return f"Frame({self.width}x{self.height})"
+
+
+@runtime_checkable
+class Camera(Protocol):
+    def open(self) -> None: ...
+
+    def read(self) -> Frame | None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class FaceOutcome:
+    """The decision of a face check. Only these fields ever leave the verifier."""
+
+    verified: bool
+    liveness_passed: bool
+    score: float | None = None
+    reason: str = ""  # message key when not verified
+
+
+@runtime_checkable
+class FaceVerifier(Protocol):
+    """Compares the live face with the card photo. Blocking: call it on a worker."""
+
+    def verify(self, document: IdentityDocument, *, prompt: Callable[[str], None]) -> FaceOutcome: ...
+
+
+# ---------------------------------------------------------------- platform
+
+
+class PlatformErrorKind(enum.Enum):
+    OFFLINE = "offline"
+    TIMEOUT = "timeout"
+    REFUSED = "refused"
+    RATE_LIMITED = "rate_limited"
+    SERVER_ERROR = "server_error"
+    BAD_DATA = "bad_data"
+    NOT_FOUND = "not_found"
+
+
+class PlatformError(Exception):
+    """A typed platform failure. The message is a key, never personal data."""
+
+    def __init__(self, kind: PlatformErrorKind, detail: str = "") -> None:
+        super().__init__(f"{kind.value}: {detail}" if detail else kind.value)
+        self.kind = kind
+        self.detail = detail
+
+    @property
+    def message_key(self) -> str:
+        return f"platform_{self.kind.value}"
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    service_id: str
+    kind: str  # "personal" or "business"
+    names: dict[str, str]  # language -> name
+
+
+@dataclass(frozen=True, repr=False)
+class Certificate:
+    """GB/T 36903-style certificate metadata. repr() hides holder data."""
+
+    cert_id: str
+    name: str
+    number: str
+    identifier: str
+    issuer: str
+    issuer_code: str
+    issue_date: _dt.date
+    valid_until: _dt.date | None
+    holder_name: str
+    holder_code: str
+    holder_type: HolderCodeType
+    fields: dict[str, str] = field(default_factory=dict)  # extra lines for the preview
+
+    def __repr__(self) -> str:
+        return f"Certificate(id={self.cert_id})"
+
+
+@runtime_checkable
+class PlatformClient(Protocol):
+    """The public data platform. Every call blocks: run it on a worker."""
+
+    def catalog(self) -> list[ServiceInfo]: ...
+
+    def search_certificates(self, holder_code: str, holder_type: HolderCodeType) -> list[Certificate]: ...
+
+    def submit(self, idempotency_key: str, kind: str, payload: dict[str, Any]) -> None: ...
+
+    def ping(self) -> bool: ...
+
+
+# ---------------------------------------------------------------- outbox
+
+
+@runtime_checkable
+class Outbox(Protocol):
+    """Durable local queue of transactions for the platform."""
+
+    def enqueue(self, kind: str, payload: dict[str, Any]) -> str: ...
+
+    def counts(self) -> dict[str, int]: ...
+
+
+# ---------------------------------------------------------------- printer
+
+
+class PrinterState(enum.Enum):
+    READY = "ready"
+    BUSY = "busy"
+    OUT_OF_PAPER = "out_of_paper"
+    JAMMED = "jammed"
+    OFFLINE = "offline"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class PrintResult:
+    ok: bool
+    job_id: str
+    reason: str = ""  # message key when not ok
+
+
+@runtime_checkable
+class Printer(Protocol):
+    """A printer. print_certificate blocks until the job ends: run it on a worker."""
+
+    def state(self) -> PrinterState: ...
+
+    def print_certificate(self, cert: Certificate, *, purpose: str, kiosk_id: str) -> PrintResult: ...
+
+
+# ---------------------------------------------------------------- speech
+
+
+@runtime_checkable
+class Speaker(Protocol):
+    """Spoken guidance. say() returns at once; a new prompt replaces the old one."""
+
+    def say(self, text: str, language: str) -> None: ...
+
+    def stop(self) -> None: ...
