@@ -1,0 +1,175 @@
+"""Configuration: every key declared once with type, default and description.
+
+Values come from TOML: the embedded defaults, then the system file
+(/etc/kiosk/kiosk.toml), then a local override (~/.config/kiosk/kiosk.toml),
+then an explicit file (--config or KIOSK_CONFIG). Unknown keys and wrong types
+are errors with a plain message naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SYSTEM_FILE = Path("/etc/kiosk/kiosk.toml")
+LOCAL_FILE = Path.home() / ".config" / "kiosk" / "kiosk.toml"
+
+
+class ConfigError(Exception):
+    """A configuration problem a technician can fix; the message says how."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    type: type
+    default: Any
+    description: str
+    choices: tuple[Any, ...] = ()
+
+
+SETTINGS: dict[str, Setting] = {}
+
+
+def _declare(key: str, type_: type, default: Any, description: str, choices: tuple[Any, ...] = ()) -> None:
+    if key in SETTINGS:
+        raise ValueError(f"setting {key} declared twice")
+    SETTINGS[key] = Setting(key, type_, default, description, choices)
+
+
+_declare("kiosk.id", str, "KIOSK-DEMO-001", "This terminal's id, sent with every platform request.")
+_declare("kiosk.state_dir", str, "~/.local/state/kiosk", "Where the outbox, logs and keys live.")
+_declare("kiosk.fullscreen", bool, True, "Show the touch UI full-screen.")
+_declare("kiosk.staff_code", str, "2580", "Code staff enter on the terminal after checking a citizen by hand.")
+_declare("ui.default_language", str, "zh-CN", "Language shown at the start of each session.",
+         ("zh-CN", "zh-TW", "en"))
+_declare("ui.elderly_age", int, 65, "Card holders this old or older are offered assisted mode.")
+_declare("ui.idle_seconds", int, 60, "Inactivity before the 'are you still there' warning (doubled in assisted mode).")
+_declare("ui.warning_seconds", int, 20, "Countdown of the inactivity warning; at least 20 (doubled in assisted mode).")
+_declare("ui.done_seconds", int, 15, "How long the goodbye screen stays before the attract screen returns.")
+_declare("ui.speech", bool, True, "Speak guidance in assisted mode.")
+_declare("reader.driver", str, "sim", "ID-card reader driver.", ("sim", "sam", "pcsc"))
+_declare("reader.port", str, "/dev/ttyUSB0", "Serial port of a SAM reader.")
+_declare("reader.baud", int, 115200, "Baud rate of a SAM reader.")
+_declare("camera.driver", str, "sim", "Camera driver.", ("sim", "opencv"))
+_declare("camera.source", str, "0", "Camera device index, V4L2 path, video file or RTSP URL.")
+_declare("face.enabled", bool, True, "Offer face verification (always with a non-face alternative).")
+_declare("face.threshold", float, 0.45, "Largest face distance accepted as a match (strict).")
+_declare("platform.url", str, "", "Platform base URL; empty starts the local reference platform.")
+_declare("platform.connect_timeout", float, 3.0, "Seconds to connect to the platform.")
+_declare("platform.read_timeout", float, 10.0, "Seconds to wait for a platform answer.")
+_declare("printer.driver", str, "pdf_folder", "Printer driver.", ("pdf_folder", "cups"))
+_declare("printer.pdf_folder", str, "~/kiosk-prints", "Folder the demo printer writes PDFs to.")
+_declare("printer.queue", str, "", "CUPS queue name (cups driver).")
+_declare("log.level", str, "INFO", "Log level.", ("DEBUG", "INFO", "WARNING", "ERROR"))
+_declare("log.max_bytes", int, 2_000_000, "Size of one log file before it rotates.")
+_declare("log.backups", int, 5, "Rotated log files kept.")
+
+
+class Config:
+    """Resolved settings. Read with config["section.key"]."""
+
+    def __init__(self, values: dict[str, Any] | None = None, sources: list[str] | None = None) -> None:
+        self._values = {k: s.default for k, s in SETTINGS.items()}
+        self.sources = sources or ["defaults"]
+        for key, value in (values or {}).items():
+            self._values[key] = _check(key, value, "override")
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in SETTINGS:
+            raise KeyError(key)
+        return self._values[key]
+
+    def path(self, key: str) -> Path:
+        return Path(os.path.expanduser(str(self[key])))
+
+    def with_overrides(self, **values: Any) -> Config:
+        """A copy with some values changed; keys use '__' for '.' (ui__idle_seconds)."""
+        merged = dict(self._values)
+        merged.update({k.replace("__", "."): v for k, v in values.items()})
+        return Config(merged, self.sources + ["overrides"])
+
+    def items(self) -> list[tuple[str, Any]]:
+        return sorted(self._values.items())
+
+
+def _check(key: str, value: Any, origin: str) -> Any:
+    setting = SETTINGS.get(key)
+    if setting is None:
+        raise ConfigError(f"{origin}: unknown setting '{key}'. Run 'kiosk config' to list valid settings.")
+    if setting.type is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, setting.type) or (setting.type is int and isinstance(value, bool)):
+        raise ConfigError(
+            f"{origin}: '{key}' must be {setting.type.__name__}, got {type(value).__name__}."
+        )
+    if setting.choices and value not in setting.choices:
+        allowed = ", ".join(map(str, setting.choices))
+        raise ConfigError(f"{origin}: '{key}' must be one of {allowed}.")
+    if key == "ui.warning_seconds" and value < 20:
+        raise ConfigError(f"{origin}: 'ui.warning_seconds' must be at least 20 so people have time to respond.")
+    return value
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in table.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, key + "."))
+        else:
+            out[key] = value
+    return out
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    """Parse and check one TOML file."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}).") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text.") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror}).") from None
+    return {k: _check(k, v, str(path)) for k, v in _flatten(raw).items()}
+
+
+def load(explicit: Path | None = None, *, system: Path = SYSTEM_FILE, local: Path = LOCAL_FILE) -> Config:
+    """Defaults, then the system file, the local override and the explicit file, if present."""
+    values: dict[str, Any] = {}
+    sources = ["defaults"]
+    env = os.environ.get("KIOSK_CONFIG")
+    candidates = [system, local, explicit or (Path(env) if env else None)]
+    for path in candidates:
+        if path is None:
+            continue
+        if path.exists() or path == explicit:
+            values.update(read_file(path))
+            sources.append(str(path))
+    return Config(values, sources)
+
+
+def describe() -> str:
+    """Every setting as commented TOML, for 'kiosk config'."""
+    lines: list[str] = []
+    section = ""
+    for key, s in SETTINGS.items():
+        sec, name = key.split(".", 1)
+        if sec != section:
+            lines.append(f"\n[{sec}]")
+            section = sec
+        lines.append(f"# {s.description}" + (f" One of: {', '.join(map(str, s.choices))}." if s.choices else ""))
+        lines.append(f"{name} = {_toml_value(s.default)}")
+    return "\n".join(lines).strip() + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)

@@ -1,0 +1,75 @@
+"""The one translation layer: every user-visible string, in zh-CN, zh-TW and en.
+
+Strings live in strings.tsv (key, zh-CN, zh-TW, en); placeholders are %1, %2
+as in Qt, so QML can use String.arg() and Python uses fmt().
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+LANGUAGES = ("zh-CN", "zh-TW", "en")
+
+# What is spoken on each screen: its title and its body, where it has one.
+SPOKEN = {
+    "attract": ("attract_title", "attract_body"),
+    "insert_card": ("insert_card_title", "insert_card_body"),
+    "card_problem": ("card_problem_title",),
+    "assist_offer": ("assist_offer_title", "assist_offer_body"),
+    "face_consent": ("face_consent_title", "face_consent_body"),
+    "face_check": ("face_check_title", "face_check_body"),
+    "face_failed": ("face_failed_title",),
+    "staff_check": ("staff_check_title", "staff_check_body"),
+    "service_menu": ("service_menu_title",),
+    "uscc_entry": ("uscc_entry_title", "uscc_hint"),
+    "loading": ("loading_title",),
+    "cert_list": ("cert_list_title",),
+    "preview": ("preview_title",),
+    "purpose": ("purpose_title", "purpose_body"),
+    "printing": ("printing_title", "printing_body"),
+    "print_failed": ("print_failed_title", "print_failed_help"),
+    "print_done": ("print_done_title", "print_done_body"),
+    "notice": ("notice_title",),
+    "rating": ("rating_title",),
+    "done": ("done_title", "done_body"),
+    "timeout_warning": ("timeout_title",),
+}
+
+
+@cache
+def table() -> dict[str, dict[str, str]]:
+    """language -> key -> text, read once from strings.tsv."""
+    out: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
+    text = resources.files("kiosk").joinpath("strings.tsv").read_text(encoding="utf-8")
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = line.split("\t")
+        if len(cells) != 1 + len(LANGUAGES) or not all(cells):
+            raise ValueError(f"strings.tsv line {number}: need a key and {len(LANGUAGES)} translations")
+        key = cells[0]
+        for lang, value in zip(LANGUAGES, cells[1:], strict=True):
+            if key in out[lang]:
+                raise ValueError(f"strings.tsv line {number}: key {key} repeated")
+            out[lang][key] = value
+    return out
+
+
+def text(key: str, language: str) -> str:
+    """The text for key; falls back to zh-CN, then to the key itself (never raises)."""
+    tables = table()
+    return tables.get(language, tables["zh-CN"]).get(key) or tables["zh-CN"].get(key, key)
+
+
+def fmt(key: str, language: str, *args: object) -> str:
+    """text() with %1, %2 ... replaced."""
+    out = text(key, language)
+    for i, arg in reversed(list(enumerate(args, 1))):
+        out = out.replace(f"%{i}", str(arg))
+    return out
+
+
+def spoken(screen: str, language: str) -> str:
+    """The guidance spoken when a screen appears."""
+    return " ".join(text(k, language) for k in SPOKEN.get(screen, ()))

@@ -1,0 +1,483 @@
+"""The citizen journey as a pure-Python state machine (no Qt, no I/O).
+
+Screens call the action methods; the journey changes state and asks for work
+through effects (plain dataclasses) that a runner executes on workers. Results
+come back through the ``*_finished`` methods with the ticket of the session that
+asked, so a late answer for an ended session is ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.identity import HolderCodeType, IdentityDocument
+from kiosk.idnumbers import is_valid_uscc
+from kiosk.interfaces import Certificate, FaceOutcome, PrintResult
+from kiosk.session import Session
+
+
+class Screen(enum.Enum):
+    ATTRACT = "attract"
+    INSERT_CARD = "insert_card"
+    CARD_PROBLEM = "card_problem"
+    ASSIST_OFFER = "assist_offer"
+    FACE_CONSENT = "face_consent"
+    FACE_CHECK = "face_check"
+    FACE_FAILED = "face_failed"
+    STAFF_CHECK = "staff_check"
+    SERVICE_MENU = "service_menu"
+    USCC_ENTRY = "uscc_entry"
+    LOADING = "loading"
+    CERT_LIST = "cert_list"
+    PREVIEW = "preview"
+    PURPOSE = "purpose"
+    PRINTING = "printing"
+    PRINT_FAILED = "print_failed"
+    PRINT_DONE = "print_done"
+    NOTICE = "notice"
+    RATING = "rating"
+    DONE = "done"
+
+
+# Screens where the kiosk, not the citizen, is working: no inactivity warning there.
+BUSY_SCREENS = frozenset({Screen.ATTRACT, Screen.FACE_CHECK, Screen.LOADING, Screen.PRINTING, Screen.DONE})
+PURPOSES = ("purpose_school", "purpose_loan", "purpose_other")
+SERVICES = ("personal_certs", "business_certs")
+RATING_LEVELS = (5, 4, 3, 2, 1)  # 非常满意 .. 非常不满意 (GB/T 39046)
+RATING_GROUPS = {"good": (5, 4), "neutral": (3,), "bad": (2, 1)}
+MAX_FACE_FAILURES = 3
+MAX_PRINT_RETRIES = 1
+
+
+# ------------------------------------------------------------------ effects
+
+
+@dataclass(frozen=True)
+class VerifyFace:
+    ticket: int
+    document: IdentityDocument
+
+
+@dataclass(frozen=True)
+class LoadCertificates:
+    ticket: int
+    holder_code: str
+    holder_type: HolderCodeType
+
+    def __repr__(self) -> str:
+        return f"LoadCertificates(ticket={self.ticket}, type={self.holder_type.value})"
+
+
+@dataclass(frozen=True)
+class PrintCertificate:
+    ticket: int
+    certificate: Certificate
+    purpose: str
+
+
+@dataclass(frozen=True)
+class Record:
+    """A transaction for the outbox. Payloads hold no names, ID numbers or content."""
+
+    kind: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CallStaff:
+    reason: str
+    screen: str
+
+
+@dataclass(frozen=True)
+class Speak:
+    key: str
+
+
+@dataclass(frozen=True)
+class SessionEnded:
+    reason: str
+
+
+Effect = VerifyFace | LoadCertificates | PrintCertificate | Record | CallStaff | Speak | SessionEnded
+
+
+@dataclass(frozen=True)
+class Timing:
+    idle_seconds: float = 60
+    warning_seconds: float = 20
+    done_seconds: float = 15
+    elderly_age: int = 65
+    face_enabled: bool = True
+    staff_code: str = "2580"
+    default_language: str = "zh-CN"
+
+
+class Journey:
+    """State machine of one terminal. Not thread-safe: call it from one thread."""
+
+    def __init__(
+        self,
+        *,
+        timing: Timing | None = None,
+        on_effect: Callable[[Effect], None] = lambda e: None,
+        on_change: Callable[[], None] = lambda: None,
+        clock: Callable[[], float] = time.monotonic,
+        today: Callable[[], _dt.date] = _dt.date.today,
+    ) -> None:
+        self.timing = timing or Timing()
+        self._emit = on_effect
+        self._changed = on_change
+        self._clock = clock
+        self._today = today
+        self.screen = Screen.ATTRACT
+        self.language = self.timing.default_language
+        self.assisted = False
+        self.session: Session | None = None
+        self._tickets = 0
+        self._last_activity = clock()
+        self.warning_deadline: float | None = None
+        self.staff_called = False
+
+    # ------------------------------------------------------------ helpers
+
+    @property
+    def ticket(self) -> int:
+        return self.session.ticket if self.session else -1
+
+    def _factor(self) -> float:
+        return 2.0 if self.assisted else 1.0
+
+    def _go(self, screen: Screen) -> None:
+        self.screen = screen
+        self._touch()
+        self._emit(Speak(screen.value))
+        self._changed()
+
+    def _touch(self) -> None:
+        self._last_activity = self._clock()
+        self.warning_deadline = None
+
+    def _record(self, kind: str, **payload: Any) -> None:
+        payload.setdefault("at", _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
+        self._emit(Record(kind, payload))
+
+    def _in(self, *screens: Screen) -> bool:
+        return self.screen in screens
+
+    # ------------------------------------------------------------ display settings
+
+    def set_language(self, language: str) -> None:
+        if language in ("zh-CN", "zh-TW", "en") and language != self.language:
+            self.language = language
+            self._touch()
+            self._emit(Speak(self.screen.value))
+            self._changed()
+
+    def set_assisted(self, on: bool) -> None:
+        if on != self.assisted:
+            self.assisted = on
+            self._touch()
+            self._emit(Speak(self.screen.value))
+            self._changed()
+
+    # ------------------------------------------------------------ activity and time
+
+    def activity(self) -> None:
+        """Any touch: the person is still there."""
+        had_warning = self.warning_deadline is not None
+        self._touch()
+        if had_warning:
+            self._changed()
+
+    def tick(self) -> None:
+        """Called about once a second by the runner."""
+        now = self._clock()
+        if self.screen is Screen.DONE:
+            if now - self._last_activity >= self.timing.done_seconds:
+                self.end_session("done")
+            return
+        if self.screen in BUSY_SCREENS:
+            self._last_activity = now
+            return
+        if self.warning_deadline is None:
+            if now - self._last_activity >= self.timing.idle_seconds * self._factor():
+                self.warning_deadline = now + self.timing.warning_seconds * self._factor()
+                self._emit(Speak("timeout_warning"))
+                self._changed()
+        elif now >= self.warning_deadline:
+            self.end_session("timeout")
+        else:
+            self._changed()  # countdown moves
+
+    def warning_remaining(self) -> int | None:
+        if self.warning_deadline is None:
+            return None
+        return max(0, round(self.warning_deadline - self._clock()))
+
+    # ------------------------------------------------------------ card
+
+    def start(self) -> None:
+        if self._in(Screen.ATTRACT):
+            self._go(Screen.INSERT_CARD)
+
+    def card_presented(self, document: IdentityDocument) -> None:
+        if not self._in(Screen.ATTRACT, Screen.INSERT_CARD, Screen.CARD_PROBLEM):
+            return  # a card is already in use: ignore a second one
+        self._begin_session()
+        problems = document.problems()
+        if problems or document.is_expired(self._today()):
+            self.session.message = problems[0] if problems else "card_expired"
+            self._go(Screen.CARD_PROBLEM)
+            return
+        self.session.document = document
+        if not self.assisted and document.age_on(self._today()) >= self.timing.elderly_age:
+            self._go(Screen.ASSIST_OFFER)
+        else:
+            self._after_card()
+
+    def card_failed(self, reason: str) -> None:
+        if self._in(Screen.ATTRACT, Screen.INSERT_CARD, Screen.CARD_PROBLEM):
+            self._begin_session()
+            self.session.message = reason or "card_unreadable"
+            self._go(Screen.CARD_PROBLEM)
+
+    def card_removed(self) -> None:
+        if self.session is not None:
+            self.end_session("done" if self._in(Screen.DONE) else "card_removed")
+
+    def _begin_session(self) -> None:
+        if self.session is None:
+            self._tickets += 1
+            self.session = Session(ticket=self._tickets)
+        else:
+            self.session.message = ""
+
+    def accept_assist(self, yes: bool) -> None:
+        if self._in(Screen.ASSIST_OFFER):
+            self.assisted = self.assisted or yes
+            self._after_card()
+
+    def _after_card(self) -> None:
+        if self.timing.face_enabled:
+            self._go(Screen.FACE_CONSENT)
+        else:
+            self._verified("card")
+
+    # ------------------------------------------------------------ identity check
+
+    def face_consent(self, agree: bool) -> None:
+        if not self._in(Screen.FACE_CONSENT, Screen.FACE_FAILED):
+            return
+        if agree and self.session.face_failures < MAX_FACE_FAILURES:
+            self._go(Screen.FACE_CHECK)
+            self._emit(VerifyFace(self.ticket, self.session.document))
+        else:
+            self._to_staff_check("manual_identity_check")
+
+    def face_finished(self, ticket: int, outcome: FaceOutcome) -> None:
+        if ticket != self.ticket or not self._in(Screen.FACE_CHECK):
+            return
+        self._record("identity_check", verified=outcome.verified, method="face",
+                     liveness_passed=outcome.liveness_passed)
+        if outcome.verified:
+            self._verified("face")
+            return
+        self.session.face_failures += 1
+        self.session.message = outcome.reason or "face_no_match"
+        self._go(Screen.FACE_FAILED)
+
+    def _to_staff_check(self, reason: str) -> None:
+        self.session.input_error = ""
+        self._call_staff(reason)
+        self._go(Screen.STAFF_CHECK)
+
+    def staff_confirm(self, code: str) -> None:
+        if not self._in(Screen.STAFF_CHECK):
+            return
+        if code == self.timing.staff_code:
+            self._record("identity_check", verified=True, method="staff", liveness_passed=False)
+            self._verified("staff")
+        else:
+            self.session.input_error = "staff_code_wrong"
+            self._touch()
+            self._changed()
+
+    def _verified(self, method: str) -> None:
+        self.session.verified_by = method
+        self._go(Screen.SERVICE_MENU)
+
+    # ------------------------------------------------------------ services
+
+    def choose_service(self, service_id: str) -> None:
+        if not self._in(Screen.SERVICE_MENU) or service_id not in SERVICES:
+            return
+        self.session.service_id = service_id
+        if service_id == "business_certs":
+            self.session.input_error = ""
+            self._go(Screen.USCC_ENTRY)
+        else:
+            doc = self.session.document
+            self._load(doc.number, doc.holder_code_type)
+
+    def enter_uscc(self, code: str) -> None:
+        if not self._in(Screen.USCC_ENTRY):
+            return
+        code = code.strip().upper()
+        if not is_valid_uscc(code):
+            self.session.input_error = "uscc_invalid" if len(code) == 18 else "uscc_length"
+            self._touch()
+            self._changed()
+            return
+        self._load(code, HolderCodeType.USCC)
+
+    def _load(self, holder_code: str, holder_type: HolderCodeType) -> None:
+        self.session.holder_code = holder_code
+        self._go(Screen.LOADING)
+        self._emit(LoadCertificates(self.ticket, holder_code, holder_type))
+
+    def certificates_finished(self, ticket: int, certificates: list[Certificate] | None, error: str = "") -> None:
+        if ticket != self.ticket or not self._in(Screen.LOADING):
+            return
+        if certificates is None:
+            self.session.message = error or "platform_server_error"
+            self._go(Screen.NOTICE)
+            return
+        self.session.certificates = list(certificates)
+        self.session.page = 0
+        self._go(Screen.CERT_LIST)
+
+    def page_size(self) -> int:
+        return 2 if self.assisted else 6
+
+    def turn_page(self, delta: int) -> None:
+        if self._in(Screen.CERT_LIST):
+            pages = max(1, -(-len(self.session.certificates) // self.page_size()))
+            self.session.page = (self.session.page + delta) % pages
+            self._touch()
+            self._changed()
+
+    def select_certificate(self, cert_id: str) -> None:
+        if not self._in(Screen.CERT_LIST):
+            return
+        for cert in self.session.certificates:
+            if cert.cert_id == cert_id:
+                self.session.selected = cert
+                self._go(Screen.PREVIEW)
+                return
+
+    def confirm_preview(self) -> None:
+        if self._in(Screen.PREVIEW):
+            self._go(Screen.PURPOSE)
+
+    def choose_purpose(self, purpose: str) -> None:
+        if self._in(Screen.PURPOSE) and purpose in PURPOSES:
+            self.session.purpose = purpose
+            self.session.print_attempts = 0
+            self._print()
+
+    def _print(self) -> None:
+        self.session.print_attempts += 1
+        self._go(Screen.PRINTING)
+        self._emit(PrintCertificate(self.ticket, self.session.selected, self.session.purpose))
+
+    def print_finished(self, ticket: int, result: PrintResult) -> None:
+        if ticket != self.ticket or not self._in(Screen.PRINTING):
+            return
+        cert = self.session.selected
+        self._record("print", ok=result.ok, certificate_type=cert.name, identifier=cert.identifier,
+                     purpose=self.session.purpose, job_id=result.job_id, reason=result.reason)
+        if result.ok:
+            self.session.printed += 1
+            self._go(Screen.PRINT_DONE)
+        else:
+            self.session.message = result.reason or "printer_error"
+            self._go(Screen.PRINT_FAILED)
+
+    def can_retry_print(self) -> bool:
+        return self.session is not None and self.session.print_attempts <= MAX_PRINT_RETRIES
+
+    def retry_print(self) -> None:
+        if self._in(Screen.PRINT_FAILED) and self.can_retry_print():
+            self._print()
+
+    def print_another(self) -> None:
+        if self._in(Screen.PRINT_DONE):
+            self._go(Screen.CERT_LIST)
+
+    # ------------------------------------------------------------ leaving
+
+    def back(self) -> None:
+        targets = {
+            Screen.INSERT_CARD: Screen.ATTRACT,
+            Screen.USCC_ENTRY: Screen.SERVICE_MENU,
+            Screen.CERT_LIST: Screen.SERVICE_MENU,
+            Screen.NOTICE: Screen.SERVICE_MENU,
+            Screen.PREVIEW: Screen.CERT_LIST,
+            Screen.PURPOSE: Screen.PREVIEW,
+        }
+        target = targets.get(self.screen)
+        if target is Screen.ATTRACT:
+            self.end_session("cancelled")
+        elif target is not None:
+            self._go(target)
+
+    def finish(self) -> None:
+        """The citizen is done: rate if a service was used, then say goodbye."""
+        if self.session is None:
+            return
+        if self.session.service_id and not self._in(Screen.RATING, Screen.DONE):
+            self._go(Screen.RATING)
+        elif self._in(Screen.CARD_PROBLEM) or self.session.document is None:
+            self.end_session("cancelled")
+        elif not self._in(Screen.DONE):
+            self._go(Screen.DONE)
+
+    def rate(self, level: int) -> None:
+        if self._in(Screen.RATING) and level in RATING_LEVELS:
+            self._record("rating", level=level, service_id=self.session.service_id, channel="hall_terminal")
+            self._go(Screen.DONE)
+
+    def rate_group(self, group: str) -> None:
+        """Assisted mode asks in two steps: good / neutral / bad, then the level."""
+        if self._in(Screen.RATING) and group in RATING_GROUPS:
+            if group == "neutral":
+                self.rate(3)
+            else:
+                self.session.rating_group = group
+                self._touch()
+                self._changed()
+
+    def skip_rating(self) -> None:
+        if self._in(Screen.RATING):
+            self._go(Screen.DONE)
+
+    def call_staff(self) -> None:
+        if self.staff_called:
+            return
+        self._call_staff("citizen_request")
+        self._touch()
+        self._changed()
+
+    def _call_staff(self, reason: str) -> None:
+        self.staff_called = True
+        self._emit(CallStaff(reason, self.screen.value))
+        self._record("help_request", reason=reason, screen=self.screen.value)
+
+    def end_session(self, reason: str) -> None:
+        """Wipe the session, reset display settings, return to the attract screen."""
+        if self.session is not None:
+            self.session.wipe()
+        self.session = None
+        self.staff_called = False
+        self.assisted = False
+        self.language = self.timing.default_language
+        self.screen = Screen.ATTRACT
+        self._touch()
+        self._emit(SessionEnded(reason))
+        self._changed()

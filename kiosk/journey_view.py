@@ -1,0 +1,73 @@
+"""A plain snapshot of what the current screen shows, for any front end.
+
+Values are message keys (translated by the front end) or display-safe data:
+names are masked on screens other people can read over a shoulder.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.idnumbers import mask_name
+from kiosk.journey import PURPOSES, RATING_GROUPS, RATING_LEVELS, SERVICES, Journey, Screen
+
+
+def build_view(journey: Journey) -> dict[str, Any]:
+    """Everything the current screen needs, as JSON-like data."""
+    s = journey.session
+    remaining = journey.warning_remaining()
+    view: dict[str, Any] = {
+        "screen": journey.screen.value,
+        "assisted": journey.assisted,
+        "language": journey.language,
+        "staffCalled": journey.staff_called,
+        "warning": -1 if remaining is None else remaining,
+        "message": s.message if s else "",
+        "inputError": s.input_error if s else "",
+    }
+    screen = journey.screen
+    if s is None:
+        return view
+    if s.document is not None:
+        doc = s.document
+        view["greetingName"] = mask_name(doc.name or doc.name_en)
+    if screen is Screen.SERVICE_MENU:
+        view["services"] = list(SERVICES)
+    elif screen is Screen.CERT_LIST:
+        size = journey.page_size()
+        certs = s.certificates
+        view["page"] = s.page
+        view["pages"] = max(1, -(-len(certs) // size))
+        view["certificates"] = [
+            {"id": c.cert_id, "name": c.name, "issuer": c.issuer, "issued": c.issue_date.isoformat()}
+            for c in certs[s.page * size:(s.page + 1) * size]
+        ]
+    elif screen in (Screen.PREVIEW, Screen.PURPOSE, Screen.PRINTING, Screen.PRINT_DONE) and s.selected:
+        c = s.selected
+        view["certificate"] = {
+            "name": c.name,
+            "rows": [
+                ["field_holder", c.holder_name],
+                ["field_holder_code", c.holder_code],
+                ["field_number", c.number],
+                ["field_issuer", c.issuer],
+                ["field_issued", c.issue_date.isoformat()],
+                ["field_valid_until", c.valid_until.isoformat() if c.valid_until else "long_term"],
+                ["field_identifier", c.identifier],
+            ] + [[k, v] for k, v in c.fields.items()],
+        }
+        view["purposes"] = list(PURPOSES)
+        view["printed"] = s.printed
+    elif screen is Screen.PRINT_FAILED:
+        view["canRetry"] = journey.can_retry_print()
+    elif screen is Screen.FACE_FAILED:
+        view["canRetry"] = s.face_failures < 3
+        view["attemptsLeft"] = max(0, 3 - s.face_failures)
+    elif screen is Screen.RATING:
+        if not journey.assisted:
+            view["levels"] = list(RATING_LEVELS)
+        elif s.rating_group:
+            view["levels"] = list(RATING_GROUPS[s.rating_group])
+        else:
+            view["groups"] = list(RATING_GROUPS)
+    return view

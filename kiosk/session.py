@@ -1,0 +1,42 @@
+"""One citizen's session: everything personal lives here and is wiped at the end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kiosk.identity import IdentityDocument
+from kiosk.interfaces import Certificate
+
+
+@dataclass
+class Session:
+    """Per-session state. wipe() drops every personal field; nothing is written to disk."""
+
+    ticket: int
+    document: IdentityDocument | None = None
+    verified_by: str = ""  # "face", "staff" or "card"
+    face_failures: int = 0
+    service_id: str = ""
+    holder_code: str = ""  # ID number or USCC used for the platform query
+    certificates: list[Certificate] = field(default_factory=list)
+    page: int = 0
+    selected: Certificate | None = None
+    purpose: str = ""
+    print_attempts: int = 0
+    printed: int = 0
+    rating_group: str = ""  # assisted mode: "good" or "bad" once chosen
+    message: str = ""  # message key for notice / problem screens
+    input_error: str = ""  # message key for keypad screens
+
+    def __repr__(self) -> str:
+        return f"Session(ticket={self.ticket}, verified_by={self.verified_by or '-'})"
+
+    def wipe(self) -> None:
+        """Drop personal data from memory (references; Python cannot zero str objects)."""
+        self.document = None
+        self.holder_code = ""
+        self.certificates.clear()
+        self.selected = None
+        self.purpose = ""
+        self.message = ""
+        self.input_error = ""

@@ -1,0 +1,188 @@
+"""Drive a Journey synchronously with in-memory fakes (fast logic tests, no Qt)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+
+from devices.sim_people import SAMPLE_PEOPLE
+from devices.simulated_face import SimulatedFaceVerifier
+from kiosk.identity import HolderCodeType
+from kiosk.interfaces import Certificate, PlatformError, PrinterState, PrintResult, ServiceInfo
+from kiosk.journey import Journey, Screen, Speak, Timing
+from kiosk.services import KioskServices
+
+TODAY = _dt.date(2026, 11, 21)
+
+
+def make_certificate(n: int, holder_code: str = "110101198503120033") -> Certificate:
+    return Certificate(
+        cert_id=f"c{n:04d}", name=f"示例证明{n}", number=f"NO{n:06d}", identifier=f"1.2.156.3005.2.X.{n}",
+        issuer="示例局", issuer_code="11100000000000000X", issue_date=_dt.date(2024, 1, 1), valid_until=None,
+        holder_name="张伟明", holder_code=holder_code, holder_type=HolderCodeType.RESIDENT_ID,
+    )
+
+
+@dataclass
+class FakePlatform:
+    certificates: list[Certificate] = field(default_factory=lambda: [make_certificate(i) for i in range(3)])
+    error: PlatformError | None = None
+    searches: int = 0
+
+    def catalog(self) -> list[ServiceInfo]:
+        return []
+
+    def search_certificates(self, holder_code: str, holder_type: HolderCodeType) -> list[Certificate]:
+        self.searches += 1
+        if self.error:
+            raise self.error
+        return list(self.certificates)
+
+    def submit(self, idempotency_key: str, kind: str, payload: dict) -> None:
+        return None
+
+    def ping(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class ListOutbox:
+    rows: list[tuple[str, dict]] = field(default_factory=list)
+
+    def enqueue(self, kind: str, payload: dict) -> str:
+        self.rows.append((kind, payload))
+        return str(len(self.rows))
+
+    def counts(self) -> dict[str, int]:
+        return {"pending": len(self.rows)}
+
+
+@dataclass
+class FakePrinter:
+    results: list[PrintResult] = field(default_factory=list)
+    current: PrinterState = PrinterState.READY
+    printed: int = 0
+
+    def state(self) -> PrinterState:
+        return self.current
+
+    def print_certificate(self, cert: Certificate, *, purpose: str, kiosk_id: str) -> PrintResult:
+        self.printed += 1
+        return self.results.pop(0) if self.results else PrintResult(ok=True, job_id=f"job{self.printed}")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Harness:
+    """A journey wired to fakes; effects run at once, as a synchronous runner would."""
+
+    def __init__(self, **timing: object) -> None:
+        self.clock = Clock()
+        self.platform = FakePlatform()
+        self.outbox = ListOutbox()
+        self.printer = FakePrinter()
+        self.face = SimulatedFaceVerifier(frames_per_prompt=0)
+        self.services = KioskServices(face=self.face, platform=self.platform, outbox=self.outbox,
+                                      printer=self.printer, kiosk_id="KIOSK-TEST")
+        self.effects: list[object] = []
+        self.hold = False  # True: keep effects queued (to test late results)
+        self.queued: list[object] = []
+        self.journey = Journey(timing=Timing(**timing), on_effect=self._effect, clock=self.clock,
+                               today=lambda: TODAY)
+
+    def _effect(self, effect: object) -> None:
+        self.effects.append(effect)
+        if isinstance(effect, Speak):
+            return
+        if self.hold:
+            self.queued.append(effect)
+        else:
+            self.services.execute(effect)(self.journey)
+
+    def release(self) -> None:
+        queued, self.queued = self.queued, []
+        for effect in queued:
+            self.services.execute(effect)(self.journey)
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock, ticking once a second as the runner does."""
+        end = self.clock.now + seconds
+        while self.clock.now < end:
+            self.clock.now = min(end, self.clock.now + 1)
+            self.journey.tick()
+
+    def drive_to(self, screen: Screen, person: int = 0) -> None:
+        """Walk the happy path (plus detours) until the journey shows screen."""
+        j = self.journey
+        steps = {
+            Screen.INSERT_CARD: lambda: j.start(),
+            Screen.CARD_PROBLEM: lambda: j.card_presented(SAMPLE_PEOPLE[5]),
+            Screen.ASSIST_OFFER: lambda: j.card_presented(SAMPLE_PEOPLE[2]),
+        }
+        if screen is Screen.ATTRACT:
+            return
+        if screen in steps:
+            if screen is not Screen.INSERT_CARD:
+                j.start()
+            steps[screen]()
+            assert j.screen is screen
+            return
+        j.start()
+        j.card_presented(SAMPLE_PEOPLE[person])
+        if screen is Screen.FACE_CONSENT:
+            return
+        if screen is Screen.FACE_CHECK:
+            self.hold = True
+            j.face_consent(True)
+            return
+        if screen in (Screen.STAFF_CHECK,):
+            j.face_consent(False)
+            return
+        if screen is Screen.FACE_FAILED:
+            from kiosk.interfaces import FaceOutcome
+            self.face.script.append(FaceOutcome(False, True, 0.9, "face_no_match"))
+            j.face_consent(True)
+            return
+        j.face_consent(True)
+        if screen is Screen.SERVICE_MENU:
+            return
+        if screen is Screen.USCC_ENTRY:
+            j.choose_service("business_certs")
+            return
+        if screen is Screen.LOADING:
+            self.hold = True
+            j.choose_service("personal_certs")
+            return
+        if screen is Screen.NOTICE:
+            self.platform.error = PlatformError(__import__("kiosk.interfaces").interfaces.PlatformErrorKind.OFFLINE)
+            j.choose_service("personal_certs")
+            return
+        j.choose_service("personal_certs")
+        if screen is Screen.CERT_LIST:
+            return
+        j.select_certificate("c0001")
+        if screen is Screen.PREVIEW:
+            return
+        j.confirm_preview()
+        if screen is Screen.PURPOSE:
+            return
+        if screen is Screen.PRINTING:
+            self.hold = True
+            j.choose_purpose("purpose_school")
+            return
+        if screen is Screen.PRINT_FAILED:
+            self.printer.results.append(PrintResult(False, "", "printer_out_of_paper"))
+        j.choose_purpose("purpose_school")
+        if screen in (Screen.PRINT_DONE, Screen.PRINT_FAILED):
+            return
+        j.finish()
+        if screen is Screen.RATING:
+            return
+        j.rate(5)
+        assert screen is Screen.DONE
