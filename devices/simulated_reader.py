@@ -69,6 +69,9 @@ class SimulatedReader:
     def unplug(self) -> None:
         self._events.put(ReaderEvent(ReaderEventKind.READER_LOST))
 
+    def replug(self) -> None:
+        self._events.put(ReaderEvent(ReaderEventKind.READER_CONNECTED))
+
     def _run(self) -> None:
         while True:
             event = self._events.get()

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kiosk import i18n
 from kiosk.interfaces import (
     FaceOutcome,
     FaceVerifier,
@@ -100,8 +101,9 @@ class KioskServices:
             if state is not PrinterState.READY:
                 result = PrintResult(ok=False, job_id="", reason=f"printer_{state.value}")
             else:
+                # The copy states its purpose in Chinese, whatever the display language.
                 result = self.printer.print_certificate(
-                    effect.certificate, purpose=effect.purpose, kiosk_id=self.kiosk_id)
+                    effect.certificate, purpose=i18n.text(effect.purpose, "zh-CN"), kiosk_id=self.kiosk_id)
         except Exception as exc:
             log.error("printer failed", extra={"event": "print_error", "error": type(exc).__name__})
             result = PrintResult(ok=False, job_id="", reason="printer_error")

@@ -1,0 +1,175 @@
+"""Build and run the kiosk application: drivers chosen by config, QML front end.
+
+`build_kiosk` wires everything without showing a window, so tests, the
+screenshot tool and benchmarks use exactly what `kiosk demo` runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, QtMsgType, QUrl, qInstallMessageHandler
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtQml import QQmlApplicationEngine
+from PySide6.QtQuick import QQuickWindow
+
+from devices.simulated_camera import SimulatedCamera
+from devices.simulated_face import SimulatedFaceVerifier
+from devices.simulated_reader import SimulatedReader
+from devices.speech import EspeakSpeaker
+from kiosk.config import Config, ConfigError
+from kiosk.journey import Timing
+from kiosk.services import KioskServices
+from printing.pdf_folder import PdfFolderPrinter
+from screens.demo_control import DemoControl
+from screens.view_model import JourneyViewModel
+from sync.engine import sync_once
+from sync.outbox import SqliteOutbox
+from sync.platform_client import HttpPlatformClient
+
+log = logging.getLogger("kiosk.app")
+QML_DIR = Path(__file__).parent / "qml"
+SYNC_INTERVAL_MS = 10_000
+
+
+@dataclass
+class Kiosk:
+    """A wired terminal: engine, view-model and the drivers behind it."""
+
+    engine: QQmlApplicationEngine
+    vm: JourneyViewModel
+    reader: SimulatedReader
+    printer: PdfFolderPrinter
+    face: SimulatedFaceVerifier
+    outbox: SqliteOutbox
+    platform: HttpPlatformClient
+    platform_server: object | None
+    demo: DemoControl | None
+    timers: list[QTimer] = field(default_factory=list)
+
+    @property
+    def window(self) -> QQuickWindow:
+        return self.engine.rootObjects()[0]
+
+    def close(self) -> None:
+        for timer in self.timers:
+            timer.stop()
+        self.reader.stop()
+        self.vm.shutdown()
+        for root in self.engine.rootObjects():
+            root.close()
+        self.engine.deleteLater()
+        if self.platform_server is not None:
+            self.platform_server.stop()
+        self.outbox.close()
+
+
+def timing_from(config: Config) -> Timing:
+    return Timing(
+        idle_seconds=config["ui.idle_seconds"], warning_seconds=config["ui.warning_seconds"],
+        done_seconds=config["ui.done_seconds"], elderly_age=config["ui.elderly_age"],
+        face_enabled=config["face.enabled"], staff_code=config["kiosk.staff_code"],
+        default_language=config["ui.default_language"],
+    )
+
+
+def _require_sim(config: Config) -> None:
+    for key in ("reader.driver", "camera.driver"):
+        if config[key] != "sim":
+            raise ConfigError(f"'{key} = {config[key]}' is not available yet in this build; use \"sim\".")
+    if config["printer.driver"] != "pdf_folder":
+        raise ConfigError("'printer.driver' must be \"pdf_folder\" in this build.")
+
+
+def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | None = None,
+                tick_ms: int = 1000) -> Kiosk:
+    """Create drivers, services, view-model and QML windows (a QGuiApplication must exist)."""
+    _require_sim(config)
+    state_dir = config.path("kiosk.state_dir")
+    state_dir.mkdir(parents=True, exist_ok=True)
+    server = None
+    url = config["platform.url"]
+    if not url:
+        from refplatform.server import PlatformServer  # the local reference platform
+
+        server = PlatformServer("127.0.0.1", 0)
+        server.start()
+        url = server.url
+    platform = HttpPlatformClient(url, kiosk_id=config["kiosk.id"],
+                                  connect_timeout=config["platform.connect_timeout"],
+                                  read_timeout=config["platform.read_timeout"])
+    outbox = SqliteOutbox(state_dir / "outbox.db")
+    printer = PdfFolderPrinter(config.path("printer.pdf_folder"))
+    face = SimulatedFaceVerifier(SimulatedCamera())
+    reader = SimulatedReader(read_delay=0.3)
+    services = KioskServices(face=face, platform=platform, outbox=outbox, printer=printer,
+                             kiosk_id=config["kiosk.id"])
+    vm = JourneyViewModel(services=services, timing=timing_from(config),
+                          speaker=speaker if speaker is not None else EspeakSpeaker(),
+                          speech=config["ui.speech"], tick_ms=tick_ms)
+    engine = QQmlApplicationEngine()
+    ctx = engine.rootContext()
+    ctx.setContextProperty("vm", vm)
+    ctx.setContextProperty("theme", vm.theme)
+    demo = None
+    if demo_control:
+        demo = DemoControl(reader, printer, face)
+        ctx.setContextProperty("demo", demo)
+    engine.load(QUrl.fromLocalFile(str(QML_DIR / "Main.qml")))
+    if not engine.rootObjects():
+        raise RuntimeError("the kiosk screens failed to load (see the QML messages above)")
+    if demo_control:
+        engine.load(QUrl.fromLocalFile(str(QML_DIR / "DemoControl.qml")))
+    reader.start(vm.reader_listener)
+    kiosk = Kiosk(engine, vm, reader, printer, face, outbox, platform, server, demo)
+    kiosk.timers.append(_every(SYNC_INTERVAL_MS, lambda: _sync(kiosk)))
+    return kiosk
+
+
+def _every(ms: int, fn: Callable[[], None]) -> QTimer:
+    timer = QTimer()
+    timer.setInterval(ms)
+    timer.timeout.connect(fn)
+    timer.start()
+    return timer
+
+
+def _sync(kiosk: Kiosk) -> None:
+    """In the demo the sync engine runs in-process, on the network lane."""
+    def work() -> bool:
+        online = kiosk.platform.ping()
+        if online:
+            sync_once(kiosk.outbox, kiosk.platform)
+        return online
+    kiosk.vm.tasks.run("network", work, kiosk.vm.set_online)
+
+
+def qml_message_collector(sink: list[str]) -> Callable[..., None]:
+    """A Qt message handler that keeps warnings (tests fail on any QML warning)."""
+    def handler(mode: QtMsgType, context: object, message: str) -> None:
+        if mode in (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg):
+            sink.append(message)
+            log.warning("qt message", extra={"event": "qt_warning", "qt": message[:300]})
+    return handler
+
+
+def run(config: Config, *, demo: bool, windowed: bool = False) -> int:
+    """Start the application and run its event loop until it quits."""
+    os.environ.setdefault("QT_QUICK_CONTROLS_STYLE", "Basic")
+    app = QGuiApplication.instance() or QGuiApplication([])
+    app.setApplicationName("kiosk")
+    messages: list[str] = []
+    qInstallMessageHandler(qml_message_collector(messages))
+    kiosk = build_kiosk(config, demo_control=demo)
+    window = kiosk.window
+    if config["kiosk.fullscreen"] and not windowed:
+        window.showFullScreen()
+    log.info("kiosk started", extra={"event": "start", "demo": demo, "platform": "local" if
+                                     kiosk.platform_server else "remote"})
+    code = app.exec()
+    kiosk.close()
+    return code

@@ -1,0 +1,100 @@
+import QtQuick
+import QtQuick.Window
+
+// The kiosk window. A 1920x1080 stage scaled to the screen; the journey picks the screen.
+Window {
+    id: win
+    objectName: "kioskWindow"
+    width: 1920
+    height: 1080
+    visible: true
+    color: theme.background
+    title: vm.t.app_title
+
+    readonly property string screen: vm.view.screen
+
+    function spec(name) {
+        var t = vm.t, v = vm.view
+        function b(text, action, kind) { return { text: text, action: action, kind: kind || "primary" } }
+        switch (name) {
+        case "insert_card": return { title: t.insert_card_title, body: t.insert_card_body, buttons: [b(t.back, "back", "secondary")] }
+        case "card_problem": return { title: t.card_problem_title, body: t[v.message] || t.card_unreadable, buttons: [b(t.end, "finish", "secondary")] }
+        case "assist_offer": return { title: t.assist_offer_title, body: t.assist_offer_body, buttons: [b(t.assist_yes, "assistYes"), b(t.assist_no, "assistNo", "secondary")] }
+        case "face_consent": return { title: t.face_consent_title, detail: t.face_consent_body, buttons: [b(t.face_agree, "faceAgree"), b(t.face_decline, "faceDecline", "secondary")] }
+        case "face_check": return { title: t.face_check_title, body: vm.facePrompt ? t[vm.facePrompt] : t.face_check_body, busy: true, buttons: [] }
+        case "face_failed": return { title: t.face_failed_title, body: t[v.message] || "", detail: v.canRetry ? t.attempts_left.arg(v.attemptsLeft) : "",
+                                     buttons: (v.canRetry ? [b(t.face_retry, "faceAgree")] : []).concat([b(t.use_staff, "faceDecline", "secondary"), b(t.end, "finish", "secondary")]) }
+        case "loading": return { title: t.loading_title, body: t.loading_body, busy: true, buttons: [] }
+        case "printing": return { title: t.printing_title, body: t.printing_body, busy: true, buttons: [] }
+        case "print_failed": return { title: t.print_failed_title, body: t[v.message] || t.printer_error, detail: t.print_failed_help,
+                                      buttons: (v.canRetry ? [b(t.retry, "retryPrint")] : []).concat([b(t.finish, "finish", "secondary")]) }
+        case "print_done": return { title: t.print_done_title, body: t.print_done_body, buttons: [b(t.print_another, "printAnother", "secondary"), b(t.finish, "finish")] }
+        case "notice": return { title: t.notice_title, body: t[v.message] || "", buttons: [b(t.back_to_menu, "back"), b(t.end, "finish", "secondary")] }
+        case "done": return { title: t.done_title, body: t.done_body, buttons: [] }
+        }
+        return { title: "", buttons: [] }
+    }
+
+    function act(name) {
+        switch (name) {
+        case "back": vm.back(); break
+        case "finish": vm.finish(); break
+        case "assistYes": vm.acceptAssist(true); break
+        case "assistNo": vm.acceptAssist(false); break
+        case "faceAgree": vm.faceConsent(true); break
+        case "faceDecline": vm.faceConsent(false); break
+        case "retryPrint": vm.retryPrint(); break
+        case "printAnother": vm.printAnother(); break
+        }
+    }
+
+    Item {
+        id: stage
+        objectName: "stage"
+        width: 1920
+        height: 1080
+        scale: Math.min(win.width / width, win.height / height)
+        transformOrigin: Item.TopLeft
+        x: (win.width - width * scale) / 2
+        y: (win.height - height * scale) / 2
+
+        Rectangle { anchors.fill: parent; color: theme.background }
+
+        Header {
+            id: header
+            anchors.left: parent.left
+            anchors.right: parent.right
+            anchors.top: parent.top
+        }
+
+        Loader {
+            id: page
+            objectName: "page"
+            anchors.top: header.bottom
+            anchors.left: parent.left
+            anchors.right: parent.right
+            anchors.bottom: parent.bottom
+            sourceComponent: {
+                switch (win.screen) {
+                case "attract": return attract
+                case "service_menu": return menu
+                case "uscc_entry": case "staff_check": return keypad
+                case "cert_list": return certs
+                case "preview": case "purpose": return preview
+                case "rating": return rating
+                }
+                return message
+            }
+        }
+
+        TimeoutOverlay { anchors.fill: parent }
+    }
+
+    Component { id: attract; AttractScreen {} }
+    Component { id: menu; MenuScreen {} }
+    Component { id: keypad; KeypadScreen {} }
+    Component { id: certs; CertListScreen {} }
+    Component { id: preview; PreviewScreen {} }
+    Component { id: rating; RatingScreen {} }
+    Component { id: message; MessageScreen { spec: win.spec(win.screen); onAction: (name) => win.act(name) } }
+}

@@ -1,0 +1,56 @@
+import QtQuick
+import QtQuick.Layouts
+
+// Service menu: one large tile per service.
+Item {
+    ColumnLayout {
+        anchors.centerIn: parent
+        width: Math.min(parent.width - theme.gap * 8, 1500)
+        spacing: theme.gap * 1.5
+        KText {
+            Layout.fillWidth: true
+            text: vm.t.greeting.arg(vm.view.greetingName || "")
+            color: theme.muted
+            horizontalAlignment: Text.AlignHCenter
+        }
+        KText {
+            Layout.fillWidth: true
+            text: vm.t.service_menu_title
+            font.pixelSize: theme.fontTitle
+            font.bold: true
+            horizontalAlignment: Text.AlignHCenter
+        }
+        Repeater {
+            model: vm.view.services || []
+            Rectangle {
+                objectName: "service_" + modelData
+                Layout.fillWidth: true
+                implicitHeight: tile.implicitHeight + theme.gap * 2
+                radius: theme.radius
+                color: theme.surface
+                border.color: theme.primary
+                border.width: 3
+                Accessible.role: Accessible.Button
+                Accessible.name: vm.t[modelData]
+                Accessible.onPressAction: vm.chooseService(modelData)
+                ColumnLayout {
+                    id: tile
+                    anchors.left: parent.left
+                    anchors.right: parent.right
+                    anchors.verticalCenter: parent.verticalCenter
+                    anchors.margins: theme.gap * 1.5
+                    KText { Layout.fillWidth: true; text: vm.t[modelData]; font.pixelSize: theme.fontLarge; font.bold: true; color: theme.primary }
+                    KText { Layout.fillWidth: true; text: vm.t[modelData + "_desc"]; color: theme.muted }
+                }
+                MouseArea { anchors.fill: parent; onClicked: { vm.activity(); vm.chooseService(modelData) } }
+            }
+        }
+        KButton {
+            objectName: "btn_finish"
+            Layout.alignment: Qt.AlignHCenter
+            text: vm.t.end
+            kind: "secondary"
+            onClicked: vm.finish()
+        }
+    }
+}

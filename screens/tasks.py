@@ -1,0 +1,51 @@
+"""The one task helper: run blocking work off the UI thread, hand results back.
+
+Work runs on named lanes (one thread each for a device or the disk, a small
+pool for the network); the completion runs on the UI thread via a queued signal.
+Screens and view-models never touch threads themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+log = logging.getLogger("kiosk.tasks")
+
+LANES = {"device": 1, "camera": 1, "printer": 1, "disk": 1, "network": 2, "speech": 1}
+
+
+class TaskRunner(QObject):
+    """run(lane, work, done): work() on the lane's thread, done(result) on the UI thread."""
+
+    _finished = Signal(object, object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pools = {name: ThreadPoolExecutor(size, thread_name_prefix=f"kiosk-{name}")
+                       for name, size in LANES.items()}
+        self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self.pending = 0
+
+    def run(self, lane: str, work: Callable[[], Any], done: Callable[[Any], None] | None = None) -> None:
+        self.pending += 1
+        future = self._pools[lane].submit(work)
+        future.add_done_callback(lambda f: self._finished.emit(done, f))
+
+    @Slot(object, object)
+    def _deliver(self, done: Callable[[Any], None] | None, future: Future) -> None:
+        self.pending -= 1
+        exc = future.exception()
+        if exc is not None:
+            log.error("background task failed", extra={"event": "task_error", "error": type(exc).__name__})
+            return
+        if done is not None:
+            done(future.result())
+
+    def shutdown(self) -> None:
+        for pool in self._pools.values():
+            pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,240 @@
+"""JourneyViewModel: exposes the Qt-free journey to QML and runs its effects.
+
+QML reads `view` (what the current screen shows), `t` (texts in the display
+language) and calls the slots below. Effects go to the TaskRunner; reader
+events arrive from the reader's thread through a queued signal.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
+
+from kiosk import i18n
+from kiosk.interfaces import ReaderEvent, ReaderEventKind, Speaker
+from kiosk.journey import (
+    Effect,
+    Journey,
+    LoadCertificates,
+    PrintCertificate,
+    SessionEnded,
+    Speak,
+    Timing,
+    VerifyFace,
+)
+from kiosk.journey_view import build_view
+from kiosk.services import KioskServices
+from screens.tasks import TaskRunner
+from screens.theme import Theme
+
+log = logging.getLogger("kiosk.ui")
+
+LANE_FOR = {VerifyFace: "camera", LoadCertificates: "network", PrintCertificate: "printer"}
+
+
+class JourneyViewModel(QObject):
+    """The journey, seen from QML."""
+
+    viewChanged = Signal()
+    languageChanged = Signal()
+    promptChanged = Signal()
+    statusChanged = Signal()
+    _readerEvent = Signal(object)
+    _facePrompt = Signal(str)
+
+    def __init__(self, *, services: KioskServices, timing: Timing, speaker: Speaker | None = None,
+                 speech: bool = True, tasks: TaskRunner | None = None, tick_ms: int = 1000) -> None:
+        super().__init__()
+        self.services = services
+        self.tasks = tasks or TaskRunner(self)
+        self.theme = Theme()
+        self.speaker = speaker
+        self.speech = speech
+        self._view: dict[str, Any] = {}
+        self._texts: dict[str, str] = {}
+        self._prompt = ""
+        self._online = True
+        self._reader_ok = True
+        self.journey = Journey(timing=timing, on_effect=self._on_effect, on_change=self._refresh)
+        services.face_prompt = self._facePrompt.emit
+        self._facePrompt.connect(self._set_prompt)
+        self._readerEvent.connect(self._on_reader_event)
+        self._timer = QTimer(self)
+        self._timer.setInterval(tick_ms)
+        self._timer.timeout.connect(self.journey.tick)
+        self._timer.start()
+        self._refresh()
+
+    # ---------------------------------------------------------------- driver side
+
+    def reader_listener(self, event: ReaderEvent) -> None:
+        """Plain callback for a CardReader; safe to call from any thread."""
+        self._readerEvent.emit(event)
+
+    @Slot(object)
+    def _on_reader_event(self, event: ReaderEvent) -> None:
+        kind = event.kind
+        if kind is ReaderEventKind.CARD_PRESENTED and event.document is not None:
+            self.journey.card_presented(event.document)
+        elif kind is ReaderEventKind.READ_FAILED:
+            self.journey.card_failed(event.reason)
+        elif kind is ReaderEventKind.CARD_REMOVED:
+            self.journey.card_removed()
+        elif kind in (ReaderEventKind.READER_LOST, ReaderEventKind.READER_CONNECTED):
+            self._reader_ok = kind is ReaderEventKind.READER_CONNECTED
+            log.log(logging.INFO if self._reader_ok else logging.WARNING, "reader status",
+                    extra={"event": "reader", "connected": self._reader_ok})
+            self.statusChanged.emit()
+
+    def set_online(self, online: bool) -> None:
+        if online != self._online:
+            self._online = online
+            self.statusChanged.emit()
+
+    def _on_effect(self, effect: Effect) -> None:
+        if isinstance(effect, Speak):
+            self._speak(effect.key)
+        elif isinstance(effect, SessionEnded):
+            log.info("session ended", extra={"event": "session_end", "reason": effect.reason})
+            self._prompt = ""
+        else:
+            lane = LANE_FOR.get(type(effect), "disk")
+            if isinstance(effect, VerifyFace):
+                self._set_prompt("")
+            self.tasks.run(lane, lambda: self.services.execute(effect), self._complete)
+
+    def _complete(self, completion: Any) -> None:
+        completion(self.journey)
+
+    def _speak(self, key: str) -> None:
+        if self.speaker is not None and self.speech and self.journey.assisted:
+            text = i18n.spoken(key, self.journey.language)
+            if text:
+                self.speaker.say(text, self.journey.language)
+
+    @Slot(str)
+    def _set_prompt(self, key: str) -> None:
+        self._prompt = key
+        self.promptChanged.emit()
+        if key:
+            self._speak_text(key)
+
+    def _speak_text(self, key: str) -> None:
+        if self.speaker is not None and self.speech and self.journey.assisted:
+            self.speaker.say(i18n.text(key, self.journey.language), self.journey.language)
+
+    def _refresh(self) -> None:
+        language_changed = self._view.get("language") != self.journey.language
+        self._view = build_view(self.journey)
+        self.theme.set_mode(self.journey.assisted, self.journey.language)
+        if language_changed or not self._texts:
+            self._texts = dict(i18n.table()[self.journey.language])
+            self.languageChanged.emit()
+        self.viewChanged.emit()
+
+    # ---------------------------------------------------------------- QML side
+
+    view = Property("QVariantMap", lambda self: self._view, notify=viewChanged)
+    t = Property("QVariantMap", lambda self: self._texts, notify=languageChanged)
+    facePrompt = Property(str, lambda self: self._prompt, notify=promptChanged)
+    online = Property(bool, lambda self: self._online, notify=statusChanged)
+    readerOk = Property(bool, lambda self: self._reader_ok, notify=statusChanged)
+
+    @Slot(str, result=str)
+    def tr(self, key: str) -> str:
+        return i18n.text(key, self.journey.language)
+
+    @Slot()
+    def activity(self) -> None:
+        self.journey.activity()
+
+    @Slot()
+    def start(self) -> None:
+        self.journey.start()
+
+    @Slot(str)
+    def setLanguage(self, language: str) -> None:
+        self.journey.set_language(language)
+
+    @Slot()
+    def cycleLanguage(self) -> None:
+        order = i18n.LANGUAGES
+        self.journey.set_language(order[(order.index(self.journey.language) + 1) % len(order)])
+
+    @Slot(bool)
+    def setAssisted(self, on: bool) -> None:
+        self.journey.set_assisted(on)
+
+    @Slot(bool)
+    def acceptAssist(self, yes: bool) -> None:
+        self.journey.accept_assist(yes)
+
+    @Slot(bool)
+    def faceConsent(self, agree: bool) -> None:
+        self.journey.face_consent(agree)
+
+    @Slot(str)
+    def staffConfirm(self, code: str) -> None:
+        self.journey.staff_confirm(code)
+
+    @Slot(str)
+    def chooseService(self, service_id: str) -> None:
+        self.journey.choose_service(service_id)
+
+    @Slot(str)
+    def enterUscc(self, code: str) -> None:
+        self.journey.enter_uscc(code)
+
+    @Slot(int)
+    def turnPage(self, delta: int) -> None:
+        self.journey.turn_page(delta)
+
+    @Slot(str)
+    def selectCertificate(self, cert_id: str) -> None:
+        self.journey.select_certificate(cert_id)
+
+    @Slot()
+    def confirmPreview(self) -> None:
+        self.journey.confirm_preview()
+
+    @Slot(str)
+    def choosePurpose(self, purpose: str) -> None:
+        self.journey.choose_purpose(purpose)
+
+    @Slot()
+    def retryPrint(self) -> None:
+        self.journey.retry_print()
+
+    @Slot()
+    def printAnother(self) -> None:
+        self.journey.print_another()
+
+    @Slot()
+    def back(self) -> None:
+        self.journey.back()
+
+    @Slot()
+    def finish(self) -> None:
+        self.journey.finish()
+
+    @Slot(int)
+    def rate(self, level: int) -> None:
+        self.journey.rate(level)
+
+    @Slot(str)
+    def rateGroup(self, group: str) -> None:
+        self.journey.rate_group(group)
+
+    @Slot()
+    def skipRating(self) -> None:
+        self.journey.skip_rating()
+
+    @Slot()
+    def callStaff(self) -> None:
+        self.journey.call_staff()
+
+    def shutdown(self) -> None:
+        self._timer.stop()
+        self.tasks.shutdown()
