@@ -215,6 +215,11 @@ class Journey:
         else:
             self._changed()  # countdown moves
 
+    def expire_idle(self) -> None:
+        """Act as if the idle time has just run out (screen tests and screenshots)."""
+        self._last_activity = self._clock() - self.timing.idle_seconds * self._factor()
+        self.tick()
+
     def warning_remaining(self) -> int | None:
         if self.warning_deadline is None:
             return None

@@ -27,7 +27,7 @@ Window {
         case "loading": return { title: t.loading_title, body: t.loading_body, busy: true, buttons: [] }
         case "printing": return { title: t.printing_title, body: t.printing_body, busy: true, buttons: [] }
         case "print_failed": return { title: t.print_failed_title, body: t[v.message] || t.printer_error, detail: t.print_failed_help,
-                                      buttons: (v.canRetry ? [b(t.retry, "retryPrint")] : []).concat([b(t.finish, "finish", "secondary")]) }
+                                      buttons: (v.canRetry ? [b(t.try_again, "retryPrint")] : []).concat([b(t.finish, "finish", "secondary")]) }
         case "print_done": return { title: t.print_done_title, body: t.print_done_body, buttons: [b(t.print_another, "printAnother", "secondary"), b(t.finish, "finish")] }
         case "notice": return { title: t.notice_title, body: t[v.message] || "", buttons: [b(t.back_to_menu, "back"), b(t.end, "finish", "secondary")] }
         case "done": return { title: t.done_title, body: t.done_body, buttons: [] }

@@ -4,7 +4,9 @@ import QtQuick.Layouts
 // Service menu: one large tile per service.
 Item {
     ColumnLayout {
-        anchors.centerIn: parent
+        anchors.horizontalCenter: parent.horizontalCenter
+        anchors.top: parent.top
+        anchors.topMargin: theme.gap * 2
         width: Math.min(parent.width - theme.gap * 8, 1500)
         spacing: theme.gap * 1.5
         KText {

@@ -1,0 +1,90 @@
+"""The `kiosk` command.
+
+kiosk demo          run the touch UI on simulators and the local reference platform
+kiosk run           run the touch UI with the configured drivers
+kiosk config        list every setting with its description, default and current value
+kiosk screenshots   render every screen in standard and assisted mode to PNG files
+
+The GUI commands import the Qt front end (screens/) only when they run, so the
+core stays importable and testable without Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from kiosk import config as kconfig
+from kiosk.logs import setup_logging
+
+
+def _load(args: argparse.Namespace) -> kconfig.Config:
+    try:
+        return kconfig.load(Path(args.config) if args.config else None)
+    except kconfig.ConfigError as exc:
+        print(f"kiosk: configuration problem: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _gui(args: argparse.Namespace, *, demo: bool) -> int:
+    cfg = _load(args)
+    setup_logging(cfg.path("kiosk.state_dir") / "logs", level=cfg["log.level"],
+                  max_bytes=cfg["log.max_bytes"], backups=cfg["log.backups"])
+    from screens.app import run
+
+    try:
+        return run(cfg, demo=demo, windowed=args.windowed)
+    except kconfig.ConfigError as exc:
+        print(f"kiosk: configuration problem: {exc}", file=sys.stderr)
+        return 2
+
+
+def _config(args: argparse.Namespace) -> int:
+    cfg = _load(args)
+    print(kconfig.describe())
+    print("# Resolved from: " + ", ".join(cfg.sources))
+    for key, value in cfg.items():
+        print(f"# {key} = {value!r}")
+    return 0
+
+
+def _screenshots(args: argparse.Namespace) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from screens.screenshots import render_all
+
+    work = Path(tempfile.mkdtemp(prefix="kiosk-shots-"))
+    cfg = kconfig.Config().with_overrides(kiosk__state_dir=str(work / "state"),
+                                          printer__pdf_folder=str(work / "prints"))
+    setup_logging(work / "logs", stdout=False)
+    files = render_all(cfg, Path(args.out))
+    print(f"wrote {len(files)} screenshots to {args.out}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kiosk", description="Self-service government kiosk")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, text in (("demo", "run on simulators and the local reference platform"),
+                       ("run", "run with the configured drivers")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--config", help="TOML file with overrides")
+        p.add_argument("--windowed", action="store_true", help="do not go full-screen")
+    p = sub.add_parser("config", help="list settings")
+    p.add_argument("--config", help="TOML file with overrides")
+    p = sub.add_parser("screenshots", help="render every screen to PNG")
+    p.add_argument("--out", default="docs/screenshots")
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        return _gui(args, demo=True)
+    if args.command == "run":
+        return _gui(args, demo=False)
+    if args.command == "config":
+        return _config(args)
+    return _screenshots(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Render every screen in standard and assisted mode to PNG (docs/screenshots)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtGui import QGuiApplication
+
+from devices.speech import RecordingSpeaker
+from kiosk.config import Config
+from screens.app import build_kiosk
+from screens.walkthrough import Walker, pump
+
+
+def render_all(config: Config, out: Path) -> list[Path]:
+    """Walk the whole journey twice (standard, assisted) and save each screen."""
+    app = QGuiApplication.instance() or QGuiApplication([])
+    out.mkdir(parents=True, exist_ok=True)
+    kiosk = build_kiosk(config, demo_control=False, speaker=RecordingSpeaker())
+    files: list[Path] = []
+    try:
+        kiosk.window.show()
+        walker = Walker(kiosk)
+        for assisted in (False, True):
+            suffix = "assisted" if assisted else "standard"
+
+            def save(screen: str, suffix: str = suffix) -> None:
+                pump(80)
+                path = out / f"{screen}-{suffix}.png"
+                kiosk.window.grabWindow().save(str(path))
+                files.append(path)
+
+            walker.all_screens(assisted, save)
+        # The inactivity warning, over the service menu.
+        kiosk.reader.insert(0)
+        walker.expect("face_consent")
+        walker.click("btn_faceAgree")
+        walker.expect("service_menu")
+        for assisted in (False, True):
+            kiosk.vm.setAssisted(assisted)
+            kiosk.vm.activity()
+            kiosk.vm.journey.expire_idle()
+            pump(80)
+            path = out / f"timeout_warning-{'assisted' if assisted else 'standard'}.png"
+            kiosk.window.grabWindow().save(str(path))
+            files.append(path)
+    finally:
+        kiosk.close()
+        app.processEvents()
+    return files

@@ -1,0 +1,200 @@
+"""Drive the running kiosk through every screen with real clicks and card events.
+
+Used by the screen tests, the accessibility audit, the screenshot tool and the
+benchmarks, so all of them exercise exactly what a citizen touches.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+from PySide6.QtCore import QCoreApplication, QPointF, Qt
+from PySide6.QtQuick import QQuickItem, QQuickWindow
+from PySide6.QtTest import QTest
+
+
+class WalkError(AssertionError):
+    """The kiosk did not reach the expected screen."""
+
+
+def items(root: QQuickItem) -> Iterator[QQuickItem]:
+    """Every visible item under root, depth first."""
+    for child in root.childItems():
+        if child.isVisible() and child.opacity() > 0:
+            yield child
+            yield from items(child)
+
+
+def find(window: QQuickWindow, name: str) -> QQuickItem | None:
+    for item in items(window.contentItem()):
+        if item.objectName() == name:
+            return item
+    return None
+
+
+def pump(ms: int = 0) -> None:
+    end = time.monotonic() + ms / 1000
+    while True:
+        QCoreApplication.processEvents()
+        if time.monotonic() >= end:
+            return
+        time.sleep(0.005)
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+    end = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > end:
+            raise WalkError(f"timed out waiting for {what}")
+        pump(10)
+
+
+def click(window: QQuickWindow, name: str, timeout: float = 5.0) -> None:
+    """Click the centre of the visible item called name, like a finger would."""
+    wait_for(lambda: find(window, name) is not None, timeout, f"item {name}")
+    item = find(window, name)
+    centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2)).toPoint()
+    QTest.mouseClick(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
+    pump(0)
+
+
+class Walker:
+    """Walks one kiosk (screens.app.Kiosk) through the journey."""
+
+    def __init__(self, kiosk: object) -> None:
+        self.kiosk = kiosk
+        self.window: QQuickWindow = kiosk.window
+        self.vm = kiosk.vm
+
+    @property
+    def screen(self) -> str:
+        return self.vm.journey.screen.value
+
+    def expect(self, screen: str, timeout: float = 10.0) -> None:
+        wait_for(lambda: self.screen == screen, timeout, f"screen {screen} (now {self.screen})")
+        pump(30)
+
+    def click(self, name: str) -> None:
+        click(self.window, name)
+
+    def place_card(self, index: int) -> None:
+        self.kiosk.reader.insert(index)
+
+    def remove_card(self) -> None:
+        self.kiosk.reader.remove()
+        self.expect("attract")
+
+    def type_keys(self, text: str) -> None:
+        for ch in text:
+            self.click(f"key_{ch}")
+
+    def all_screens(self, assisted: bool, visit: Callable[[str], None] = lambda s: None) -> list[str]:
+        """Visit every screen once (three sessions), calling visit(screen) at each."""
+        seen: list[str] = []
+
+        def at(screen: str) -> None:
+            self.expect(screen)
+            seen.append(screen)
+            visit(screen)
+
+        self.expect("attract")
+        if assisted:
+            self.click("assistedToggle")
+        at("attract")
+        self.click("start")
+        at("insert_card")
+        # 1: expired card, then the elderly citizen (assisted offer) and the staff path
+        self.place_card(5)
+        at("card_problem")
+        self.kiosk.reader.remove()
+        self.expect("attract")
+        if assisted:
+            self.click("assistedToggle")
+        self.place_card(2)
+        if assisted:
+            at("face_consent")
+        else:
+            at("assist_offer")
+            self.click("btn_assistNo")
+            at("face_consent")
+        self.kiosk.face.script.append(_no_match())
+        self.click("btn_faceAgree")
+        at("face_check")
+        at("face_failed")
+        self.click("btn_faceDecline")
+        at("staff_check")
+        self.type_keys(self.vm.journey.timing.staff_code)
+        self.click("btn_confirm")
+        at("service_menu")
+        self.click("service_business_certs")
+        at("uscc_entry")
+        self.type_keys("92330106MA2K8L9M0L")
+        self.click("btn_confirm")
+        self.expect("cert_list")
+        self.remove_card()
+        # 2: a citizen prints; the platform goes away for a moment
+        if assisted:
+            self.click("assistedToggle")
+        self.place_card(0)
+        self.expect("face_consent")
+        self.click("btn_faceAgree")
+        self.expect("service_menu")
+        server = self.kiosk.platform_server
+        server.faults.status, server.faults.latency = 503, 1.0
+        self.click("service_personal_certs")
+        at("loading")
+        at("notice")
+        server.faults.reset()
+        self.click("btn_back")
+        self.expect("service_menu")
+        self.click("service_personal_certs")
+        at("cert_list")
+        first = self.vm.view["certificates"][0]["id"]
+        self.click(f"cert_{first}")
+        at("preview")
+        self.click("btn_print")
+        at("purpose")
+        self.kiosk.printer.fail_with = _out_of_paper()
+        self.click("btn_purpose_school")
+        at("print_failed")
+        self.kiosk.printer.fail_with = None
+        services = self.vm.services
+        real = services.printer
+        services.printer = _SlowPrinter(real, 1.0)
+        self.click("btn_retryPrint")
+        at("printing")
+        at("print_done")
+        services.printer = real
+        self.click("btn_finish")
+        at("rating")
+        if assisted:
+            self.click("group_good")
+        self.click("rate_5")
+        at("done")
+        self.remove_card()
+        return seen
+
+
+class _SlowPrinter:
+    """Delegates to a printer, taking as long as a real page does, so 'printing' shows."""
+
+    def __init__(self, printer: object, seconds: float) -> None:
+        self.printer, self.seconds = printer, seconds
+
+    def state(self) -> object:
+        return self.printer.state()
+
+    def print_certificate(self, cert: object, **kwargs: object) -> object:
+        time.sleep(self.seconds)
+        return self.printer.print_certificate(cert, **kwargs)
+
+
+def _no_match() -> object:
+    from kiosk.interfaces import FaceOutcome
+    return FaceOutcome(verified=False, liveness_passed=True, score=0.8, reason="face_no_match")
+
+
+def _out_of_paper() -> object:
+    from kiosk.interfaces import PrinterState
+    return PrinterState.OUT_OF_PAPER

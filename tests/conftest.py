@@ -1,0 +1,46 @@
+"""Test set-up: Qt offscreen, and a fully wired demo kiosk that fails on any QML warning."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_QUICK_CONTROLS_STYLE", "Basic")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def qml_warnings(qapp):
+    """Collects Qt warnings; the test fails if any appear."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    from screens.app import qml_message_collector
+
+    messages: list[str] = []
+    previous = qInstallMessageHandler(qml_message_collector(messages))
+    yield messages
+    qInstallMessageHandler(previous)
+    assert messages == [], "Qt/QML warnings:\n" + "\n".join(messages)
+
+
+@pytest.fixture
+def kiosk_config(tmp_path: Path):
+    from kiosk.config import Config
+
+    return Config().with_overrides(kiosk__state_dir=str(tmp_path / "state"),
+                                   printer__pdf_folder=str(tmp_path / "prints"))
+
+
+@pytest.fixture
+def kiosk(qapp, qml_warnings, kiosk_config):
+    """The demo kiosk (simulators + reference platform on 127.0.0.1), rendered offscreen."""
+    from devices.speech import RecordingSpeaker
+    from screens.app import build_kiosk
+
+    k = build_kiosk(kiosk_config, demo_control=True, speaker=RecordingSpeaker())
+    k.speaker = k.vm.speaker
+    yield k
+    k.close()

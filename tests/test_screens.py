@@ -1,0 +1,128 @@
+"""The touch UI driven by real clicks (pytest-qt, offscreen) against the demo stack."""
+
+from __future__ import annotations
+
+import pytest
+
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtTest import QTest
+
+from kiosk import i18n
+from screens.walkthrough import Walker, find
+
+ALL_SCREENS = {"attract", "insert_card", "card_problem", "assist_offer", "face_consent", "face_check",
+               "face_failed", "staff_check", "service_menu", "uscc_entry", "loading", "notice", "cert_list",
+               "preview", "purpose", "print_failed", "printing", "print_done", "rating", "done"}
+
+
+@pytest.mark.parametrize("assisted", [False, True])
+def test_whole_journey_by_touch(kiosk, assisted: bool) -> None:
+    seen = Walker(kiosk).all_screens(assisted)
+    expected = ALL_SCREENS - ({"assist_offer"} if assisted else set())
+    assert set(seen) == expected
+    received = kiosk.platform_server.received
+    kiosk.vm.tasks.run("network", lambda: __import__("sync.engine").engine.sync_once(kiosk.outbox, kiosk.platform))
+    from screens.walkthrough import wait_for
+    wait_for(lambda: any(r["kind"] == "rating" for r in received()), 10, "rating delivered")
+    kinds = [r["kind"] for r in received()]
+    assert {"identity_check", "help_request", "print", "rating"} <= set(kinds)
+    assert list(kiosk.printer.folder.glob("*.pdf")), "the certificate was printed"
+
+
+def test_demo_control_window_places_and_removes_cards(kiosk, qtbot) -> None:
+    from PySide6.QtQuick import QQuickWindow
+
+    from screens.walkthrough import click
+    control = next(o for o in kiosk.engine.rootObjects() if o.objectName() == "demoControl")
+    assert isinstance(control, QQuickWindow)
+    click(control, "person_0")
+    qtbot.waitUntil(lambda: kiosk.vm.journey.screen.value == "face_consent")
+    click(control, "demo_remove")
+    qtbot.waitUntil(lambda: kiosk.vm.journey.screen.value == "attract")
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "zh-TW", "en"])
+def test_language_switch_changes_every_text(kiosk, qtbot, language: str) -> None:
+    w = Walker(kiosk)
+    w.click(f"lang_{language}")
+    qtbot.waitUntil(lambda: kiosk.vm.journey.language == language)
+    start = find(kiosk.window, "start")
+    label = start.childItems()[0].property("text")
+    assert label == i18n.text("attract_start", language)
+    assert kiosk.vm.t["app_title"] == i18n.text("app_title", language)
+
+
+def test_assisted_mode_speaks_every_screen_in_display_language(kiosk, qtbot) -> None:
+    w = Walker(kiosk)
+    w.click("assistedToggle")
+    w.click("languageCycle")  # zh-CN -> zh-TW
+    w.click("start")
+    w.expect("insert_card")
+    spoken = kiosk.speaker.spoken
+    assert (i18n.spoken("insert_card", "zh-TW"), "zh-TW") in spoken
+    kiosk.reader.insert(0)
+    w.expect("face_consent")
+    assert spoken[-1] == (i18n.spoken("face_consent", "zh-TW"), "zh-TW")
+
+
+def test_standard_mode_is_silent(kiosk) -> None:
+    w = Walker(kiosk)
+    w.click("start")
+    w.expect("insert_card")
+    assert kiosk.speaker.spoken == []
+
+
+def test_timeout_warning_is_extendable_then_wipes(kiosk, qtbot) -> None:
+    w = Walker(kiosk)
+    kiosk.reader.insert(0)
+    w.expect("face_consent")
+    kiosk.vm.journey.expire_idle()
+    qtbot.waitUntil(lambda: find(kiosk.window, "continue") is not None)
+    assert kiosk.vm.view["warning"] == 20
+    w.click("continue")
+    qtbot.waitUntil(lambda: find(kiosk.window, "continue") is None)
+    assert kiosk.vm.journey.screen.value == "face_consent"
+    kiosk.vm.journey.expire_idle()
+    kiosk.vm.journey.warning_deadline = 0  # the countdown has run out
+    kiosk.vm.journey.tick()
+    w.expect("attract")
+    assert kiosk.vm.journey.session is None
+
+
+def test_card_pulled_mid_print_returns_to_attract(kiosk, qtbot) -> None:
+    from screens.walkthrough import _SlowPrinter
+    w = Walker(kiosk)
+    kiosk.reader.insert(1)
+    w.expect("face_consent")
+    w.click("btn_faceAgree")
+    w.expect("service_menu")
+    w.click("service_personal_certs")
+    w.expect("cert_list")
+    w.click(f"cert_{kiosk.vm.view['certificates'][0]['id']}")
+    w.click("btn_print")
+    kiosk.vm.services.printer = _SlowPrinter(kiosk.printer, 0.5)
+    w.click("btn_purpose_loan")
+    w.expect("printing")
+    kiosk.reader.remove()
+    w.expect("attract")
+    qtbot.wait(800)  # the late print result arrives and is ignored
+    assert kiosk.vm.journey.screen.value == "attract"
+
+
+def test_taps_at_odd_moments_do_no_harm(kiosk, qtbot) -> None:
+    """Mash every visible button on every screen reached; the journey stays consistent."""
+    w = Walker(kiosk)
+    kiosk.reader.insert(0)
+    w.expect("face_consent")
+    item = find(kiosk.window, "btn_faceAgree")
+    centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2)).toPoint()
+    for _ in range(3):  # an impatient triple tap on the same spot
+        QTest.mouseClick(kiosk.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
+    w.expect("service_menu")
+    assert sum(1 for k, _ in [(r.kind, 0) for r in kiosk.outbox.take(100)] if k == "identity_check") == 1
+    w.click("service_personal_certs")
+    w.expect("cert_list")
+    kiosk.vm.rate(5)
+    kiosk.vm.retryPrint()
+    kiosk.vm.enterUscc("x")
+    assert kiosk.vm.journey.screen.value == "cert_list"
