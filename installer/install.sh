@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the kiosk needs on Debian 12: apt packages, a virtualenv, the project.
-# Idempotent: a second run only checks. Usage: installer/install.sh [--no-apt]
+# Idempotent: a second run only checks. Usage: installer/install.sh [--demo] [--no-apt]
+#   --demo   start the kiosk demo when the install is done
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
@@ -10,7 +11,14 @@ sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 
 want_apt=1
-[ "${1:-}" = "--no-apt" ] && want_apt=0
+start_demo=0
+for arg in "$@"; do
+  case "$arg" in
+    --no-apt) want_apt=0 ;;
+    --demo) start_demo=1 ;;
+    *) echo "usage: installer/install.sh [--demo] [--no-apt]" >&2; exit 2 ;;
+  esac
+done
 
 if [ "$want_apt" = 1 ]; then
   mapfile -t pkgs < <(grep -v '^\s*#' "$here/apt-packages.txt" | grep -v '^\s*$')
@@ -41,3 +49,12 @@ if [ ! -f "$stamp" ] || [ "$repo/pyproject.toml" -nt "$stamp" ]; then
   touch "$stamp"
 fi
 echo "[install] ready: $venv/bin/kiosk"
+
+if [ "$start_demo" = 1 ]; then
+  if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
+    exec "$venv/bin/kiosk" demo --windowed
+  fi
+  echo "[install] no display found: starting the demo on a virtual display (xvfb-run)."
+  echo "[install] to see every screen without a display: $venv/bin/kiosk screenshots --out /tmp/kiosk-shots"
+  exec xvfb-run -a -s "-screen 0 1920x1080x24" "$venv/bin/kiosk" demo
+fi
