@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QAccessible, QColor
 from PySide6.QtQuick import QQuickItem, QQuickWindow
 
@@ -70,8 +70,14 @@ def audit(window: QQuickWindow, screen: str, assisted: bool) -> Report:
     report = Report(screen)
     overlay = any(i.objectName() == "continue" for i in items(window.contentItem()))
     QAccessible.setActive(True)
+    screen_rect = QRectF(0, 0, window.width(), window.height())
     for item in items(window.contentItem()):
         kind = item.metaObject().className()
+        if item.clip() or _clipped(item):
+            continue  # inside a scrolling area: may extend past its frame by design
+        if (_is(item, "QQuickText") or _is(item, "QQuickMouseArea")) and not screen_rect.contains(
+                item.mapRectToScene(QRectF(0, 0, item.width(), item.height())).adjusted(1, 1, -1, -1)):
+            report.problems.append(f"off screen: {item.objectName() or item.property('text') or kind}")
         if overlay and not _inside_overlay(item):
             continue  # covered by the inactivity warning
         if _is(item, "QQuickText") and item.property("text"):
@@ -100,6 +106,15 @@ def audit(window: QQuickWindow, screen: str, assisted: bool) -> Report:
     if report.choices > limit["choices"]:
         report.problems.append(f"{report.choices} choices")
     return report
+
+
+def _clipped(item: QQuickItem) -> bool:
+    parent = item.parentItem()
+    while parent is not None:
+        if parent.clip():
+            return True
+        parent = parent.parentItem()
+    return False
 
 
 def _inside_overlay(item: QQuickItem) -> bool:

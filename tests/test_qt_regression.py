@@ -18,7 +18,7 @@ def test_pinned_pyside_version() -> None:
 def test_100k_void_calls_keep_none_alive(qapp) -> None:
     obj = QObject()
     before = sys.getrefcount(None)
-    for i in range(100_000):
+    for _ in range(100_000):
         obj.setObjectName("x")  # returns nothing (void)
     after = sys.getrefcount(None)
     # immortal None (3.12+) reports a huge constant; on 3.11 a leak shows as a drop of ~100,000

@@ -22,7 +22,11 @@ Item {
             font.bold: true
             horizontalAlignment: Text.AlignHCenter
         }
-        Repeater {
+        GridLayout {
+          Layout.fillWidth: true
+          columns: 2
+          columnSpacing: theme.gap
+          Repeater {
             model: vm.view.services || []
             Rectangle {
                 objectName: "service_" + modelData
@@ -44,8 +48,11 @@ Item {
                     KText { Layout.fillWidth: true; text: vm.t[modelData]; font.pixelSize: theme.fontLarge; font.bold: true; color: theme.primary }
                     KText { Layout.fillWidth: true; text: vm.t[modelData + "_desc"]; color: theme.muted }
                 }
+                Layout.fillHeight: true
+                Layout.preferredWidth: 1
                 MouseArea { anchors.fill: parent; onClicked: { vm.activity(); vm.chooseService(modelData) } }
             }
+          }
         }
         KButton {
             objectName: "btn_finish"
