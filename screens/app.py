@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,9 +28,7 @@ from kiosk.services import KioskServices
 from printing.pdf_folder import PdfFolderPrinter
 from screens.demo_control import DemoControl
 from screens.view_model import JourneyViewModel
-from sync.engine import sync_once
 from sync.outbox import SqliteOutbox
-from sync.platform_client import HttpPlatformClient
 
 log = logging.getLogger("kiosk.app")
 QML_DIR = Path(__file__).parent / "qml"
@@ -46,7 +45,7 @@ class Kiosk:
     printer: PdfFolderPrinter
     face: SimulatedFaceVerifier
     outbox: SqliteOutbox
-    platform: HttpPlatformClient
+    platform: LazyPlatform
     platform_server: object | None
     demo: DemoControl | None
     timers: list[QTimer] = field(default_factory=list)
@@ -70,6 +69,24 @@ class Kiosk:
         if self.platform_server is not None:
             self.platform_server.stop()
         self.outbox.close()
+
+
+class LazyPlatform:
+    """Creates the HTTP platform client on first use, on a worker, off the start-up path."""
+
+    def __init__(self, factory: Callable[[], object]) -> None:
+        self._factory = factory
+        self._client: object | None = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> object:
+        with self._lock:
+            if self._client is None:
+                self._client = self._factory()
+            return self._client
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._get(), name)
 
 
 def timing_from(config: Config) -> Timing:
@@ -103,9 +120,14 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
         server = PlatformServer("127.0.0.1", 0)
         server.start()
         url = server.url
-    platform = HttpPlatformClient(url, kiosk_id=config["kiosk.id"],
+
+    def make_client() -> object:
+        from sync.platform_client import HttpPlatformClient  # requests is slow to import
+
+        return HttpPlatformClient(url, kiosk_id=config["kiosk.id"],
                                   connect_timeout=config["platform.connect_timeout"],
                                   read_timeout=config["platform.read_timeout"])
+    platform = LazyPlatform(make_client)
     outbox = SqliteOutbox(state_dir / "outbox.db")
     printer = PdfFolderPrinter(config.path("printer.pdf_folder"))
     face = SimulatedFaceVerifier(SimulatedCamera())
@@ -145,6 +167,8 @@ def _every(ms: int, fn: Callable[[], None]) -> QTimer:
 def _sync(kiosk: Kiosk) -> None:
     """In the demo the sync engine runs in-process, on the network lane."""
     def work() -> bool:
+        from sync.engine import sync_once
+
         online = kiosk.platform.ping()
         if online:
             sync_once(kiosk.outbox, kiosk.platform)
