@@ -13,6 +13,7 @@ import logging
 import socket
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,7 +27,6 @@ access_log = logging.getLogger("refplatform.access")
 
 MAX_BODY = 1 << 20
 HOLDER_TYPES = ("resident_id", "uscc", "other_document")
-ROUTES = ("/v1/health", "/v1/services", "/v1/certificates/search", "/v1/transactions")
 
 
 @dataclass
@@ -94,7 +94,7 @@ class _Handler(BaseHTTPRequestHandler):
                          int(code) if isinstance(code, int) else "-")
 
     def log_error(self, format: str, *args: Any) -> None:
-        pass  # the status is logged by log_request; stdlib messages may quote the request line
+        """Dropped: log_request records the status, and stdlib messages may quote the request line."""
 
     def log_message(self, format: str, *args: Any) -> None:
         access_log.info(format, *args)
@@ -111,9 +111,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, body: Any, content_type: str = "application/json") -> None:
         data = json.dumps(body, ensure_ascii=False).encode()
         self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
+        for name, value in (("Content-Type", content_type), ("Content-Length", str(len(data))),
+                            ("Cache-Control", "no-store")):
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 
@@ -154,20 +154,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if faults.status is not None:
             raise _Problem(faults.status, "injected", "fault injected by the test switch")
-        route = (self.command, urlsplit(self.path).path)
-        if route == ("GET", "/v1/health"):
-            self._send(200, {"status": "ok"})
-        elif route == ("GET", "/v1/services"):
-            self._send(200, {"services": list(SERVICES)})
-        elif route == ("POST", "/v1/certificates/search"):
-            self._send(200, {"certificates": _search(body)})
-        elif route == ("POST", "/v1/transactions"):
-            stored = self.server.store.ingest(*_transaction(body))
-            self._send(201 if stored else 200, {"status": "accepted" if stored else "duplicate"})
-        elif route[1] in ROUTES:
-            raise _Problem(405, "method-not-allowed", "method not allowed on this resource")
-        else:
+        path = urlsplit(self.path).path
+        endpoint = ENDPOINTS.get((self.command, path))
+        if endpoint is None:
+            if path in ROUTES:
+                raise _Problem(405, "method-not-allowed", "method not allowed on this resource")
             raise _Problem(404, "not-found", "no such resource")
+        self._send(*endpoint(self.server.store, body))
 
     def _handle(self) -> None:
         try:
@@ -192,12 +185,23 @@ def _search(body: dict[str, Any]) -> list[dict[str, Any]]:
     return certificates_for(kind, code)
 
 
-def _transaction(body: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+def _ingest(store: _Store, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     key, kind, payload = body.get("idempotency_key"), body.get("kind"), body.get("payload")
     if not (isinstance(key, str) and 0 < len(key) <= 128 and isinstance(kind, str) and 0 < len(kind) <= 64
             and isinstance(payload, dict)):
         raise _Problem(400, "bad-transaction", "idempotency_key, kind and an object payload are required")
-    return key, kind, payload
+    stored = store.ingest(key, kind, payload)
+    return (201, {"status": "accepted"}) if stored else (200, {"status": "duplicate"})
+
+
+_Endpoint = Callable[[_Store, dict[str, Any]], tuple[int, Any]]
+ENDPOINTS: dict[tuple[str, str], _Endpoint] = {
+    ("GET", "/v1/health"): lambda store, body: (200, {"status": "ok"}),
+    ("GET", "/v1/services"): lambda store, body: (200, {"services": list(SERVICES)}),
+    ("POST", "/v1/certificates/search"): lambda store, body: (200, {"certificates": _search(body)}),
+    ("POST", "/v1/transactions"): _ingest,
+}
+ROUTES = frozenset(path for _, path in ENDPOINTS)
 
 
 class _HttpServer(ThreadingHTTPServer):
@@ -232,19 +236,16 @@ class PlatformServer:
         self._thread: threading.Thread | None = None
 
     @property
-    def port(self) -> int:
-        return int(self._httpd.server_address[1])
-
-    @property
     def url(self) -> str:
-        return f"http://{self._httpd.server_address[0]}:{self.port}"
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
 
     def start(self) -> int:
         """Serve on a daemon thread; returns the bound port."""
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="refplatform",
                                         daemon=True)
         self._thread.start()
-        return self.port
+        return int(self._httpd.server_address[1])
 
     def received(self) -> list[dict[str, Any]]:
         """Every ingested transaction, in arrival order, each stored once."""
