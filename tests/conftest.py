@@ -44,3 +44,24 @@ def kiosk(qapp, qml_warnings, kiosk_config):
     k.speaker = k.vm.speaker
     yield k
     k.close()
+
+
+@pytest.fixture
+def server():
+    """The reference platform on 127.0.0.1, a fresh one per test."""
+    from refplatform.server import PlatformServer
+
+    srv = PlatformServer()
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def client(server):
+    """The kiosk's platform client, with short timeouts, talking to `server`."""
+    from sync.platform_client import HttpPlatformClient
+
+    c = HttpPlatformClient(server.url, kiosk_id="kiosk-test", connect_timeout=1.0, read_timeout=0.5)
+    yield c
+    c.close()

@@ -32,21 +32,6 @@ def outbox(path: Path) -> Iterator[SqliteOutbox]:
     box.close()
 
 
-@pytest.fixture
-def server() -> Iterator[PlatformServer]:
-    srv = PlatformServer()
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def client(server: PlatformServer) -> Iterator[HttpPlatformClient]:
-    c = HttpPlatformClient(server.url, kiosk_id="kiosk-test", connect_timeout=1.0, read_timeout=1.0)
-    yield c
-    c.close()
-
-
 def test_is_an_outbox_and_schema(outbox: SqliteOutbox, path: Path) -> None:
     assert isinstance(outbox, Outbox)
     db = sqlite3.connect(path)

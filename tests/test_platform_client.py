@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import socket
 import threading
-from collections.abc import Iterator
 
 import pytest
 
@@ -19,21 +18,6 @@ from sync.platform_client import HttpPlatformClient
 
 PERSON = SAMPLE_PEOPLE[0]
 CODE = PERSON.number
-
-
-@pytest.fixture
-def server() -> Iterator[PlatformServer]:
-    srv = PlatformServer()
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def client(server: PlatformServer) -> Iterator[HttpPlatformClient]:
-    c = HttpPlatformClient(server.url, kiosk_id="kiosk-test", connect_timeout=1.0, read_timeout=0.5)
-    yield c
-    c.close()
 
 
 def expect_error(client: HttpPlatformClient, kind: PlatformErrorKind) -> PlatformError:

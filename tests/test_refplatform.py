@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -16,14 +15,6 @@ from refplatform.seed import IDENTIFIER_ROOT, is_valid_identifier, make_identifi
 from refplatform.server import PlatformServer
 
 ALL_CODES = [p.number for p in SAMPLE_PEOPLE] + [b["uscc"] for b in SAMPLE_BUSINESSES]
-
-
-@pytest.fixture
-def server() -> Iterator[PlatformServer]:
-    srv = PlatformServer()
-    srv.start()
-    yield srv
-    srv.stop()
 
 
 def post(server: PlatformServer, path: str, body: object) -> requests.Response:
