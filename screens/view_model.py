@@ -142,10 +142,6 @@ class JourneyViewModel(QObject):
     online = Property(bool, lambda self: self._online, notify=statusChanged)
     readerOk = Property(bool, lambda self: self._reader_ok, notify=statusChanged)
 
-    @Slot(str, result=str)
-    def tr(self, key: str) -> str:
-        return i18n.text(key, self.journey.language)
-
     @Slot()
     def activity(self) -> None:
         self.journey.activity()

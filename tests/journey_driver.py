@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 from devices.sim_people import SAMPLE_PEOPLE
 from devices.simulated_face import SimulatedFaceVerifier
 from kiosk.identity import HolderCodeType
-from kiosk.interfaces import Certificate, PlatformError, PrinterState, PrintResult, ServiceInfo
+from kiosk.interfaces import (
+    Certificate,
+    FaceOutcome,
+    PlatformError,
+    PlatformErrorKind,
+    PrinterState,
+    PrintResult,
+    ServiceInfo,
+)
 from kiosk.journey import Journey, Screen, Speak, Timing
 from kiosk.services import KioskServices
 
@@ -145,7 +153,6 @@ class Harness:
             j.face_consent(False)
             return
         if screen is Screen.FACE_FAILED:
-            from kiosk.interfaces import FaceOutcome
             self.face.script.append(FaceOutcome(False, True, 0.9, "face_no_match"))
             j.face_consent(True)
             return
@@ -160,7 +167,7 @@ class Harness:
             j.choose_service("personal_certs")
             return
         if screen is Screen.NOTICE:
-            self.platform.error = PlatformError(__import__("kiosk.interfaces").interfaces.PlatformErrorKind.OFFLINE)
+            self.platform.error = PlatformError(PlatformErrorKind.OFFLINE)
             j.choose_service("personal_certs")
             return
         j.choose_service("personal_certs")
