@@ -90,19 +90,8 @@ def _kiosk():
 
 def _journey(walker, person: int = 0) -> None:
     walker.place_card(person)
-    walker.expect("face_consent")
-    walker.click("btn_faceAgree")
-    walker.expect("service_menu")
-    walker.click("service_personal_certs")
-    walker.expect("cert_list")
-    walker.click(f"cert_{walker.vm.view['certificates'][0]['id']}")
-    walker.click("btn_print")
-    walker.click("btn_purpose_school")
-    walker.expect("print_done")
-    walker.click("btn_finish")
-    walker.click("rate_5")
-    walker.expect("done")
-    walker.remove_card()
+    walker.to_purpose()
+    walker.print_and_rate()
 
 
 def stall(journeys: int = 5) -> None:

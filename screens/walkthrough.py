@@ -89,6 +89,29 @@ class Walker:
         for ch in text:
             self.click(f"key_{ch}")
 
+    def to_purpose(self) -> None:
+        """From face consent (card already read): face check, personal certificates, first one, print."""
+        self.expect("face_consent")
+        self.click("btn_faceAgree")
+        self.expect("service_menu")
+        self.click("service_personal_certs")
+        self.expect("cert_list")
+        self.click(f"cert_{self.vm.view['certificates'][0]['id']}")
+        self.click("btn_print")
+        self.expect("purpose")
+
+    def print_and_rate(self, purpose: str = "purpose_school") -> None:
+        """From the purpose screen: print, finish, rate 非常满意, take the card back."""
+        self.click(f"btn_{purpose}")
+        self.expect("print_done")
+        self.click("btn_finish")
+        self.expect("rating")
+        if self.vm.journey.assisted:
+            self.click("group_good")
+        self.click("rate_5")
+        self.expect("done")
+        self.remove_card()
+
     def all_screens(self, assisted: bool, visit: Callable[[str], None] = lambda s: None) -> list[str]:
         """Visit every screen once (three sessions), calling visit(screen) at each."""
         seen: list[str] = []

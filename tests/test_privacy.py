@@ -37,22 +37,8 @@ def test_journeys_leave_no_personal_data(kiosk, tmp_path: Path) -> None:
         if index == 2:
             w.expect("assist_offer")
             w.click("btn_assistYes")
-        w.expect("face_consent")
-        w.click("btn_faceAgree")
-        w.expect("service_menu")
-        w.click("service_personal_certs")
-        w.expect("cert_list")
-        w.click(f"cert_{kiosk.vm.view['certificates'][0]['id']}")
-        w.click("btn_print")
-        w.click("btn_purpose_other")
-        w.expect("print_done")
-        w.click("btn_finish")
-        w.expect("rating")
-        w.click("group_good" if kiosk.vm.journey.assisted else "rate_4")
-        if kiosk.vm.journey.assisted:
-            w.click("rate_5")
-        w.expect("done")
-        w.remove_card()
+        w.to_purpose()
+        w.print_and_rate("purpose_other")
         assert kiosk.vm.journey.session is None
         assert "greetingName" not in kiosk.vm.view
     # the business path too
