@@ -95,7 +95,7 @@ class JourneyViewModel(QObject):
 
     def _on_effect(self, effect: Effect) -> None:
         if isinstance(effect, Speak):
-            self._speak(effect.key)
+            self._say(i18n.spoken(effect.key, self.journey.language))
         elif isinstance(effect, SessionEnded):
             log.info("session ended", extra={"event": "session_end", "reason": effect.reason})
             self._prompt = ""
@@ -108,22 +108,17 @@ class JourneyViewModel(QObject):
     def _complete(self, completion: Any) -> None:
         completion(self.journey)
 
-    def _speak(self, key: str) -> None:
-        if self.speaker is not None and self.speech and self.journey.assisted:
-            text = i18n.spoken(key, self.journey.language)
-            if text:
-                self.speaker.say(text, self.journey.language)
+    def _say(self, text: str) -> None:
+        """Speak guidance in assisted mode; never waits."""
+        if text and self.speaker is not None and self.speech and self.journey.assisted:
+            self.speaker.say(text, self.journey.language)
 
     @Slot(str)
     def _set_prompt(self, key: str) -> None:
         self._prompt = key
         self.promptChanged.emit()
         if key:
-            self._speak_text(key)
-
-    def _speak_text(self, key: str) -> None:
-        if self.speaker is not None and self.speech and self.journey.assisted:
-            self.speaker.say(i18n.text(key, self.journey.language), self.journey.language)
+            self._say(i18n.text(key, self.journey.language))
 
     def _refresh(self) -> None:
         language_changed = self._view.get("language") != self.journey.language

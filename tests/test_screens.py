@@ -8,6 +8,7 @@ from PySide6.QtTest import QTest
 
 from kiosk import i18n
 from screens.walkthrough import Walker, find
+from sync.engine import sync_once
 
 ALL_SCREENS = {"attract", "insert_card", "card_problem", "assist_offer", "face_consent", "face_check",
                "face_failed", "staff_check", "service_menu", "uscc_entry", "loading", "notice", "cert_list",
@@ -20,7 +21,7 @@ def test_whole_journey_by_touch(kiosk, assisted: bool) -> None:
     expected = ALL_SCREENS - ({"assist_offer"} if assisted else set())
     assert set(seen) == expected
     received = kiosk.platform_server.received
-    kiosk.vm.tasks.run("network", lambda: __import__("sync.engine").engine.sync_once(kiosk.outbox, kiosk.platform))
+    kiosk.vm.tasks.run("network", lambda: sync_once(kiosk.outbox, kiosk.platform))
     from screens.walkthrough import wait_for
     wait_for(lambda: any(r["kind"] == "rating" for r in received()), 10, "rating delivered")
     kinds = [r["kind"] for r in received()]
