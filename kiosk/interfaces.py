@@ -96,15 +96,17 @@ class PlatformErrorKind(enum.Enum):
     SERVER_ERROR = "server_error"
     BAD_DATA = "bad_data"
     NOT_FOUND = "not_found"
+    BAD_SIGNATURE = "bad_signature"  # a file whose signature fails or whose key is unknown
 
 
 class PlatformError(Exception):
     """A typed platform failure. The message is a key, never personal data."""
 
-    def __init__(self, kind: PlatformErrorKind, detail: str = "") -> None:
+    def __init__(self, kind: PlatformErrorKind, detail: str = "", *, retry_after: float | None = None) -> None:
         super().__init__(f"{kind.value}: {detail}" if detail else kind.value)
         self.kind = kind
         self.detail = detail
+        self.retry_after = retry_after  # seconds, from a Retry-After header (429/503)
 
     @property
     def message_key(self) -> str:
@@ -139,6 +141,24 @@ class Certificate:
         return f"Certificate(id={self.cert_id})"
 
 
+@dataclass(frozen=True, repr=False)
+class StampedCopy:
+    """A purpose-stamped copy (加注件) of a certificate file, signature already verified.
+
+    The bytes live in memory only; repr() shows no content.
+    """
+
+    cert_id: str
+    pdf: bytes
+    verify_code: str  # printed beside the QR code
+    verify_url: str  # what the QR code points at: the platform's verification page
+    purpose: str
+    expires: _dt.date
+
+    def __repr__(self) -> str:
+        return f"StampedCopy(id={self.cert_id}, {len(self.pdf)} bytes)"
+
+
 @runtime_checkable
 class PlatformClient(Protocol):
     """The public data platform. Every call blocks: run it on a worker."""
@@ -147,7 +167,19 @@ class PlatformClient(Protocol):
 
     def search_certificates(self, holder_code: str, holder_type: HolderCodeType) -> list[Certificate]: ...
 
+    def download(self, cert: Certificate) -> bytes:
+        """The certificate's file (PDF), signature verified; raises BAD_SIGNATURE otherwise."""
+        ...
+
+    def stamped_copy(self, cert: Certificate, purpose: str, valid_days: int) -> StampedCopy:
+        """The platform's purpose-stamped copy (加注件), signature verified."""
+        ...
+
     def submit(self, idempotency_key: str, kind: str, payload: dict[str, Any]) -> None: ...
+
+    def submit_batch(self, items: list[tuple[str, str, dict[str, Any]]]) -> dict[str, str]:
+        """(key, kind, payload) items -> key: "accepted" | "duplicate" | "rejected"."""
+        ...
 
     def ping(self) -> bool: ...
 
@@ -190,6 +222,31 @@ class Printer(Protocol):
     def state(self) -> PrinterState: ...
 
     def print_certificate(self, cert: Certificate, *, purpose: str, kiosk_id: str) -> PrintResult: ...
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """An 80 mm receipt or queue ticket. Holds masked identity only (张*三, 1101**********1234)."""
+
+    kind: str  # "offline_application" | "queue_ticket" | "print"
+    tracking_code: str
+    service: str  # service name, zh-CN
+    kiosk_id: str
+    issued_at: _dt.datetime
+    holder_name_masked: str = ""
+    holder_code_masked: str = ""
+    ticket_number: str = ""
+    qr_url: str = ""  # where the citizen can check on it
+    lines: tuple[str, ...] = ()  # extra plain-language lines (e.g. "will be sent when online")
+
+
+@runtime_checkable
+class ReceiptPrinter(Protocol):
+    """The thermal receipt printer. print_receipt blocks: run it on a worker."""
+
+    def state(self) -> PrinterState: ...
+
+    def print_receipt(self, receipt: Receipt) -> PrintResult: ...
 
 
 # ---------------------------------------------------------------- speech

@@ -194,12 +194,32 @@ def _ingest(store: _Store, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     return (201, {"status": "accepted"}) if stored else (200, {"status": "duplicate"})
 
 
+MAX_BATCH = 100
+
+
+def _ingest_batch(store: _Store, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """Up to MAX_BATCH transactions; each gets its own accepted, duplicate or rejected result."""
+    items = body.get("transactions")
+    if not isinstance(items, list) or not 0 < len(items) <= MAX_BATCH:
+        raise _Problem(400, "bad-batch", f"transactions must be a list of 1 to {MAX_BATCH} objects")
+    results = []
+    for item in items:
+        key = item.get("idempotency_key") if isinstance(item, dict) else None
+        try:
+            _, answer = _ingest(store, item if isinstance(item, dict) else {})
+        except _Problem as p:
+            answer = {"status": "rejected", "detail": p.detail}
+        results.append({"idempotency_key": key if isinstance(key, str) else None, **answer})
+    return 200, {"results": results}
+
+
 _Endpoint = Callable[[_Store, dict[str, Any]], tuple[int, Any]]
 ENDPOINTS: dict[tuple[str, str], _Endpoint] = {
     ("GET", "/v1/health"): lambda store, body: (200, {"status": "ok"}),
     ("GET", "/v1/services"): lambda store, body: (200, {"services": list(SERVICES)}),
     ("POST", "/v1/certificates/search"): lambda store, body: (200, {"certificates": _search(body)}),
     ("POST", "/v1/transactions"): _ingest,
+    ("POST", "/v1/transactions/batch"): _ingest_batch,
 }
 ROUTES = frozenset(path for _, path in ENDPOINTS)
 

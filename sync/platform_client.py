@@ -12,7 +12,7 @@ from typing import Any
 import requests
 
 from kiosk.identity import HolderCodeType
-from kiosk.interfaces import Certificate, PlatformError, PlatformErrorKind, ServiceInfo
+from kiosk.interfaces import Certificate, PlatformError, PlatformErrorKind, ServiceInfo, StampedCopy
 
 _CERT_TEXT_FIELDS = ("cert_id", "name", "number", "identifier", "issuer", "issuer_code", "holder_name",
                      "holder_code")
@@ -32,6 +32,15 @@ def _status_kind(status: int) -> PlatformErrorKind | None:
     if status >= 500:
         return PlatformErrorKind.SERVER_ERROR
     return PlatformErrorKind.REFUSED
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header given as delta-seconds; None when absent or unusable."""
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and 0 <= seconds <= 86400 else None
 
 
 def _str(obj: dict[str, Any], name: str) -> str:
@@ -123,7 +132,8 @@ class HttpPlatformClient:
             raise PlatformError(kind, detail)
         status_kind = _status_kind(resp.status_code)
         if status_kind is not None:
-            raise PlatformError(status_kind, f"http_{resp.status_code}")
+            raise PlatformError(status_kind, f"http_{resp.status_code}",
+                                retry_after=_retry_after(resp.headers.get("Retry-After")))
         if not 200 <= resp.status_code < 300:
             raise PlatformError(PlatformErrorKind.BAD_DATA, f"http_{resp.status_code}")
         try:
@@ -151,12 +161,42 @@ class HttpPlatformClient:
             pass
         raise PlatformError(PlatformErrorKind.BAD_DATA, "certificates")
 
+    def download(self, cert: Certificate) -> bytes:
+        """Not served by this platform version yet (issue 4 adds files and signatures)."""
+        raise PlatformError(PlatformErrorKind.NOT_FOUND, "file")
+
+    def stamped_copy(self, cert: Certificate, purpose: str, valid_days: int) -> StampedCopy:
+        """Not served by this platform version yet (issue 4 adds purpose-stamped copies)."""
+        raise PlatformError(PlatformErrorKind.NOT_FOUND, "stamped_copy")
+
     def submit(self, idempotency_key: str, kind: str, payload: dict[str, Any]) -> None:
         """Deliver one transaction; an already-stored key counts as success."""
         body = self._call("POST", "/v1/transactions",
                           {"idempotency_key": idempotency_key, "kind": kind, "payload": payload})
         if not (isinstance(body, dict) and body.get("status") in ("accepted", "duplicate")):
             raise PlatformError(PlatformErrorKind.BAD_DATA, "transaction")
+
+    def submit_batch(self, items: list[tuple[str, str, dict[str, Any]]]) -> dict[str, str]:
+        """Deliver up to 100 (key, kind, payload) transactions in one request.
+
+        Returns key -> "accepted" | "duplicate" | "rejected". Accepted and duplicate both
+        mean delivered; rejected is permanent (the platform refused that item's content).
+        """
+        body = self._call("POST", "/v1/transactions/batch", {"transactions": [
+            {"idempotency_key": key, "kind": kind, "payload": payload} for key, kind, payload in items]})
+        results = body.get("results") if isinstance(body, dict) else None
+        keys = {key for key, _, _ in items}
+        if not isinstance(results, list):
+            raise PlatformError(PlatformErrorKind.BAD_DATA, "batch")
+        out: dict[str, str] = {}
+        for r in results:
+            if not (isinstance(r, dict) and r.get("idempotency_key") in keys
+                    and r.get("status") in ("accepted", "duplicate", "rejected")):
+                raise PlatformError(PlatformErrorKind.BAD_DATA, "batch")
+            out[r["idempotency_key"]] = r["status"]
+        if set(out) != keys:
+            raise PlatformError(PlatformErrorKind.BAD_DATA, "batch")
+        return out
 
     def ping(self) -> bool:
         """True when the platform answers its health check."""

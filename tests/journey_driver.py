@@ -16,6 +16,7 @@ from kiosk.interfaces import (
     PrinterState,
     PrintResult,
     ServiceInfo,
+    StampedCopy,
 )
 from kiosk.journey import Journey, Screen, Speak, Timing
 from kiosk.services import KioskServices
@@ -46,8 +47,19 @@ class FakePlatform:
             raise self.error
         return list(self.certificates)
 
+    def download(self, cert: Certificate) -> bytes:
+        return b"%PDF-1.7 fake"
+
+    def stamped_copy(self, cert: Certificate, purpose: str, valid_days: int) -> StampedCopy:
+        return StampedCopy(cert_id=cert.cert_id, pdf=b"%PDF-1.7 fake", verify_code="ABCD1234",
+                           verify_url="http://127.0.0.1/v1/verify/ABCD1234", purpose=purpose,
+                           expires=_dt.date(2030, 1, 1))
+
     def submit(self, idempotency_key: str, kind: str, payload: dict) -> None:
         return None
+
+    def submit_batch(self, items: list[tuple[str, str, dict]]) -> dict[str, str]:
+        return {key: "accepted" for key, _, _ in items}
 
     def ping(self) -> bool:
         return self.error is None

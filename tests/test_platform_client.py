@@ -64,6 +64,14 @@ def test_submit_duplicate_is_success(client: HttpPlatformClient, server: Platfor
     assert [r["idempotency_key"] for r in server.received()] == ["k-1"]
 
 
+def test_submit_batch_reports_each_item(client: HttpPlatformClient, server: PlatformServer) -> None:
+    client.submit("k-1", "print", {"cert_id": "c1"})
+    result = client.submit_batch([("k-1", "print", {"cert_id": "c1"}), ("k-2", "rating", {"level": 5}),
+                                  ("k-3", "print", "not an object")])  # type: ignore[list-item]
+    assert result == {"k-1": "duplicate", "k-2": "accepted", "k-3": "rejected"}
+    assert [r["idempotency_key"] for r in server.received()] == ["k-1", "k-2"]
+
+
 def test_ping(client: HttpPlatformClient, server: PlatformServer) -> None:
     assert client.ping()
     server.faults.status = 500
