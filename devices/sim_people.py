@@ -59,6 +59,19 @@ SAMPLE_PEOPLE: tuple[IdentityDocument, ...] = (
     ),
 )
 
+# A 2017 foreign permanent resident card ('I'): not in SAMPLE_PEOPLE because the platform has no
+# records for its 15-character number; the SAM emulator and the reader tests use it.
+FOREIGN_PR_2017_PERSON = IdentityDocument(
+    doc_type=DocumentType.FOREIGN_PR_2017, name="玛丽", name_en="MARTIN MARIE CLAIRE", sex="F",
+    birth_date=D(1986, 9, 12), number="CAN110086091201", nationality="CAN", authority="1100",
+    valid_from=D(2018, 3, 1), valid_to=D(2028, 3, 1), extra={"label": "Foreign PR (2017 card)", "version": "01"},
+)
+
+# One card of each SAM-read type: resident ID, HK/Macau/Taiwan permit, 2017 and 2023 foreign PR cards.
+SAM_CARD_TYPES: tuple[IdentityDocument, ...] = (
+    SAMPLE_PEOPLE[0], SAMPLE_PEOPLE[3], FOREIGN_PR_2017_PERSON, SAMPLE_PEOPLE[4],
+)
+
 # Businesses whose legal representative is one of the people above (USCC per GB 32100).
 SAMPLE_BUSINESSES: tuple[dict[str, str], ...] = (
     {"uscc": "91330106MA2B3C4D5D", "name": "杭州示例科技有限公司", "legal_rep": "150102197208300014"},
