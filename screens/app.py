@@ -18,11 +18,12 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow
 
+from devices.reader_factory import make_reader
 from devices.simulated_camera import SimulatedCamera
 from devices.simulated_face import SimulatedFaceVerifier
-from devices.simulated_reader import SimulatedReader
 from devices.speech import EspeakSpeaker
 from kiosk.config import Config, ConfigError
+from kiosk.interfaces import CardReader
 from kiosk.journey import Timing
 from kiosk.services import KioskServices
 from printing.pdf_folder import PdfFolderPrinter
@@ -41,7 +42,7 @@ class Kiosk:
 
     engine: QQmlApplicationEngine
     vm: JourneyViewModel
-    reader: SimulatedReader
+    reader: CardReader
     printer: PdfFolderPrinter
     face: SimulatedFaceVerifier
     outbox: SqliteOutbox
@@ -99,7 +100,7 @@ def timing_from(config: Config) -> Timing:
 
 
 def _require_sim(config: Config) -> None:
-    for key in ("reader.driver", "camera.driver"):
+    for key in ("camera.driver",):
         if config[key] != "sim":
             raise ConfigError(f"'{key} = {config[key]}' is not available yet in this build; use \"sim\".")
     if config["printer.driver"] != "pdf_folder":
@@ -131,7 +132,8 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     outbox = SqliteOutbox(state_dir / "outbox.db")
     printer = PdfFolderPrinter(config.path("printer.pdf_folder"))
     face = SimulatedFaceVerifier(SimulatedCamera())
-    reader = SimulatedReader(read_delay=0.3)
+    reader = make_reader(config)
+    demo_control = demo_control and hasattr(reader, "insert")  # the demo window places cards on simulators
     services = KioskServices(face=face, platform=platform, outbox=outbox, printer=printer,
                              kiosk_id=config["kiosk.id"])
     vm = JourneyViewModel(services=services, timing=timing_from(config),
