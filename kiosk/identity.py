@@ -75,10 +75,12 @@ class IdentityDocument:
             DocumentType.RESIDENT_ID,
             DocumentType.HMT_RESIDENCE_PERMIT,
             DocumentType.FOREIGN_PR_2023,
+            DocumentType.SOCIAL_SECURITY,
         ):
             if not is_valid_id_number(self.number):
                 found.append("card_bad_number")
-            elif self.doc_type is DocumentType.RESIDENT_ID and birth_date_from_id(self.number) != self.birth_date:
+            elif (self.doc_type in (DocumentType.RESIDENT_ID, DocumentType.SOCIAL_SECURITY)
+                  and birth_date_from_id(self.number) != self.birth_date):
                 found.append("card_bad_number")
         if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
             found.append("card_bad_dates")

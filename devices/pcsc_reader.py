@@ -1,0 +1,272 @@
+"""PC/SC card reader (pyscard's low-level `smartcard.scard` API) for social security cards.
+
+One worker thread owns its own PC/SC context: it lists readers, waits in
+SCardGetStatusChange for card and reader changes (the PnP pseudo-reader reports
+readers plugged in or out), reads a new card once, and re-establishes the context
+when pcscd goes away and comes back. No pyscard singleton (CardMonitor,
+ReaderMonitor) is used, so nothing outlives stop().
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from smartcard import scard as S
+
+from devices import sscard
+from kiosk.interfaces import ReaderEvent, ReaderEventKind, ReaderListener
+
+log = logging.getLogger("kiosk.devices.pcsc")
+
+Trace = Callable[[str, bytes], None]
+PNP = "\\\\?PnP?\\Notification"
+_SERVICE_GONE = {S.SCARD_E_NO_SERVICE, S.SCARD_E_SERVICE_STOPPED, S.SCARD_E_INVALID_HANDLE}
+_CARD_GONE = {S.SCARD_W_REMOVED_CARD, S.SCARD_E_NO_SMARTCARD, S.SCARD_W_RESET_CARD, S.SCARD_E_READER_UNAVAILABLE,
+              S.SCARD_W_UNPOWERED_CARD}
+
+
+# SCardStatus state bits PRESENT, SWALLOWED, POWERED, NEGOTIABLE, SPECIFIC: a card is in the reader
+_CARD_IN_READER = 0x0004 | 0x0008 | 0x0010 | 0x0020 | 0x0040
+
+
+class PcscError(Exception):
+    """A PC/SC call failed; `code` is the PC/SC return code."""
+
+    def __init__(self, call: str, code: int) -> None:
+        super().__init__(f"{call}: {S.SCardGetErrorMessage(code)} (0x{code & 0xFFFFFFFF:08X})")
+        self.code = code
+
+
+def list_readers(context: Any) -> list[str]:
+    hresult, readers = S.SCardListReaders(context, [])
+    if hresult == S.SCARD_E_NO_READERS_AVAILABLE:
+        return []
+    if hresult != S.SCARD_S_SUCCESS:
+        raise PcscError("SCardListReaders", hresult)
+    return list(readers)
+
+
+class CardSession:
+    """One connected card: transmit with 61xx/6Cxx handling and an optional APDU trace."""
+
+    def __init__(self, context: Any, reader: str, trace: Trace | None = None) -> None:
+        self._trace = trace
+        hresult, self._card, self._protocol = S.SCardConnect(context, reader, S.SCARD_SHARE_SHARED,
+                                                             S.SCARD_PROTOCOL_T0 | S.SCARD_PROTOCOL_T1)
+        if hresult != S.SCARD_S_SUCCESS:
+            raise PcscError("SCardConnect", hresult)
+
+    def close(self) -> None:
+        S.SCardDisconnect(self._card, S.SCARD_LEAVE_CARD)
+
+    def card_gone(self, wait: float = 0.5) -> bool:
+        """True when the card has left, asked after a failed exchange: was it pulled mid-read?
+
+        Readers notice a pulled card only at their next poll (vpcd ~100 ms), so ask for up to `wait` s.
+        """
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                hresult, _reader, state, _protocol, _atr = S.SCardStatus(self._card)
+            except Exception:  # pyscard raises on some dead handles
+                return True
+            if hresult != S.SCARD_S_SUCCESS or not state & _CARD_IN_READER:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+
+    def raw(self, apdu: bytes) -> bytes:
+        if self._trace:
+            self._trace("tx", apdu)
+        hresult, response = S.SCardTransmit(self._card, self._protocol, list(apdu))
+        if hresult != S.SCARD_S_SUCCESS:
+            raise PcscError("SCardTransmit", hresult)
+        out = bytes(response)
+        if self._trace:
+            self._trace("rx", out)
+        return out
+
+    def transmit(self, apdu: bytes) -> tuple[bytes, int, int]:
+        data, sw1, sw2 = sscard.split_response(self.raw(apdu))
+        if sw1 == 0x6C and len(apdu) >= 5:  # wrong Le: the card says the exact length
+            data, sw1, sw2 = sscard.split_response(self.raw(apdu[:4] + bytes([sw2])))
+        collected = bytearray(data)
+        for _ in range(16):  # 61xx: more data waits for GET RESPONSE
+            if sw1 != 0x61:
+                break
+            data, sw1, sw2 = sscard.split_response(self.raw(bytes([0x00, 0xC0, 0x00, 0x00, sw2])))
+            collected += data
+        else:
+            raise sscard.MalformedResponse("GET RESPONSE chain too long")
+        return bytes(collected), sw1, sw2
+
+
+class PcscReader:
+    """A CardReader on PC/SC. Events reach the listener from the worker thread."""
+
+    def __init__(self, *, name_filter: str = "", poll_interval: float = 0.25, reconnect_interval: float = 1.0,
+                 trace: Trace | None = None) -> None:
+        self.name_filter = name_filter
+        self.poll_interval = poll_interval
+        self.reconnect_interval = reconnect_interval
+        self._trace = trace
+        self._listener: ReaderListener | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._context: Any = None
+        self._connected: bool | None = None
+        self._cards: dict[str, str] = {}  # reader -> "read" | "failed" while a card lies there
+        self._states: dict[str, int] = {}
+        self.reads = 0
+        self.card_seen_at: dict[str, float] = {}  # reader -> perf_counter when the card was seen
+
+    def start(self, listener: ReaderListener) -> None:
+        self._listener = listener
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="pcsc-reader", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        context = self._context
+        if context is not None:
+            S.SCardCancel(context)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    # -------------------------------------------------------------- worker
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                if self._context is None and not self._establish():
+                    self._stop.wait(self.reconnect_interval)
+                    continue
+                try:
+                    self._wait_and_handle()
+                except PcscError as exc:
+                    if exc.code in _SERVICE_GONE:
+                        self._lose(exc)
+                    else:
+                        log.warning("pc/sc call failed", extra={"event": "pcsc_error", "code": exc.code})
+                        self._stop.wait(self.poll_interval)
+                except Exception as exc:  # never let the reader thread die: log the type, start afresh
+                    log.exception("pc/sc reader fault", extra={"event": "pcsc_fault", "error": type(exc).__name__})
+                    self._release()
+                    self._stop.wait(self.reconnect_interval)
+        finally:
+            self._release()
+
+    def _establish(self) -> bool:
+        hresult, context = S.SCardEstablishContext(S.SCARD_SCOPE_USER)
+        if hresult != S.SCARD_S_SUCCESS:
+            if self._connected is not False:
+                log.warning("pcscd not reachable", extra={"event": "pcsc_unavailable", "code": hresult})
+                self._set_connected(False)
+            return False
+        self._context = context
+        self._states = {}
+        return True
+
+    def _release(self) -> None:
+        if self._context is not None:
+            S.SCardReleaseContext(self._context)
+            self._context = None
+
+    def _lose(self, exc: PcscError) -> None:
+        log.warning("pc/sc service lost", extra={"event": "pcsc_lost", "code": exc.code})
+        self._release()
+        self._set_connected(False)
+
+    def _readers(self) -> list[str]:
+        return [r for r in list_readers(self._context) if self.name_filter in r]
+
+    def _wait_and_handle(self) -> None:
+        readers = self._readers()
+        self._set_connected(bool(readers))
+        for gone in set(self._states) - set(readers) - {PNP}:
+            self._states.pop(gone, None)
+        for gone in set(self._cards) - set(readers):  # a card's reader was unplugged
+            self._card_left(gone)
+        query = [(name, self._states.get(name, S.SCARD_STATE_UNAWARE)) for name in readers]
+        query.append((PNP, self._states.get(PNP, S.SCARD_STATE_UNAWARE)))
+        timeout_ms = max(10, int(self.poll_interval * 1000))
+        hresult, states = S.SCardGetStatusChange(self._context, timeout_ms, query)
+        if hresult in (S.SCARD_E_TIMEOUT, S.SCARD_E_CANCELLED):
+            return
+        if hresult == S.SCARD_E_UNKNOWN_READER:  # a reader went away between list and wait
+            self._states.clear()
+            return
+        if hresult != S.SCARD_S_SUCCESS:
+            raise PcscError("SCardGetStatusChange", hresult)
+        for name, event_state, _atr in states:
+            self._states[name] = event_state & ~S.SCARD_STATE_CHANGED
+            if name == PNP:
+                continue
+            if event_state & S.SCARD_STATE_PRESENT and not event_state & S.SCARD_STATE_MUTE:
+                if name not in self._cards:
+                    self.card_seen_at[name] = time.perf_counter()
+                    self._read(name)
+            elif event_state & S.SCARD_STATE_PRESENT:  # mute: the card does not answer
+                if name not in self._cards:
+                    self._cards[name] = "failed"
+                    self._emit(ReaderEvent(ReaderEventKind.READ_FAILED, reason="card_unreadable"))
+            else:
+                self._card_left(name)
+
+    def _card_left(self, name: str) -> None:
+        if self._cards.pop(name, None) is not None:
+            self._emit(ReaderEvent(ReaderEventKind.CARD_REMOVED))
+
+    def _read(self, name: str) -> None:
+        try:
+            session = CardSession(self._context, name, self._trace)
+        except PcscError as exc:
+            if exc.code in _SERVICE_GONE:
+                raise
+            if exc.code in _CARD_GONE:
+                return  # gone before we could connect; the next status wait says so
+            self._fail(name, "card_unreadable", exc)
+            return
+        try:
+            document = sscard.read_social_security_card(session.transmit)
+        except PcscError as exc:
+            if exc.code in _SERVICE_GONE:
+                raise
+            gone = exc.code in _CARD_GONE or session.card_gone()
+            self._fail(name, "card_removed_mid_read" if gone else "card_unreadable", exc)
+            return
+        except sscard.ApduError as exc:
+            self._fail(name, "card_removed_mid_read" if session.card_gone() else exc.reason, exc)
+            return
+        finally:
+            session.close()
+        self._cards[name] = "read"
+        self.reads += 1
+        self._emit(ReaderEvent(ReaderEventKind.CARD_PRESENTED, document=document))
+
+    def _fail(self, name: str, reason: str, exc: Exception) -> None:
+        log.info("card read failed", extra={"event": "card_read_failed", "reason": reason,
+                                            "error": type(exc).__name__, "code": getattr(exc, "code", None)})
+        self._cards[name] = "failed"
+        self._emit(ReaderEvent(ReaderEventKind.READ_FAILED, reason=reason))
+
+    def _set_connected(self, connected: bool) -> None:
+        if self._connected is connected:
+            return
+        self._connected = connected
+        self._emit(ReaderEvent(ReaderEventKind.READER_CONNECTED if connected else ReaderEventKind.READER_LOST))
+
+    def _emit(self, event: ReaderEvent) -> None:
+        if self._listener is None:
+            return
+        try:
+            self._listener(event)
+        except Exception:
+            log.exception("reader listener failed", extra={"event": "reader_listener_failed"})

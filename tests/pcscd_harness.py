@@ -1,0 +1,156 @@
+"""Start, restart and stop a real pcscd (with the vsmartcard vpcd virtual readers) for the tests.
+
+Import the `pcscd` fixture into a test module: `from tests.pcscd_harness import pcscd  # noqa: F401`.
+The harness starts `pcscd --foreground` itself (CI runs on a fresh Debian 12 without systemd
+units running), waits until `pcsc_scan -r` lists both virtual readers, and stops it at the end
+of the session. A pcscd it started in an earlier, crashed run is stopped first; a pcscd it did
+not start makes the tests fail with a plain message instead of fighting over the readers.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PID_FILE = Path("/run/pcscd/pcscd.pid")
+OUR_PID_FILE = Path(tempfile.gettempdir()) / "kiosk-tests-pcscd.pid"
+READERS = ("Virtual PCD 00 00", "Virtual PCD 00 01")
+
+
+class PcscdError(RuntimeError):
+    pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _pid_from(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _is_pcscd(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() == "pcscd"
+    except OSError:
+        return False
+
+
+class Pcscd:
+    """One pcscd process that this harness owns."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_path = log_dir / "pcscd.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
+        self.ready_after = 0.0  # seconds from spawn to both readers listed
+
+    def start(self, timeout: float = 15.0) -> None:
+        for tool in ("pcscd", "pcsc_scan"):
+            if shutil.which(tool) is None:
+                raise PcscdError(f"'{tool}' is not installed: install the packages in installer/apt-packages.txt "
+                                 "(pcscd pcsc-tools vsmartcard-vpcd).")
+        self._stop_stale()
+        running = _pid_from(PID_FILE)
+        if running and _alive(running) and _is_pcscd(running):
+            raise PcscdError(f"another pcscd (pid {running}) is already running and owns the readers; stop it "
+                             "(e.g. 'systemctl stop pcscd.socket pcscd') before running the tests.")
+        log = self.log_path.open("ab")
+        self.started_at = time.perf_counter()
+        self.process = subprocess.Popen(["pcscd", "--foreground"], stdout=log, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, start_new_session=True)
+        log.close()
+        OUR_PID_FILE.write_text(str(self.process.pid))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise PcscdError(f"pcscd exited with code {self.process.returncode}; see {self.log_path}")
+            if all(r in self.readers() for r in READERS):
+                self.ready_after = time.perf_counter() - self.started_at
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise PcscdError(f"pcscd did not list the virtual readers {READERS} within {timeout}s: is vsmartcard-vpcd "
+                         f"installed (/etc/reader.conf.d/vpcd)? See {self.log_path}")
+
+    def readers(self) -> list[str]:
+        try:
+            out = subprocess.run(["pcsc_scan", "-r"], capture_output=True, text=True, timeout=5)
+        except subprocess.TimeoutExpired:
+            return []
+        if out.returncode != 0:
+            return []
+        return [line.split(": ", 1)[1] for line in out.stdout.splitlines() if ": " in line]
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+        OUR_PID_FILE.unlink(missing_ok=True)
+        deadline = time.monotonic() + 5
+        while PID_FILE.exists() and time.monotonic() < deadline:  # pcscd removes it on its way out
+            time.sleep(0.02)
+
+    def wait_until_empty(self, timeout: float = 5.0) -> None:
+        """Wait until pcscd sees no card in either virtual reader (a pulled card takes ~100 ms)."""
+        from smartcard import scard as S
+
+        hresult, context = S.SCardEstablishContext(S.SCARD_SCOPE_USER)
+        if hresult != S.SCARD_S_SUCCESS:
+            return
+        try:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                hresult, states = S.SCardGetStatusChange(context, 0, [(r, S.SCARD_STATE_UNAWARE) for r in READERS])
+                if hresult == S.SCARD_S_SUCCESS and not any(s[1] & S.SCARD_STATE_PRESENT for s in states):
+                    return
+                time.sleep(0.02)
+        finally:
+            S.SCardReleaseContext(context)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    @staticmethod
+    def _stop_stale() -> None:
+        pid = _pid_from(OUR_PID_FILE)
+        if pid and _alive(pid) and _is_pcscd(pid):
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 5
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        OUR_PID_FILE.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pcscd]:
+    daemon = Pcscd(tmp_path_factory.mktemp("pcscd"))
+    try:
+        daemon.start()
+    except PcscdError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield daemon
+    daemon.stop()
