@@ -115,6 +115,13 @@ class Pcscd:
 
     def wait_until_empty(self, timeout: float = 5.0) -> None:
         """Wait until pcscd sees no card in either virtual reader (a pulled card takes ~100 ms)."""
+        self._wait_cards(lambda present: not present, timeout)
+
+    def wait_until_present(self, reader: str, timeout: float = 5.0) -> None:
+        """Wait until pcscd sees a card in `reader` (an inserted card takes ~250 ms)."""
+        self._wait_cards(lambda present: reader in present, timeout)
+
+    def _wait_cards(self, done, timeout: float) -> None:  # noqa: ANN001
         from smartcard import scard as S
 
         hresult, context = S.SCardEstablishContext(S.SCARD_SCOPE_USER)
@@ -124,7 +131,8 @@ class Pcscd:
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
                 hresult, states = S.SCardGetStatusChange(context, 0, [(r, S.SCARD_STATE_UNAWARE) for r in READERS])
-                if hresult == S.SCARD_S_SUCCESS and not any(s[1] & S.SCARD_STATE_PRESENT for s in states):
+                present = {s[0] for s in states if s[1] & S.SCARD_STATE_PRESENT}
+                if hresult == S.SCARD_S_SUCCESS and done(present):
                     return
                 time.sleep(0.02)
         finally:
