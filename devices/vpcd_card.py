@@ -160,6 +160,9 @@ def _exactly(sock: socket.socket, count: int) -> bytes | None:
     data = bytearray()
     while len(data) < count:
         try:
+            # vpcd writes the length and the APDU separately (Nagle): acknowledge at once, or each
+            # APDU waits ~40 ms for the delayed ACK
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
             chunk = sock.recv(count - len(data))
         except OSError:
             return None
