@@ -19,7 +19,7 @@ from typing import Any
 from kiosk.interfaces import PlatformClient, PlatformError, PlatformErrorKind
 from sync.outbox import OutboxRow, SqliteOutbox
 
-log = logging.getLogger("sync.engine")
+log = logging.getLogger("kiosk.sync.engine")
 
 RETRYABLE = frozenset({PlatformErrorKind.OFFLINE, PlatformErrorKind.TIMEOUT, PlatformErrorKind.SERVER_ERROR,
                        PlatformErrorKind.RATE_LIMITED, PlatformErrorKind.BAD_DATA})

@@ -22,7 +22,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-log = logging.getLogger("sync.envelope")
+log = logging.getLogger("kiosk.sync.envelope")
 
 ENVELOPE_VERSION = 1
 KEY_FILE = "outbox-keys.json"

@@ -31,7 +31,7 @@ from sync.migrations import SCHEMA_VERSION, migrate
 
 __all__ = ["SCHEMA_VERSION", "STATUSES", "OutboxRow", "OutboxWriteError", "SqliteOutbox", "new_idempotency_key"]
 
-log = logging.getLogger("sync.outbox")
+log = logging.getLogger("kiosk.sync.outbox")
 STATUSES = ("pending", "in_flight", "done", "dead")
 LEASE_SECONDS = 120.0
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from sync.outbox import OutboxWriteError, SqliteOutbox
 
-log = logging.getLogger("sync.store")
+log = logging.getLogger("kiosk.sync.store")
 
 CORRUPT_ERRORS = frozenset({"SQLITE_CORRUPT", "SQLITE_NOTADB"})
 
@@ -187,14 +187,15 @@ class ManagedOutbox:
             return "offline_limit_age"
         return "offline_unavailable" if reached else ""
 
-    def alert(self) -> None:
+    def alert(self, **extra: Any) -> None:
         """Queue a heartbeat now (technicians see the limits reached), unless one is waiting."""
         box = self._box
         if box is None:
             return
         try:
             if not box.has_waiting("heartbeat"):
-                box.enqueue("heartbeat", self.health())
+                at = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+                box.enqueue("heartbeat", {**self.health(), "at": at, **extra})
         except (OutboxWriteError, sqlite3.Error):
             log.error("heartbeat could not be queued", extra={"event": "heartbeat_error"})
 
