@@ -133,8 +133,8 @@ def run_service(config: Config, *, once: bool = False, url: str | None = None,
 class EngineThread:
     """The demo's in-process engine: a daemon thread with its own outbox connection."""
 
-    def __init__(self, config: Config, client: Any) -> None:
-        self.config, self.client = config, client
+    def __init__(self, config: Config, client_factory: Callable[[], Any]) -> None:
+        self.config, self.client_factory = config, client_factory
         self.stop_event = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kiosk-sync", daemon=True)
 
@@ -146,10 +146,11 @@ class EngineThread:
         while not lock.acquire():  # the kiosk-sync service has it: stand by
             if self.stop_event.wait(30.0):
                 return
-        outbox = None
+        outbox = client = None
         try:
+            client = self.client_factory()  # created here: importing requests stays off the UI thread
             outbox = ManagedOutbox(outbox_path(self.config), limits=limits_from(self.config), recover=True)
-            engine = SyncEngine(outbox, self.client, policy_from(self.config),
+            engine = SyncEngine(outbox, client, policy_from(self.config),
                                 heartbeat=heartbeat_for(outbox, self.config["kiosk.id"]))
             run_loop(engine, outbox, self.stop_event)
         except Exception as exc:  # never let it reach the GUI
@@ -157,6 +158,8 @@ class EngineThread:
         finally:
             if outbox is not None:
                 outbox.close()
+            if client is not None:
+                client.close()
             lock.release()
 
     def stop(self, timeout: float = 5.0) -> None:

@@ -200,13 +200,15 @@ class ManagedOutbox:
             log.error("heartbeat could not be queued", extra={"event": "heartbeat_error"})
 
     def sync_status(self, *, stale_after: float = 120.0) -> bool | None:
-        """The sync engine's last word on the platform: True/False, or None when unknown or stale."""
+        """The sync engine's last word on the platform: True/False (False when stale), None when unknown."""
         box = self._box
         if box is None:
             return None
         status = box.get_meta("sync_status", None)
-        if not isinstance(status, dict) or self.clock() - float(status.get("at", 0)) > stale_after:
+        if not isinstance(status, dict):
             return None
+        if self.clock() - float(status.get("at", 0)) > stale_after:
+            return False  # no engine has looked for a while: do not promise the platform
         return bool(status.get("online"))
 
     def acknowledge(self) -> list[str]:
