@@ -50,6 +50,8 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> Non
     qo.add_argument("--passphrase-file", required=True)
     qs.add_parser("rotate-key", help="rotate the outbox encryption key")
     qs.add_parser("ack", help="acknowledge quarantine alerts")
+    for action in qs.choices.values():  # `kiosk queue list --config F` works as well as `kiosk queue --config F list`
+        action.add_argument("--config", default=argparse.SUPPRESS, help="TOML file with overrides")
 
 
 def run(args: argparse.Namespace, cfg: kconfig.Config) -> int:

@@ -40,7 +40,8 @@ class SyncPolicy:
     max_delay: float = 300.0
     jitter: bool = True
     breaker_failures: int = 3  # consecutive failed passes before the breaker opens
-    breaker_cooldown: float = 10.0  # first open period; doubles up to max_delay
+    breaker_cooldown: float = 10.0  # first open period; doubles up to breaker_max_cooldown
+    breaker_max_cooldown: float = 60.0  # probes are cheap GETs: look at least once a minute
     poll_interval: float = 5.0  # longest sleep while nothing is due
     retention_seconds: float = 7 * 86400.0
     heartbeat_interval: float = 300.0
@@ -80,7 +81,7 @@ class CircuitBreaker:
         self.failures += 1
         if self.state == "half_open" or self.failures >= self.policy.breaker_failures:
             self.opened += 1
-            cooldown = min(self.policy.max_delay, self.policy.breaker_cooldown * 2 ** (self.opened - 1))
+            cooldown = min(self.policy.breaker_max_cooldown, self.policy.breaker_cooldown * 2 ** (self.opened - 1))
             if self.policy.jitter:
                 cooldown = cooldown / 2 + self.rng.uniform(0, cooldown / 2)
             self.state = "open"
