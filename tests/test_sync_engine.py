@@ -86,7 +86,7 @@ def test_platform_down_for_the_whole_run_then_back(outbox: SqliteOutbox, server:
     now = _run(engine, T0, 3600)  # an hour offline
     assert outbox.counts()["pending"] == 95 and outbox.counts()["dead"] == 0
     assert engine.breaker.state in ("open", "half_open") and engine.online is False
-    assert client.batches + client.pings < 60, "an hour offline must cost a few probes, not a storm"
+    assert client.batches + client.pings <= 100, "an hour offline costs about a probe a minute, not a storm"
     server.faults.reset()
     _run(engine, now, 900, _all_done(outbox))
     assert [r["idempotency_key"] for r in server.received()] == keys and engine.online is True
