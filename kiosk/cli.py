@@ -5,6 +5,8 @@ kiosk run           run the touch UI with the configured drivers
 kiosk config        list every setting with its description, default and current value
 kiosk screenshots   render every screen in standard and assisted mode to PNG files
 kiosk devices       card reader tools: list, watch, read, doctor (kiosk/cli_devices.py)
+kiosk sync          deliver the outbox to the platform (--once: one drain); see kiosk/cli_queue.py
+kiosk queue         outbox counts, dead letters, support bundle, key rotation
 
 The GUI commands import the Qt front end (screens/) only when they run, so the
 core stays importable and testable without Qt.
@@ -18,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from kiosk import cli_devices
+from kiosk import cli_devices, cli_queue
 from kiosk import config as kconfig
 from kiosk.logs import setup_logging
 
@@ -79,9 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("screenshots", help="render every screen to PNG")
     p.add_argument("--out", default="docs/screenshots")
     cli_devices.add_parser(sub)
+    cli_queue.register(sub, lambda p: p.add_argument("--config", help="TOML file with overrides"))
     args = parser.parse_args(argv)
     if args.command == "devices":
         return cli_devices.run(args)
+    if args.command in ("sync", "queue"):
+        return cli_queue.run(args, _load(args))
     if args.command == "demo":
         return _gui(args, demo=True)
     if args.command == "run":

@@ -69,6 +69,17 @@ _declare("face.threshold", float, 0.45, "Largest face distance accepted as a mat
 _declare("platform.url", str, "", "Platform base URL; empty starts the local reference platform.")
 _declare("platform.connect_timeout", float, 3.0, "Seconds to connect to the platform.")
 _declare("platform.read_timeout", float, 10.0, "Seconds to wait for a platform answer.")
+_declare("sync.in_process", bool, True, "Run the sync engine inside the kiosk process too (the demo). Production runs "
+         "the kiosk-sync service; a lock file makes sure only one engine delivers at a time.")
+_declare("sync.batch_size", int, 50, "Transactions sent per request (the platform takes at most 100).")
+_declare("sync.poll_seconds", float, 5.0, "Longest pause of the sync engine while nothing is due.")
+_declare("sync.max_backoff_seconds", float, 300.0, "Longest wait between retries of one transaction.")
+_declare("sync.retention_days", float, 7.0, "Delivered transactions are deleted from the outbox after this long.")
+_declare("sync.heartbeat_seconds", float, 300.0, "How often the kiosk reports its queue health to the platform.")
+_declare("sync.max_queued", int, 500, "Offline limit: past this many undelivered transactions no offline work "
+         "is taken.")
+_declare("sync.max_age_hours", float, 72.0, "Offline limit: past this age of the oldest undelivered transaction no "
+         "offline work is taken.")
 _declare("printer.driver", str, "pdf_folder", "Printer driver.", ("pdf_folder", "cups"))
 _declare("printer.pdf_folder", str, "~/kiosk-prints", "Folder the demo printer writes PDFs to.")
 _declare("printer.queue", str, "", "CUPS queue name (cups driver).")
@@ -119,6 +130,8 @@ def _check(key: str, value: Any, origin: str) -> Any:
         raise ConfigError(f"{origin}: '{key}' must be one of {allowed}.")
     if key == "ui.warning_seconds" and value < 20:
         raise ConfigError(f"{origin}: 'ui.warning_seconds' must be at least 20 so people have time to respond.")
+    if key == "sync.batch_size" and not 1 <= value <= 100:
+        raise ConfigError(f"{origin}: 'sync.batch_size' must be between 1 and 100.")
     return value
 
 

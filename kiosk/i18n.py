@@ -34,6 +34,8 @@ SPOKEN = {
     "rating": ("rating_title",),
     "done": ("done_title", "done_body"),
     "timeout_warning": ("timeout_title",),
+    "queueing": ("queueing_title",),
+    "queued": ("queued_title", "queued_detail"),
 }
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.identity import HolderCodeType, IdentityDocument
-from kiosk.idnumbers import is_valid_uscc
+from kiosk.idnumbers import is_valid_uscc, mask_id_number, mask_name
 from kiosk.interfaces import Certificate, FaceOutcome, PrintResult
 from kiosk.session import Session
 
@@ -42,10 +42,16 @@ class Screen(enum.Enum):
     NOTICE = "notice"
     RATING = "rating"
     DONE = "done"
+    QUEUEING = "queueing"  # saving an offline application
+    QUEUED = "queued"  # the application waits in the outbox; receipt with tracking code
 
 
 # Screens where the kiosk, not the citizen, is working: no inactivity warning there.
-BUSY_SCREENS = frozenset({Screen.ATTRACT, Screen.FACE_CHECK, Screen.LOADING, Screen.PRINTING, Screen.DONE})
+BUSY_SCREENS = frozenset({Screen.ATTRACT, Screen.FACE_CHECK, Screen.LOADING, Screen.PRINTING, Screen.DONE,
+                          Screen.QUEUEING})
+# Platform failures after which the citizen may leave an application to be sent later.
+OFFLINE_MESSAGES = frozenset({"platform_offline", "platform_timeout", "platform_server_error",
+                              "platform_rate_limited"})
 PURPOSES = ("purpose_school", "purpose_loan", "purpose_other")
 SERVICES = ("personal_certs", "business_certs")
 RATING_LEVELS = (5, 4, 3, 2, 1)  # 非常满意 .. 非常不满意 (GB/T 39046)
@@ -104,7 +110,35 @@ class SessionEnded:
     reason: str
 
 
-Effect = VerifyFace | LoadCertificates | PrintCertificate | Record | CallStaff | Speak | SessionEnded
+@dataclass(frozen=True, repr=False)
+class QueueApplication:
+    """Store an application in the outbox to be sent when the platform is back (offline work)."""
+
+    ticket: int
+    service_id: str
+    holder_code: str
+    holder_type: HolderCodeType
+    holder_name: str
+    verified_by: str
+
+    def __repr__(self) -> str:
+        return f"QueueApplication(ticket={self.ticket}, service={self.service_id})"
+
+
+@dataclass(frozen=True)
+class PrintReceipt:
+    """Print a receipt (kiosk.interfaces.Receipt) for the session; identity already masked."""
+
+    ticket: int
+    kind: str  # Receipt.kind
+    tracking_code: str
+    service_id: str
+    holder_name_masked: str = ""
+    holder_code_masked: str = ""
+
+
+Effect = (VerifyFace | LoadCertificates | PrintCertificate | Record | CallStaff | Speak | SessionEnded
+          | QueueApplication | PrintReceipt)
 
 
 @dataclass(frozen=True)
@@ -357,6 +391,41 @@ class Journey:
         self.session.page = 0
         self._go(Screen.CERT_LIST)
 
+    def can_queue_offline(self) -> bool:
+        """The platform could not be reached for this session's query: offer an application instead."""
+        s = self.session
+        return bool(s and self._in(Screen.NOTICE) and s.message in OFFLINE_MESSAGES and s.holder_code
+                    and s.service_id)
+
+    def queue_offline(self) -> None:
+        if not self.can_queue_offline():
+            return
+        s = self.session
+        holder_type = HolderCodeType.USCC if s.service_id == "business_certs" else s.document.holder_code_type
+        name = "" if s.service_id == "business_certs" or s.document is None else s.document.name or s.document.name_en
+        self._go(Screen.QUEUEING)
+        self._emit(QueueApplication(self.ticket, s.service_id, s.holder_code, holder_type, name, s.verified_by))
+
+    def application_queued(self, ticket: int, tracking_code: str, refusal: str = "") -> None:
+        """The outbox has the application (tracking_code), or refused it (refusal: a message key)."""
+        if ticket != self.ticket or not self._in(Screen.QUEUEING):
+            return
+        s = self.session
+        if not tracking_code:
+            s.message = refusal or "offline_unavailable"
+            self._go(Screen.NOTICE)
+            return
+        s.tracking_code, s.receipt = tracking_code, "printing"
+        self._go(Screen.QUEUED)
+        doc = s.document
+        self._emit(PrintReceipt(self.ticket, "offline_application", tracking_code, s.service_id,
+                                mask_name(doc.name or doc.name_en) if doc else "", mask_id_number(s.holder_code)))
+
+    def receipt_finished(self, ticket: int, result: PrintResult) -> None:
+        if ticket == self.ticket and self._in(Screen.QUEUED):
+            self.session.receipt = "printed" if result.ok else "failed"
+            self._changed()
+
     def page_size(self) -> int:
         return 2 if self.assisted else 6
 
@@ -423,6 +492,7 @@ class Journey:
             Screen.USCC_ENTRY: Screen.SERVICE_MENU,
             Screen.CERT_LIST: Screen.SERVICE_MENU,
             Screen.NOTICE: Screen.SERVICE_MENU,
+            Screen.QUEUED: Screen.SERVICE_MENU,
             Screen.PREVIEW: Screen.CERT_LIST,
             Screen.PURPOSE: Screen.PREVIEW,
         }

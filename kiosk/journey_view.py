@@ -58,6 +58,11 @@ def build_view(journey: Journey) -> dict[str, Any]:
         }
         view["purposes"] = list(PURPOSES)
         view["printed"] = s.printed
+    elif screen is Screen.NOTICE:
+        view["canQueueOffline"] = journey.can_queue_offline()
+    elif screen is Screen.QUEUED:
+        view["trackingCode"] = s.tracking_code
+        view["receipt"] = s.receipt
     elif screen is Screen.PRINT_FAILED:
         view["canRetry"] = journey.can_retry_print()
     elif screen is Screen.FACE_FAILED:

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kiosk import i18n
+from kiosk import i18n, offline
 from kiosk.interfaces import (
     FaceOutcome,
     FaceVerifier,
@@ -21,6 +21,7 @@ from kiosk.interfaces import (
     Printer,
     PrinterState,
     PrintResult,
+    ReceiptPrinter,
 )
 from kiosk.journey import (
     CallStaff,
@@ -28,6 +29,8 @@ from kiosk.journey import (
     Journey,
     LoadCertificates,
     PrintCertificate,
+    PrintReceipt,
+    QueueApplication,
     Record,
     VerifyFace,
 )
@@ -51,6 +54,7 @@ class KioskServices:
     printer: Printer
     kiosk_id: str
     face_prompt: Callable[[str], None] = lambda key: None
+    receipts: ReceiptPrinter | None = None
 
     def execute(self, effect: Effect) -> Completion:
         """Do the blocking work an effect asks for; return what to tell the journey."""
@@ -60,6 +64,10 @@ class KioskServices:
             return self._load(effect)
         if isinstance(effect, PrintCertificate):
             return self._print(effect)
+        if isinstance(effect, QueueApplication):
+            return offline.queue_application(self.outbox, effect, self.kiosk_id)
+        if isinstance(effect, PrintReceipt):
+            return offline.print_receipt(self.receipts, effect, self.kiosk_id)
         if isinstance(effect, Record):
             self.record(effect.kind, effect.payload)
         elif isinstance(effect, CallStaff):

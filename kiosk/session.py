@@ -27,6 +27,8 @@ class Session:
     rating_group: str = ""  # assisted mode: "good" or "bad" once chosen
     message: str = ""  # message key for notice / problem screens
     input_error: str = ""  # message key for keypad screens
+    tracking_code: str = ""  # of an application queued offline
+    receipt: str = ""  # its receipt: "printing", "printed", "failed"
 
     def __repr__(self) -> str:
         return f"Session(ticket={self.ticket}, verified_by={self.verified_by or '-'})"
@@ -40,3 +42,5 @@ class Session:
         self.purpose = ""
         self.message = ""
         self.input_error = ""
+        self.tracking_code = ""
+        self.receipt = ""

@@ -27,13 +27,16 @@ from kiosk.interfaces import CardReader
 from kiosk.journey import Timing
 from kiosk.services import KioskServices
 from printing.pdf_folder import PdfFolderPrinter
+from printing.receipt_sim import SimulatedReceiptPrinter
 from screens.demo_control import DemoControl
 from screens.view_model import JourneyViewModel
-from sync.outbox import SqliteOutbox
+from sync.service import EngineThread, limits_from
+from sync.service import make_client as make_sync_client
+from sync.store import ManagedOutbox
 
 log = logging.getLogger("kiosk.app")
 QML_DIR = Path(__file__).parent / "qml"
-SYNC_INTERVAL_MS = 10_000
+SYNC_STATUS_MS = 2_000  # how often the header's online flag is read from the outbox (the engine writes it)
 
 
 @dataclass
@@ -45,11 +48,13 @@ class Kiosk:
     reader: CardReader
     printer: PdfFolderPrinter
     face: SimulatedFaceVerifier
-    outbox: SqliteOutbox
+    outbox: ManagedOutbox
     platform: LazyPlatform
     platform_server: object | None
     demo: DemoControl | None
     timers: list[QTimer] = field(default_factory=list)
+    receipts: SimulatedReceiptPrinter | None = None
+    sync_thread: EngineThread | None = None
 
     @property
     def window(self) -> QQuickWindow:
@@ -67,6 +72,8 @@ class Kiosk:
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         self.engine.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        if self.sync_thread is not None:
+            self.sync_thread.stop()
         if self.platform_server is not None:
             self.platform_server.stop()
         self.outbox.close()
@@ -129,13 +136,15 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
                                   connect_timeout=config["platform.connect_timeout"],
                                   read_timeout=config["platform.read_timeout"])
     platform = LazyPlatform(make_client)
-    outbox = SqliteOutbox(state_dir / "outbox.db")
+    # The GUI only writes; the engine (its own process, or a thread in the demo) delivers.
+    outbox = ManagedOutbox(state_dir / "outbox.db", limits=limits_from(config), recover=False)
+    receipts = SimulatedReceiptPrinter(config.path("printer.pdf_folder") / "receipts")
     printer = PdfFolderPrinter(config.path("printer.pdf_folder"))
     face = SimulatedFaceVerifier(SimulatedCamera())
     reader = make_reader(config)
     demo_control = demo_control and hasattr(reader, "insert")  # the demo window places cards on simulators
     services = KioskServices(face=face, platform=platform, outbox=outbox, printer=printer,
-                             kiosk_id=config["kiosk.id"])
+                             kiosk_id=config["kiosk.id"], receipts=receipts)
     vm = JourneyViewModel(services=services, timing=timing_from(config),
                           speaker=speaker if speaker is not None else EspeakSpeaker(),
                           speech=config["ui.speech"], tick_ms=tick_ms)
@@ -153,8 +162,11 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     if demo_control:
         engine.load(QUrl.fromLocalFile(str(QML_DIR / "DemoControl.qml")))
     reader.start(vm.reader_listener)
-    kiosk = Kiosk(engine, vm, reader, printer, face, outbox, platform, server, demo)
-    kiosk.timers.append(_every(SYNC_INTERVAL_MS, lambda: _sync(kiosk)))
+    kiosk = Kiosk(engine, vm, reader, printer, face, outbox, platform, server, demo, receipts=receipts)
+    if config["sync.in_process"]:
+        kiosk.sync_thread = EngineThread(config, lambda: make_sync_client(config, url))
+        kiosk.sync_thread.start()
+    kiosk.timers.append(_every(SYNC_STATUS_MS, lambda: _read_sync_status(kiosk)))
     return kiosk
 
 
@@ -166,16 +178,12 @@ def _every(ms: int, fn: Callable[[], None]) -> QTimer:
     return timer
 
 
-def _sync(kiosk: Kiosk) -> None:
-    """In the demo the sync engine runs in-process, on the network lane."""
-    def work() -> bool:
-        from sync.engine import sync_once
-
-        online = kiosk.platform.ping()
-        if online:
-            sync_once(kiosk.outbox, kiosk.platform)
-        return online
-    kiosk.vm.tasks.run("network", work, kiosk.vm.set_online)
+def _read_sync_status(kiosk: Kiosk) -> None:
+    """The engine records whether the platform answers; the header shows it (read on the disk lane)."""
+    def work() -> bool | None:
+        kiosk.outbox.refresh()  # another process may have quarantined the file
+        return kiosk.outbox.sync_status()
+    kiosk.vm.tasks.run("disk", work, lambda online: online is None or kiosk.vm.set_online(online))
 
 
 def qml_message_collector(sink: list[str]) -> Callable[..., None]:

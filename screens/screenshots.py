@@ -44,6 +44,17 @@ def render_all(config: Config, out: Path) -> list[Path]:
             path = out / f"timeout_warning-{'assisted' if assisted else 'standard'}.png"
             kiosk.window.grabWindow().save(str(path))
             files.append(path)
+        # Offline: the header badge and the service menu's note.
+        for timer in kiosk.timers:
+            timer.stop()  # the sync status poll would put the online flag back
+        kiosk.vm.set_online(False)
+        for assisted in (False, True):
+            kiosk.vm.setAssisted(assisted)
+            kiosk.vm.activity()
+            pump(80)
+            path = out / f"offline_menu-{'assisted' if assisted else 'standard'}.png"
+            kiosk.window.grabWindow().save(str(path))
+            files.append(path)
     finally:
         kiosk.close()
         app.processEvents()

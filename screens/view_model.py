@@ -19,6 +19,8 @@ from kiosk.journey import (
     Journey,
     LoadCertificates,
     PrintCertificate,
+    PrintReceipt,
+    QueueApplication,
     SessionEnded,
     Speak,
     Timing,
@@ -31,7 +33,8 @@ from screens.theme import Theme
 
 log = logging.getLogger("kiosk.ui")
 
-LANE_FOR = {VerifyFace: "camera", LoadCertificates: "network", PrintCertificate: "printer"}
+LANE_FOR = {VerifyFace: "camera", LoadCertificates: "network", PrintCertificate: "printer", QueueApplication: "disk",
+            PrintReceipt: "printer"}
 
 
 class JourneyViewModel(QObject):
@@ -197,6 +200,10 @@ class JourneyViewModel(QObject):
     @Slot()
     def retryPrint(self) -> None:
         self.journey.retry_print()
+
+    @Slot()
+    def queueOffline(self) -> None:
+        self.journey.queue_offline()
 
     @Slot()
     def printAnother(self) -> None:

@@ -169,6 +169,8 @@ class Walker:
         at("loading")
         at("notice")
         server.faults.reset()
+        self.click("btn_queueOffline")  # leave an application to be sent later, with a receipt
+        at("queued")
         self.click("btn_back")
         self.expect("service_menu")
         self.click("service_personal_certs")

@@ -178,9 +178,12 @@ class Harness:
             self.hold = True
             j.choose_service("personal_certs")
             return
-        if screen is Screen.NOTICE:
+        if screen in (Screen.NOTICE, Screen.QUEUEING, Screen.QUEUED):
             self.platform.error = PlatformError(PlatformErrorKind.OFFLINE)
             j.choose_service("personal_certs")
+            self.hold = screen is Screen.QUEUEING
+            if screen is not Screen.NOTICE:
+                j.queue_offline()
             return
         j.choose_service("personal_certs")
         if screen is Screen.CERT_LIST:

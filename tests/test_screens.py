@@ -12,7 +12,7 @@ from sync.engine import sync_once
 
 ALL_SCREENS = {"attract", "insert_card", "card_problem", "assist_offer", "face_consent", "face_check",
                "face_failed", "staff_check", "service_menu", "uscc_entry", "loading", "notice", "cert_list",
-               "preview", "purpose", "print_failed", "printing", "print_done", "rating", "done"}
+               "preview", "purpose", "print_failed", "printing", "print_done", "rating", "done", "queued"}
 
 
 @pytest.mark.parametrize("assisted", [False, True])

@@ -20,12 +20,25 @@ Rectangle {
             font.bold: true
         }
         Item { Layout.fillWidth: true }
-        Text {
+        Rectangle {
+            // Offline: a white badge with red text, seen from a step away and not mistaken for a button.
+            objectName: "offlineBadge"
             visible: !vm.online
-            text: vm.t.offline
-            color: theme.onPrimary
-            font.pixelSize: theme.fontBody
-            font.family: theme.fontFamily
+            color: theme.surface
+            radius: theme.radius
+            border.color: theme.accent
+            border.width: 3
+            implicitWidth: offlineText.implicitWidth + theme.gap * 2
+            implicitHeight: offlineText.implicitHeight + theme.gap
+            Text {
+                id: offlineText
+                anchors.centerIn: parent
+                text: "\u26a0 " + vm.t.offline
+                color: theme.accent
+                font.pixelSize: theme.fontBody
+                font.family: theme.fontFamily
+                font.bold: true
+            }
         }
         Text {
             visible: !vm.readerOk

@@ -29,7 +29,11 @@ Window {
         case "print_failed": return { title: t.print_failed_title, body: t[v.message] || t.printer_error, detail: t.print_failed_help,
                                       buttons: (v.canRetry ? [b(t.try_again, "retryPrint")] : []).concat([b(t.finish, "finish", "secondary")]) }
         case "print_done": return { title: t.print_done_title, body: t.print_done_body, buttons: [b(t.print_another, "printAnother", "secondary"), b(t.finish, "finish")] }
-        case "notice": return { title: t.notice_title, body: t[v.message] || "", buttons: [b(t.back_to_menu, "back"), b(t.end, "finish", "secondary")] }
+        case "notice": return { title: t.notice_title, body: t[v.message] || "", detail: v.canQueueOffline ? t.queue_offline_hint : "",
+                                buttons: (v.canQueueOffline ? [b(t.queue_offline, "queueOffline")] : []).concat([b(t.back_to_menu, "back", v.canQueueOffline ? "secondary" : "primary"), b(t.end, "finish", "secondary")]) }
+        case "queueing": return { title: t.queueing_title, body: t.queueing_body, busy: true, buttons: [] }
+        case "queued": return { title: t.queued_title, body: t.queued_body.arg(v.trackingCode || ""), detail: t.queued_detail + "\n" + (t["receipt_" + v.receipt] || ""),
+                                buttons: [b(t.back_to_menu, "back", "secondary"), b(t.finish, "finish")] }
         case "done": return { title: t.done_title, body: t.done_body, buttons: [] }
         }
         return { title: "", buttons: [] }
@@ -45,6 +49,7 @@ Window {
         case "faceDecline": vm.faceConsent(false); break
         case "retryPrint": vm.retryPrint(); break
         case "printAnother": vm.printAnother(); break
+        case "queueOffline": vm.queueOffline(); break
         }
     }
 

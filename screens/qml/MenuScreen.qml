@@ -16,6 +16,15 @@ Item {
             horizontalAlignment: Text.AlignHCenter
         }
         KText {
+            objectName: "offlineMenuNote"
+            Layout.fillWidth: true
+            visible: !vm.online
+            text: vm.t.offline_menu_note
+            color: theme.accent
+            font.bold: true
+            horizontalAlignment: Text.AlignHCenter
+        }
+        KText {
             Layout.fillWidth: true
             text: vm.t.service_menu_title
             font.pixelSize: theme.fontTitle

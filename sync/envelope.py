@@ -1,0 +1,218 @@
+"""Encryption at rest for outbox payloads: AES-256-GCM with keys kept outside the database.
+
+A payload is stored as an envelope: the fields the platform needs that are not personal
+in clear (``data``), the personal ones sealed (``sealed``: key id, nonce, ciphertext).
+The row's idempotency key and kind are the associated data, so a sealed blob cannot be
+moved to another row. Keys live in a 0600 JSON file under the state directory; rotation
+adds a key and makes it current, old keys stay until no row uses them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import os
+import secrets
+import threading
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+log = logging.getLogger("kiosk.sync.envelope")
+
+ENVELOPE_VERSION = 1
+KEY_FILE = "outbox-keys.json"
+
+
+class EnvelopeError(ValueError):
+    """A stored payload that cannot be read: bad shape, unknown key or failed authentication."""
+
+
+class KeyFileError(RuntimeError):
+    """The key file is missing pieces or unreadable; the message names no key material."""
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: Any, what: str) -> bytes:
+    if not isinstance(text, str):
+        raise EnvelopeError(what)
+    try:
+        return base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        raise EnvelopeError(what) from None
+
+
+class Keyring:
+    """AES-GCM keys in one 0600 file: {"current": kid, "keys": {kid: base64}}. Thread-safe."""
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory)
+        self.path = self.directory / KEY_FILE
+        self._lock = threading.Lock()
+        self._keys: dict[str, bytes] = {}
+        self._current = ""
+        self._mtime = -1.0
+        self._load(create=True)
+
+    # -- file handling
+    def _load(self, *, create: bool = False) -> None:
+        if not self.path.exists():
+            if not create:
+                raise KeyFileError("key file missing")
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            kid = secrets.token_hex(4)
+            self._write({kid: AESGCM.generate_key(bit_length=256)}, kid)
+        if self.path.stat().st_mode & 0o077:
+            log.warning("key file was readable by others; fixing its mode", extra={"event": "key_mode"})
+            os.chmod(self.path, 0o600)
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            keys = {str(k): base64.b64decode(v, validate=True) for k, v in raw["keys"].items()}
+            current = raw["current"]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, binascii.Error):
+            raise KeyFileError(f"key file {self.path.name} is unreadable") from None
+        if current not in keys or any(len(k) != 32 for k in keys.values()):
+            raise KeyFileError(f"key file {self.path.name} is inconsistent")
+        self._keys, self._current, self._mtime = keys, current, self.path.stat().st_mtime
+
+    def _write(self, keys: dict[str, bytes], current: str) -> None:
+        """Atomically replace the key file (write 0600 temp, fsync, rename, fsync dir)."""
+        text = json.dumps({"current": current, "keys": {k: _b64(v) for k, v in keys.items()}})
+        tmp = self.path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, text.encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, self.path)
+        dir_fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        self._keys, self._current, self._mtime = dict(keys), current, self.path.stat().st_mtime
+
+    def _refresh(self) -> None:
+        """Another process (the CLI) may have rotated: reload when the file changed."""
+        try:
+            changed = self.path.stat().st_mtime != self._mtime
+        except OSError:
+            raise KeyFileError("key file missing") from None
+        if changed:
+            self._load()
+
+    # -- public
+    @property
+    def current(self) -> str:
+        with self._lock:
+            self._refresh()
+            return self._current
+
+    def key_ids(self) -> list[str]:
+        with self._lock:
+            self._refresh()
+            return sorted(self._keys)
+
+    def key(self, kid: str) -> bytes | None:
+        with self._lock:
+            if kid not in self._keys:
+                self._refresh()
+            return self._keys.get(kid)
+
+    def rotate(self) -> str:
+        """Add a new key and make it current; returns its id. Old keys are kept."""
+        with self._lock:
+            self._refresh()
+            kid = secrets.token_hex(4)
+            self._write({**self._keys, kid: AESGCM.generate_key(bit_length=256)}, kid)
+            return kid
+
+    def retire(self, in_use: set[str]) -> list[str]:
+        """Drop keys that are neither current nor in use; returns the dropped ids."""
+        with self._lock:
+            self._refresh()
+            keep = {k: v for k, v in self._keys.items() if k == self._current or k in in_use}
+            dropped = sorted(set(self._keys) - set(keep))
+            if dropped:
+                self._write(keep, self._current)
+            return dropped
+
+
+def _aad(row_key: str, kind: str) -> bytes:
+    return json.dumps([row_key, kind]).encode()
+
+
+def seal(keyring: Keyring, row_key: str, kind: str, plain: dict[str, Any],
+         personal: dict[str, Any]) -> str:
+    """The envelope text for one row; personal fields are encrypted (none: nothing sealed)."""
+    envelope: dict[str, Any] = {"v": ENVELOPE_VERSION, "data": plain}
+    if personal:
+        kid = keyring.current
+        key = keyring.key(kid)
+        if key is None:
+            raise KeyFileError("current key missing")
+        nonce = secrets.token_bytes(12)
+        body = json.dumps(personal, ensure_ascii=False, allow_nan=False).encode()
+        envelope["sealed"] = {"kid": kid, "nonce": _b64(nonce),
+                              "ct": _b64(AESGCM(key).encrypt(nonce, body, _aad(row_key, kind)))}
+    return json.dumps(envelope, ensure_ascii=False, allow_nan=False)
+
+
+def parse(text: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Split envelope text into (clear data, sealed part or None); EnvelopeError on any bad shape."""
+    if not isinstance(text, str | bytes):
+        raise EnvelopeError("envelope type")
+    try:
+        env = json.loads(text)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise EnvelopeError("envelope json") from None
+    if not isinstance(env, dict) or env.get("v") != ENVELOPE_VERSION or not isinstance(env.get("data"), dict):
+        raise EnvelopeError("envelope shape")
+    sealed = env.get("sealed")
+    if sealed is not None and not (isinstance(sealed, dict) and isinstance(sealed.get("kid"), str)):
+        raise EnvelopeError("sealed shape")
+    if set(env) - {"v", "data", "sealed"}:
+        raise EnvelopeError("envelope fields")
+    return env["data"], sealed
+
+
+def sealed_key_id(text: str) -> str | None:
+    """The key id a stored envelope was sealed with (None: nothing sealed)."""
+    _, sealed = parse(text)
+    return None if sealed is None else sealed["kid"]
+
+
+def open_envelope(keyring: Keyring, row_key: str, kind: str, text: Any) -> dict[str, Any]:
+    """The full payload (clear + decrypted personal fields); EnvelopeError when unreadable."""
+    data, sealed = parse(text)
+    if sealed is None:
+        return dict(data)
+    key = keyring.key(sealed["kid"])
+    if key is None:
+        raise EnvelopeError("unknown key id")
+    nonce, ct = _unb64(sealed.get("nonce"), "nonce"), _unb64(sealed.get("ct"), "ciphertext")
+    if len(nonce) != 12:
+        raise EnvelopeError("nonce")
+    try:
+        personal = json.loads(AESGCM(key).decrypt(nonce, ct, _aad(row_key, kind)))
+    except InvalidTag:
+        raise EnvelopeError("authentication failed") from None
+    except ValueError:
+        raise EnvelopeError("sealed json") from None
+    if not isinstance(personal, dict):
+        raise EnvelopeError("sealed shape")
+    return {**data, **personal}
+
+
+def strip_sealed(text: str) -> str:
+    """The envelope without its sealed part (a delivered row keeps no personal data)."""
+    data, _ = parse(text)
+    return json.dumps({"v": ENVELOPE_VERSION, "data": data}, ensure_ascii=False)

@@ -1,0 +1,167 @@
+"""Running the sync engine: as its own process (`kiosk sync`, the kiosk-sync systemd unit) or
+on a thread of the demo kiosk. Both share only the SQLite outbox with the GUI.
+
+A lock file (flock) under the state directory lets one engine deliver at a time; the
+kernel releases it when the holder dies, even by kill -9. A crash inside the loop is
+logged and the loop goes on; the GUI never waits for it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import fcntl
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kiosk.config import Config
+from sync.engine import SyncEngine, SyncPolicy
+from sync.store import ManagedOutbox, OfflineLimits
+
+log = logging.getLogger("kiosk.sync.service")
+
+EXIT_OK, EXIT_PENDING, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
+
+
+def policy_from(config: Config) -> SyncPolicy:
+    return SyncPolicy(batch_size=config["sync.batch_size"], poll_interval=config["sync.poll_seconds"],
+                      max_delay=config["sync.max_backoff_seconds"],
+                      retention_seconds=config["sync.retention_days"] * 86400.0,
+                      heartbeat_interval=config["sync.heartbeat_seconds"])
+
+
+def limits_from(config: Config) -> OfflineLimits:
+    return OfflineLimits(max_items=config["sync.max_queued"], max_age_seconds=config["sync.max_age_hours"] * 3600.0)
+
+
+def outbox_path(config: Config) -> Path:
+    return config.path("kiosk.state_dir") / "outbox.db"
+
+
+def heartbeat_for(outbox: ManagedOutbox, kiosk_id: str) -> Callable[[float], dict[str, Any]]:
+    """The engine's heartbeat: the outbox's health with this kiosk's id and the time."""
+    def beat(now: float) -> dict[str, Any]:
+        at = _dt.datetime.fromtimestamp(now, _dt.UTC).isoformat(timespec="seconds")
+        return {**outbox.health(now), "kiosk_id": kiosk_id, "at": at}
+    return beat
+
+
+def make_client(config: Config, url: str) -> Any:
+    from sync.platform_client import HttpPlatformClient  # requests is slow to import
+
+    return HttpPlatformClient(url, kiosk_id=config["kiosk.id"], connect_timeout=config["platform.connect_timeout"],
+                              read_timeout=config["platform.read_timeout"])
+
+
+class SyncLock:
+    """An exclusive flock on state_dir/sync.lock: held by the one engine that delivers."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / "sync.lock"
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing drops the lock
+            self._fd = None
+
+
+def run_loop(engine: SyncEngine, outbox: ManagedOutbox, stop: threading.Event) -> None:
+    """step() until stopped; a crash in a step is logged and retried after a pause."""
+    while not stop.is_set():
+        try:
+            outbox.refresh()
+            delay = engine.step()
+        except Exception as exc:
+            log.error("sync step failed", extra={"event": "sync_crash", "error": type(exc).__name__})
+            delay = engine.policy.poll_interval
+        stop.wait(max(0.0, delay))
+
+
+def run_service(config: Config, *, once: bool = False, url: str | None = None,
+                stop: threading.Event | None = None) -> int:
+    """`kiosk sync [--once]`: deliver the outbox of this kiosk; returns an exit code."""
+    url = url or config["platform.url"]
+    if not url:
+        log.error("platform.url is empty: the sync service needs the platform's address",
+                  extra={"event": "sync_config"})
+        return EXIT_CONFIG
+    state_dir = config.path("kiosk.state_dir")
+    lock = SyncLock(state_dir)
+    if not lock.acquire():
+        log.warning("another sync engine is running", extra={"event": "sync_locked"})
+        return EXIT_LOCKED
+    outbox = ManagedOutbox(outbox_path(config), limits=limits_from(config), recover=True)
+    client = make_client(config, url)
+    engine = SyncEngine(outbox, client, policy_from(config), heartbeat=heartbeat_for(outbox, config["kiosk.id"]))
+    try:
+        if once:
+            result = engine.drain()
+            log.info("sync pass done", extra={"event": "sync_once", "sent": result.sent, "dead": result.dead,
+                                              "retry": result.retry})
+            print(f"sent {result.sent}, dead {result.dead}, to retry {result.retry}; "
+                  f"still waiting {outbox.backlog()[0]}")
+            return EXIT_PENDING if result.retry else EXIT_OK
+        stop = stop or threading.Event()
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: stop.set())
+        log.info("sync service started", extra={"event": "sync_start"})
+        run_loop(engine, outbox, stop)
+        return EXIT_OK
+    finally:
+        client.close()
+        outbox.close()
+        lock.release()
+
+
+class EngineThread:
+    """The demo's in-process engine: a daemon thread with its own outbox connection."""
+
+    def __init__(self, config: Config, client_factory: Callable[[], Any]) -> None:
+        self.config, self.client_factory = config, client_factory
+        self.stop_event = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kiosk-sync", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        lock = SyncLock(self.config.path("kiosk.state_dir"))
+        while not lock.acquire():  # the kiosk-sync service has it: stand by
+            if self.stop_event.wait(30.0):
+                return
+        outbox = client = None
+        try:
+            client = self.client_factory()  # created here: importing requests stays off the UI thread
+            outbox = ManagedOutbox(outbox_path(self.config), limits=limits_from(self.config), recover=True)
+            engine = SyncEngine(outbox, client, policy_from(self.config),
+                                heartbeat=heartbeat_for(outbox, self.config["kiosk.id"]))
+            run_loop(engine, outbox, self.stop_event)
+        except Exception as exc:  # never let it reach the GUI
+            log.error("in-process sync stopped", extra={"event": "sync_crash", "error": type(exc).__name__})
+        finally:
+            if outbox is not None:
+                outbox.close()
+            if client is not None:
+                client.close()
+            lock.release()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.stop_event.set()
+        self._thread.join(timeout)
