@@ -17,6 +17,7 @@ import random
 import re
 import socket
 import ssl
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -230,6 +231,10 @@ class _HttpServer(ThreadingHTTPServer):
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A connection that failed below HTTP (TLS handshake, reset): type only, no traceback or address."""
+        access_log.info("connection error %s", type(sys.exc_info()[1]).__name__)
 
     def track(self, sock: socket.socket, is_open: bool) -> None:
         with self._open_lock:

@@ -83,7 +83,7 @@ class HttpPlatformClient:
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=4, max_retries=0)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
-        self.session.verify = ca_bundle or True  # never False
+        self.session.verify = self._tls_verify = ca_bundle or True  # never False
         self.session.cert = client_cert
         self.session.headers.update({"X-Kiosk-Id": kiosk_id, "Accept": "application/json",
                                      "User-Agent": "kiosk/0.1"})
@@ -102,8 +102,10 @@ class HttpPlatformClient:
         kind: PlatformErrorKind | None = None
         detail = ""
         try:
+            # verify passed per request: REQUESTS_CA_BUNDLE in the environment would override session.verify
             resp = self.session.request(method, self.base_url + path, data=data, headers=all_headers,
-                                        timeout=self.timeout, allow_redirects=False, stream=True)
+                                        timeout=self.timeout, allow_redirects=False, stream=True,
+                                        verify=self._tls_verify, cert=self.session.cert)
             try:
                 content = b""
                 for chunk in resp.iter_content(65536):
