@@ -279,22 +279,35 @@ def ingest_batch(platform: Platform, req: Request) -> Reply:
 
 
 def _optional_key(body: dict[str, Any], prefix: str) -> str:
-    key = body.get("idempotency_key")
-    if key is None:
+    if "idempotency_key" not in body:
         return f"{prefix}-{secrets.token_hex(12)}"
+    key = body["idempotency_key"]
     if not (isinstance(key, str) and 0 < len(key) <= 128):
         raise Problem(400, "bad-request", "idempotency_key must be a string of 1 to 128 characters")
     return key
 
 
+def _is_time(value: Any) -> bool:
+    try:
+        parse_time(value)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
 def _check_heartbeat(body: dict[str, Any]) -> None:
     depth, printer, tests = body.get("queue_depth"), body.get("printer"), body.get("self_tests")
+    uptime = body.get("uptime_seconds", 0)
     ok = (isinstance(depth, int) and not isinstance(depth, bool) and 0 <= depth <= 10**9
           and isinstance(printer, dict) and printer.get("state") in PRINTER_STATES
+          and isinstance(printer.get("detail", ""), str)
           and isinstance(tests, list) and len(tests) <= 64
           and all(isinstance(t, dict) and isinstance(t.get("component"), str) and 0 < len(t["component"]) <= 64
                   and isinstance(t.get("ok"), bool) and isinstance(t.get("detail", ""), str)
-                  for t in tests))
+                  for t in tests)
+          and all(isinstance(body.get(k, ""), str) for k in ("kiosk_id", "software_version"))
+          and ("sent_at" not in body or _is_time(body["sent_at"]))
+          and isinstance(uptime, int | float) and not isinstance(uptime, bool) and uptime >= 0)
     if not ok:
         raise Problem(400, "bad-heartbeat", "queue_depth, printer.state and a self_tests list are required")
 
@@ -324,7 +337,7 @@ def rating(platform: Platform, req: Request) -> Reply:
     comment = body.get("comment", "")
     if not (isinstance(level, int) and not isinstance(level, bool) and 1 <= level <= 5
             and isinstance(service, str) and 0 < len(service) <= 64 and channel in RATING_CHANNELS
-            and isinstance(comment, str) and len(comment) <= 500):
+            and isinstance(comment, str) and len(comment) <= 500 and isinstance(body.get("transaction_id", ""), str)):
         raise Problem(400, "bad-rating", "level 1-5, service_id and a known channel are required")
     key = _optional_key(body, "rt")
     payload = {k: v for k, v in body.items() if k != "idempotency_key"}

@@ -129,6 +129,8 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
+        if self.command == "HEAD":
+            return
         if faults.drop_mid_body and len(data) > 1:
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()
@@ -141,6 +143,10 @@ class _Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Protocol-level errors (bad request line, unknown method) as problem+json too."""
         self.close_connection = True
+        if int(code) == 501:  # a method this server has no handler for at all
+            self._template = _route(urlsplit(self.path).path)[0] if hasattr(self, "path") else None
+            self._problem(Problem(405, "method-not-allowed", "method not allowed on this resource"))
+            return
         self._problem(Problem(int(code), "protocol", "request could not be handled"))
 
     def _problem(self, p: Problem) -> None:
@@ -189,7 +195,8 @@ class _Handler(BaseHTTPRequestHandler):
         chosen = next((c for c in candidates if c[0] == self.command), None)
         if chosen is None:
             if candidates:
-                raise Problem(405, "method-not-allowed", "method not allowed on this resource")
+                raise Problem(405, "method-not-allowed", "method not allowed on this resource",
+                              {"Allow": ", ".join(c[0] for c in candidates)})
             raise Problem(404, "not-found", "no such resource")
         _, handler, public, params = chosen
         kiosk_id = ""
@@ -214,7 +221,7 @@ class _Handler(BaseHTTPRequestHandler):
             access_log.error("internal error %s", type(e).__name__)
             self._problem(Problem(500, "internal", "internal error"))
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_TRACE = _handle
 
 
 class _HttpServer(ThreadingHTTPServer):
