@@ -19,7 +19,6 @@ from typing import Any
 from kiosk.certificate_ids import HOLDER_TYPES, is_valid_holder_code
 from kiosk.idnumbers import mask_id_number, mask_name
 from refplatform import keys
-from refplatform.render import render_certificate, render_stamped
 from refplatform.seed import SERVICES
 from refplatform.store import Store
 from refplatform.verify_page import verify_html
@@ -86,6 +85,8 @@ class Platform:
         with self._files_lock:
             cached = self._files.get(cert["cert_id"])
         if cached is None:
+            from refplatform.render import render_certificate  # reportlab: imported on first use
+
             pdf = render_certificate(cert)
             cached = (pdf, keys.key_for_identifier(cert["identifier"]).sign_file(cert["cert_id"], pdf))
             with self._files_lock:
@@ -168,6 +169,8 @@ def stamped_copy(platform: Platform, req: Request) -> Reply:
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(16))
     url = f"{platform.public_url()}/v1/verify/{code}"
     stamp = {"verify_code": code, "verify_url": url, "expires": expires.isoformat()}
+    from refplatform.render import render_stamped
+
     pdf = render_stamped(cert, purpose=purpose, **stamp)
     sig = keys.key_for_identifier(cert["identifier"]).sign_file(cert["cert_id"], pdf, **stamp)
     row = platform.store.add_stamped({

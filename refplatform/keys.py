@@ -24,19 +24,35 @@ def _key(key_id: str, algorithm: str, start: int, end: int) -> SigningKey:
                       _dt.datetime(end, 1, 1, tzinfo=_UTC))
 
 
-SM2_KEY = _key("sm2-2024", SM2_SM3, 2024, 2034)
-ECDSA_KEY = _key("p256-2024", ECDSA_P256, 2024, 2034)
-RETIRED_KEY = _key("sm2-2019", SM2_SM3, 2019, 2023)  # published, but its validity has ended
-UNPUBLISHED_KEY = _key("sm2-rogue", SM2_SM3, 2024, 2034)  # never listed in GET /v1/keys
+_KEYS = {"SM2_KEY": ("sm2-2024", SM2_SM3, 2024, 2034), "ECDSA_KEY": ("p256-2024", ECDSA_P256, 2024, 2034),
+         "RETIRED_KEY": ("sm2-2019", SM2_SM3, 2019, 2023),  # published, but its validity has ended
+         "UNPUBLISHED_KEY": ("sm2-rogue", SM2_SM3, 2024, 2034)}  # never listed in GET /v1/keys
+_made: dict[str, SigningKey] = {}
+SM2_KEY: SigningKey
+ECDSA_KEY: SigningKey
+RETIRED_KEY: SigningKey
+UNPUBLISHED_KEY: SigningKey
+PUBLISHED: tuple[SigningKey, ...]
 
-PUBLISHED: tuple[SigningKey, ...] = (SM2_KEY, ECDSA_KEY, RETIRED_KEY)
+
+def __getattr__(name: str) -> object:
+    """Keys are derived on first use (SM2 point multiplication is slow in pure Python): fast start-up."""
+    if name == "PUBLISHED":
+        return (__getattr__("SM2_KEY"), __getattr__("ECDSA_KEY"), __getattr__("RETIRED_KEY"))
+    if name not in _KEYS:
+        raise AttributeError(name)
+    if name not in _made:
+        _made[name] = _key(*_KEYS[name])
+    return _made[name]
+
+
 _ECDSA_TYPES = frozenset({"03001", "03002", "06001"})  # tax and education departments
 
 
 def key_for_identifier(identifier: str) -> SigningKey:
     """The key that signs a certificate's files, chosen by its type code."""
     parts = identifier.split(".")
-    return ECDSA_KEY if len(parts) > 5 and parts[5] in _ECDSA_TYPES else SM2_KEY
+    return __getattr__("ECDSA_KEY" if len(parts) > 5 and parts[5] in _ECDSA_TYPES else "SM2_KEY")
 
 
 def key_json(key: PublicKey, now: _dt.datetime) -> dict[str, str]:

@@ -19,6 +19,7 @@ import socket
 import ssl
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from http import HTTPStatus
@@ -95,7 +96,9 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "refplatform/0.2"
     sys_version = ""
     timeout = 30
+    disable_nagle_algorithm = True  # headers and body go out in separate writes: no 40 ms delayed-ACK stall
     _template: str | None = None
+    _started = 0.0
 
     # -- logging: method, route template and status only; never query strings, ids, bodies or raw lines
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
@@ -124,8 +127,9 @@ class _Handler(BaseHTTPRequestHandler):
         if faults.malformed_json and reply.content_type.startswith("application/json") and data:
             data = data[: max(1, len(data) // 2)]
         self.send_response(reply.status)
+        elapsed_ms = (time.perf_counter() - self._started) * 1000 if self._started else 0.0
         headers = {"Content-Type": reply.content_type, "Content-Length": str(len(data)), "Cache-Control": "no-store",
-                   **reply.headers}
+                   "Server-Timing": f"app;dur={elapsed_ms:.2f}", **reply.headers}
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
@@ -211,6 +215,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(handler(self.server.platform, request))
 
     def _handle(self) -> None:
+        self._started = time.perf_counter()
         try:
             self._dispatch()
         except Problem as p:

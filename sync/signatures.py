@@ -16,15 +16,17 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as _dt
+import functools
 import hashlib
 import secrets
+import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from gmssl import sm2
+from gmssl import func, sm2, sm3
 
 SM2_SM3 = "SM2-SM3"
 ECDSA_P256 = "ECDSA-P256-SHA256"
@@ -82,6 +84,29 @@ def normalize_sm2_public_key(key: str | bytes) -> str:
     return raw.hex()
 
 
+_SM2_USER_ID = b"1234567812345678"  # the default user id of GB/T 32918 and gmssl
+
+
+def _sm3(data: bytes) -> bytes:
+    """SM3 through OpenSSL when it has it (fast), else gmssl's pure-Python SM3."""
+    try:
+        return hashlib.new("sm3", data).digest()
+    except ValueError:
+        return bytes.fromhex(sm3.sm3_hash(func.bytes_to_list(data)))
+
+
+@functools.lru_cache(maxsize=64)
+def _sm2_za(public_raw_hex: str) -> bytes:
+    """Z_A = SM3(ENTL || ID || a || b || xG || yG || xA || yA), cached per key."""
+    table = "".join(_SM2[k] for k in ("a", "b", "g"))
+    return _sm3(struct.pack(">H", len(_SM2_USER_ID) * 8) + _SM2_USER_ID + bytes.fromhex(table + public_raw_hex))
+
+
+def sm2_digest(public_raw_hex: str, message: bytes) -> bytes:
+    """e = SM3(Z_A || M): what SM2-with-SM3 signs (the same value gmssl's sign_with_sm3 computes)."""
+    return _sm3(_sm2_za(public_raw_hex) + message)
+
+
 def _sm2(private_hex: str, public_raw_hex: str) -> sm2.CryptSM2:
     crypt = sm2.CryptSM2(private_key=private_hex, public_key="")
     crypt.public_key = public_raw_hex  # set directly: the constructor would mangle a leading 0 or 4
@@ -133,8 +158,9 @@ class SigningKey:
         if self.algorithm == ECDSA_P256:
             return self._ec.sign(message, ec.ECDSA(hashes.SHA256()))
         crypt = _sm2(self._private_hex, self._sm2_public)
+        digest = sm2_digest(self._sm2_public, message)
         while True:
-            value = crypt.sign_with_sm3(message, format(secrets.randbelow(_SM2_N - 1) + 1, "064x"))
+            value = crypt.sign(digest, format(secrets.randbelow(_SM2_N - 1) + 1, "064x"))
             if value:
                 return bytes.fromhex(value)
 
@@ -153,8 +179,9 @@ def verify_signature(key: PublicKey, message: bytes, value: bytes) -> bool:
         if not (0 < r < _SM2_N and 0 < s < _SM2_N):
             return False
         try:
-            return bool(_sm2("", normalize_sm2_public_key(key.public_key)).verify_with_sm3(value.hex(), message))
-        except (ValueError, TypeError, IndexError, binascii.Error):
+            public = normalize_sm2_public_key(key.public_key)
+            return bool(_sm2("", public).verify(value.hex(), sm2_digest(public, message)))
+        except (SignatureRejected, ValueError, TypeError, IndexError, binascii.Error):
             return False
     if key.algorithm == ECDSA_P256:
         try:

@@ -27,7 +27,9 @@ from sync.signatures import (
     SignatureRejected,
     SigningKey,
     normalize_sm2_public_key,
+    sm2_digest,
     verify_file,
+    verify_signature,
 )
 
 START, END = dt.datetime(2024, 1, 1, tzinfo=dt.UTC), dt.datetime(2034, 1, 1, tzinfo=dt.UTC)
@@ -85,6 +87,18 @@ def test_gmssl_leading_04_key_is_normalised() -> None:
     assert normalize_sm2_public_key(raw) == raw == normalize_sm2_public_key(bytes.fromhex(k.public.public_key))
     also_raw = sm2.CryptSM2(private_key="", public_key=raw)
     assert also_raw.public_key != raw  # even without the prefix gmssl eats the leading "04"
+
+
+def test_sm2_digest_matches_gmssl_and_interoperates() -> None:
+    k = key(SM2_SM3)
+    raw = k.public.public_key[2:]
+    crypt = sm2.CryptSM2(private_key=k._private_hex, public_key="")
+    crypt.public_key = raw
+    assert sm2_digest(raw, b"message").hex() == crypt._sm3_z(b"message")
+    theirs = crypt.sign_with_sm3(b"message", "11" * 32)  # signed by gmssl's own SM3 path
+    assert verify_signature(k.public, b"message", bytes.fromhex(theirs))
+    ours = k.sign(b"message")
+    assert crypt.verify_with_sm3(ours.hex(), b"message")
 
 
 def test_key_with_leading_4_digit() -> None:
