@@ -80,6 +80,11 @@ _declare("sync.max_queued", int, 500, "Offline limit: past this many undelivered
          "is taken.")
 _declare("sync.max_age_hours", float, 72.0, "Offline limit: past this age of the oldest undelivered transaction no "
          "offline work is taken.")
+_declare("platform.retries", int, 2, "Extra attempts for idempotent platform calls (with backoff).")
+_declare("platform.ca_bundle", str, "", "PEM CA bundle to verify the platform's TLS certificate; empty: system CAs.")
+_declare("platform.client_cert", str, "", "PEM client certificate for mutual TLS (optional).")
+_declare("platform.client_key", str, "", "PEM private key of platform.client_cert (optional).")
+_declare("platform.hmac_key_file", str, "", "File with this kiosk's request-signing key (hex); empty: demo key.")
 _declare("printer.driver", str, "pdf_folder", "Printer driver.", ("pdf_folder", "cups"))
 _declare("printer.pdf_folder", str, "~/kiosk-prints", "Folder the demo printer writes PDFs to.")
 _declare("printer.queue", str, "", "CUPS queue name (cups driver).")

@@ -1,8 +1,9 @@
-"""Seed records of the reference platform: services and certificates of the sample holders.
+"""Seed records of the reference platform: services, citizens, businesses and their certificates.
 
-Every record is fictitious and derived deterministically from devices.sim_people, so the
-same holder always gets the same certificates. Type codes, serials and authority codes are
-made up; only their check characters follow the real rules (GB 32100, ISO/IEC 7064).
+Every record is fictitious and derived deterministically: the demo card holders and businesses
+of devices.sim_people, plus GENERATED_CITIZENS people and GENERATED_BUSINESSES businesses, so
+the same holder always gets the same certificates. Type codes, serials and authority codes are
+made up; only their check characters follow the real rules (GB 11643, GB 32100, ISO/IEC 7064).
 """
 
 from __future__ import annotations
@@ -10,13 +11,12 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from devices.sim_people import SAMPLE_BUSINESSES, SAMPLE_PEOPLE
-from kiosk.identity import IdentityDocument
-from kiosk.idnumbers import is_valid_uscc, mod37_36_check_char, uscc_check_char
-
-IDENTIFIER_ROOT = "1.2.156.3005.2."
+from kiosk.certificate_ids import IDENTIFIER_ROOT, is_valid_identifier, make_identifier  # noqa: F401 (re-exported)
+from kiosk.idnumbers import id_check_digit, uscc_check_char
 
 SERVICES: tuple[dict[str, Any], ...] = (
     {"service_id": "personal_certs", "kind": "personal",
@@ -55,26 +55,7 @@ def authority_uscc(name: str, division: str, category: str = "11") -> str:
     return first17 + uscc_check_char(first17)
 
 
-def make_identifier(type_code: str, issuer_code: str, serial: str, version: str) -> str:
-    """A GB/T 36903-style licence identifier with its MOD 37,36 check character."""
-    body = f"{type_code}.{issuer_code}.{serial}.{version}"
-    return f"{IDENTIFIER_ROOT}{body}.{mod37_36_check_char(body.replace('.', ''))}"
-
-
-def is_valid_identifier(identifier: str) -> bool:
-    """True if identifier has the root, five parts, a valid issuer USCC and check character."""
-    if not identifier.startswith(IDENTIFIER_ROOT):
-        return False
-    parts = identifier[len(IDENTIFIER_ROOT):].split(".")
-    if len(parts) != 5 or not is_valid_uscc(parts[1]):
-        return False
-    try:
-        return parts[4] == mod37_36_check_char("".join(parts[:4]))
-    except ValueError:
-        return False
-
-
-_Fields = Callable[[IdentityDocument, str], dict[str, str]]
+_Fields = Callable[[Any, str], dict[str, str]]
 
 # template -> (type code, name, issuer suffix, issuer category, number prefix, extra fields)
 _TEMPLATES: dict[str, tuple[str, str, str, str, str, _Fields]] = {
@@ -92,15 +73,18 @@ _TEMPLATES: dict[str, tuple[str, str, str, str, str, _Fields]] = {
         "登记机关": "婚姻登记处", "持证人": p.name}),
     "education": ("06001", "学历证书", "示例大学", "12", "XL", lambda p, k: {
         "学历": "本科", "专业": "计算机科学与技术", "学习形式": "普通全日制"}),
+    "no_criminal": ("07001", "无犯罪记录证明", "公安局", "11", "WF", lambda p, k: {
+        "查询结果": "未发现有犯罪记录", "查询范围": "全国违法犯罪人员信息资源库"}),
 }
 
 
-def _person_certificates(index: int, person: IdentityDocument) -> list[dict[str, Any]]:
-    city, division = _PERSON_REGION[index]
+def _person_certificates(index: int, person: Any, *, tag: str = "p", templates: tuple[str, ...] | None = None,
+                         region: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+    city, division = region or _PERSON_REGION[index]
     out = []
-    for template in _PERSON_CERTS[index]:
+    for template in templates or _PERSON_CERTS[index]:
         type_code, name, suffix, category, prefix, fields = _TEMPLATES[template]
-        key = ("p", index, template)
+        key = (tag, index, template)
         issuer = city + suffix
         issuer_code = authority_uscc(issuer, division, category)
         out.append({
@@ -115,12 +99,14 @@ def _person_certificates(index: int, person: IdentityDocument) -> list[dict[str,
     return out
 
 
-def _business_certificates(index: int, business: dict[str, str]) -> list[dict[str, Any]]:
+def _business_certificates(index: int, business: dict[str, str], *,
+                           reps: dict[str, str] | None = None) -> list[dict[str, Any]]:
     code = business["uscc"]
-    district = _BUSINESS_REGION.get(code[2:8], "示例市")
+    district = business.get("district") or _BUSINESS_REGION.get(code[2:8], "示例市")
     issuer = district + "市场监督管理局"
     issuer_code = authority_uscc(issuer, code[2:8])
-    rep = next((p.name for p in SAMPLE_PEOPLE if p.number == business["legal_rep"]), "—")
+    rep = next((p.name for p in SAMPLE_PEOPLE if p.number == business["legal_rep"]), None) or (
+        reps or {}).get(business["legal_rep"], "—")
     sole = code.startswith("92")
     licence_day = _day("day", "b", index, "licence")
     food_day = _day("day", "b", index, "food")
@@ -142,13 +128,89 @@ def _business_certificates(index: int, business: dict[str, str]) -> list[dict[st
     ]
 
 
+@dataclass(frozen=True)
+class Citizen:
+    """A generated fictitious person (name, GB 11643 number, address)."""
+
+    name: str
+    number: str
+    address: str
+
+
+GENERATED_CITIZENS = 200
+GENERATED_BUSINESSES = 24
+_DIVISIONS = (("110105", "北京市朝阳区"), ("310115", "上海市浦东新区"), ("330106", "杭州市西湖区"),
+              ("440305", "深圳市南山区"), ("510107", "成都市武侯区"), ("420106", "武汉市武昌区"),
+              ("610113", "西安市雁塔区"), ("320102", "南京市玄武区"), ("370102", "济南市历下区"),
+              ("350203", "厦门市思明区"))
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈"
+_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国志文斌晨曦子涵浩然思远雨欣嘉怡宇航佳琪"
+_TRADES = ("科技", "餐饮", "商贸", "物流", "文化传媒", "建筑工程", "农业发展", "医药", "教育咨询", "电子商务",
+           "食品", "服装")
+_PERSON_SETS = (("household", "social"), ("household", "social", "tax"), ("social", "tax", "education"),
+                ("household", "marriage", "real_estate"), ("household", "no_criminal", "social", "tax"),
+                ("education", "no_criminal"), ("social", "real_estate", "marriage"))
+
+
+def _generated_citizens() -> list[tuple[Citizen, tuple[str, str]]]:
+    taken = {p.number for p in SAMPLE_PEOPLE}
+    out = []
+    for i in range(GENERATED_CITIZENS):
+        division, place = _DIVISIONS[i % len(_DIVISIONS)]
+        born = _dt.date(1945, 1, 1) + _dt.timedelta(days=int(_digits(5, "born", i)) % 22000)
+        sequence = int(_digits(3, "seq", i))
+        first17 = f"{division}{born:%Y%m%d}{sequence:03d}"
+        number = first17 + id_check_digit(first17)
+        if number in taken:
+            continue
+        taken.add(number)
+        g = int(_digits(4, "name", i))
+        name = _SURNAMES[g % len(_SURNAMES)] + _GIVEN[g // 7 % len(_GIVEN)] + ("" if g % 3 else _GIVEN[g % len(_GIVEN)])
+        address = f"{place}示例路{1 + g % 300}号{1 + g % 20}幢"
+        out.append((Citizen(name, number, address), (place[:3], division[:4] + "00")))
+    return out
+
+
+def _generated_businesses(citizens: list[tuple[Citizen, tuple[str, str]]]) -> list[dict[str, str]]:
+    out = []
+    for i in range(GENERATED_BUSINESSES):
+        division, place = _DIVISIONS[i % len(_DIVISIONS)]
+        sole = i % 4 == 3
+        first17 = ("92" if sole else "91") + division + _digits(9, "biz", i)
+        trade = _TRADES[i % len(_TRADES)]
+        name = f"{place}示例{trade}店（个体工商户）" if sole else f"{place[:3]}示例{trade}有限公司"
+        out.append({"uscc": first17 + uscc_check_char(first17), "name": name,
+                    "legal_rep": citizens[(i * 7) % len(citizens)][0].number, "district": place})
+    return out
+
+
 def _build() -> dict[tuple[str, str], list[dict[str, Any]]]:
     table: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for i, person in enumerate(SAMPLE_PEOPLE):
         table[("resident_id", person.number.upper())] = _person_certificates(i, person)
     for i, business in enumerate(SAMPLE_BUSINESSES):
         table[("uscc", business["uscc"].upper())] = _business_certificates(i, business)
+    citizens = _generated_citizens()
+    for i, (citizen, region) in enumerate(citizens):
+        table[("resident_id", citizen.number)] = _person_certificates(
+            i, citizen, tag="g", templates=_PERSON_SETS[i % len(_PERSON_SETS)], region=region)
+    for i, business in enumerate(_generated_businesses(citizens), start=len(SAMPLE_BUSINESSES)):
+        certs = _business_certificates(i, business, reps={c.number: c.name for c, _ in citizens})
+        table[("uscc", business["uscc"])] = certs[: 1 + i % 2] + ([_business_tax(i, business)] if i % 3 == 0 else [])
     return table
+
+
+def _business_tax(index: int, business: dict[str, str]) -> dict[str, Any]:
+    division = business["uscc"][2:8]
+    issuer = business.get("district", "示例市") + "税务局"
+    issuer_code = authority_uscc(issuer, division)
+    key = ("bt", index)
+    return {"cert_id": "c" + _digest("id", *key).hex()[:23], "name": "纳税证明",
+            "number": "NS" + _digits(14, "no", *key),
+            "identifier": make_identifier("03002", issuer_code, _digits(12, "sn", *key), "1"),
+            "issuer": issuer, "issuer_code": issuer_code, "issue_date": _day("day", *key).isoformat(),
+            "valid_until": None, "holder_name": business["name"], "holder_code": business["uscc"],
+            "holder_type": "uscc", "fields": {"税款所属期": "2024-01至2024-12", "纳税信用等级": "A"}}
 
 
 CERTIFICATES: dict[tuple[str, str], list[dict[str, Any]]] = _build()

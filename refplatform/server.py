@@ -1,7 +1,10 @@
-"""A small, honest HTTP stand-in for the public data platform (stdlib only).
+"""The reference public data platform over HTTP (stdlib ThreadingHTTPServer, SQLite storage).
 
-JSON in and out; errors are RFC 9457 problem+json. Personal data travels only in
-request bodies, never in URLs, and the access log holds only method, path and status.
+The stdlib server starts in a few milliseconds (the demo runs it in-process) and gives the
+fault switches byte-level control (connections dropped mid-body, silence). Handlers live in
+refplatform.api. Errors are RFC 9457 problem+json. Every non-public request must carry a
+valid HMAC signature (sync.request_signing); replays and skewed clocks are refused. The
+access log holds method, route template and status only: never query strings, ids or bodies.
 """
 
 from __future__ import annotations
@@ -10,87 +13,96 @@ import argparse
 import contextlib
 import json
 import logging
+import random
+import re
 import socket
-import sqlite3
+import ssl
+import sys
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from kiosk.idnumbers import is_valid_id_number, is_valid_uscc
-from refplatform.seed import SERVICES, certificates_for
+from refplatform import api
+from refplatform.api import Platform, Problem, Reply, Request
+from refplatform.seed import CERTIFICATES
+from refplatform.store import Store
+from sync.request_signing import DEMO_HMAC_KEY, RequestRejected, RequestVerifier
 
 access_log = logging.getLogger("refplatform.access")
 
 MAX_BODY = 1 << 20
-HOLDER_TYPES = ("resident_id", "uscc", "other_document")
 
 
 @dataclass
 class Faults:
-    """Switches for failure tests; the handler reads them on every request."""
+    """Switches for failure tests, settable at any time; the handler reads them on every request."""
 
     offline: bool = False  # close the connection without an answer
     status: int | None = None  # answer every call with this status (problem+json)
     latency: float = 0.0  # seconds to wait before answering
+    error_rate: float = 0.0  # share of calls answered 503 (random)
+    flaky: int = 0  # the next N calls are answered 503
+    rate_limit: float | None = None  # answer 429 with this Retry-After (seconds)
+    drop_mid_body: bool = False  # send the headers and half the body, then cut the connection
+    malformed_json: bool = False  # JSON answers arrive cut short
+    signature: str | None = None  # files signed "invalid" | "expired" | "unknown_key" | "tampered" | "missing"
 
     def reset(self) -> None:
-        self.offline, self.status, self.latency = False, None, 0.0
+        for f in fields(self):
+            setattr(self, f.name, f.default)
 
 
-class _Problem(Exception):
-    def __init__(self, status: int, slug: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.slug, self.detail = status, slug, detail
+# (method, route template, handler, public: no request signature needed)
+ROUTE_TABLE: tuple[tuple[str, str, Callable[[Platform, Request], Reply], bool], ...] = (
+    ("GET", "/v1/health", api.health, True),
+    ("GET", "/v1/keys", api.public_keys, True),
+    ("GET", "/v1/services", api.services, False),
+    ("POST", "/v1/certificates/search", api.search, False),
+    ("GET", "/v1/certificates/{cert_id}/file", api.download, False),
+    ("POST", "/v1/certificates/{cert_id}/stamped-copies", api.stamped_copy, False),
+    ("GET", "/v1/verify/{code}", api.verify, True),
+    ("GET", "/v1/verify/{code}/file", api.verify_file, True),
+    ("POST", "/v1/transactions", api.ingest, False),
+    ("POST", "/v1/transactions/batch", api.ingest_batch, False),
+    ("POST", "/v1/kiosk/heartbeat", api.heartbeat, False),
+    ("GET", "/v1/kiosk/status", api.kiosk_status, False),
+    ("POST", "/v1/ratings", api.rating, False),
+)
+_COMPILED = [(m, t, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", t) + "$"), h, p)
+             for m, t, h, p in ROUTE_TABLE]
+ROUTES = frozenset(t for _, t, _, _ in ROUTE_TABLE)
 
 
-class _Store:
-    """Ingested transactions in SQLite, one row per idempotency key."""
-
-    def __init__(self, db_path: str | None) -> None:
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(db_path or ":memory:", check_same_thread=False, isolation_level=None)
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS transactions (idempotency_key TEXT PRIMARY KEY, kind TEXT NOT NULL,"
-            " payload TEXT NOT NULL, received_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')))"
-        )
-
-    def ingest(self, key: str, kind: str, payload: dict[str, Any]) -> bool:
-        """Store a transaction; False when the key was already there."""
-        with self._lock:
-            cur = self._db.execute(
-                "INSERT OR IGNORE INTO transactions (idempotency_key, kind, payload) VALUES (?, ?, ?)",
-                (key, kind, json.dumps(payload, ensure_ascii=False)),
-            )
-            return cur.rowcount == 1
-
-    def all(self) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT idempotency_key, kind, payload, received_at FROM transactions ORDER BY rowid"
-            ).fetchall()
-        return [{"idempotency_key": k, "kind": t, "payload": json.loads(p), "received_at": r}
-                for k, t, p, r in rows]
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+def _route(path: str) -> tuple[str | None, list[tuple[str, Callable[[Platform, Request], Reply], bool, dict]]]:
+    """The route template that matches path, and the (method, handler, public, params) on it."""
+    template, found = None, []
+    for method, tmpl, pattern, handler, public in _COMPILED:
+        match = pattern.match(path)
+        if match:
+            template = template or tmpl
+            if tmpl == template:
+                found.append((method, handler, public, match.groupdict()))
+    return template, found
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: _HttpServer
     protocol_version = "HTTP/1.1"
-    server_version = "refplatform/0.1"
+    server_version = "refplatform/0.2"
     sys_version = ""
     timeout = 30
+    disable_nagle_algorithm = True  # headers and body go out in separate writes: no 40 ms delayed-ACK stall
+    _template: str | None = None
+    _started = 0.0
 
-    # -- logging: method, known path and status only; never query strings, bodies or raw lines
+    # -- logging: method, route template and status only; never query strings, ids, bodies or raw lines
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        path = urlsplit(getattr(self, "path", "")).path
-        self.log_message("%s %s %s", getattr(self, "command", None) or "-", path if path in ROUTES else "-",
+        self.log_message("%s %s %s", getattr(self, "command", None) or "-", self._template or "-",
                          int(code) if isinstance(code, int) else "-")
 
     def log_error(self, format: str, *args: Any) -> None:
@@ -106,133 +118,135 @@ class _Handler(BaseHTTPRequestHandler):
 
     def finish(self) -> None:
         self.server.track(self.request, False)
-        super().finish()
+        with contextlib.suppress(OSError):
+            super().finish()
 
-    def _send(self, status: int, body: Any, content_type: str = "application/json") -> None:
-        data = json.dumps(body, ensure_ascii=False).encode()
-        self.send_response(status)
-        for name, value in (("Content-Type", content_type), ("Content-Length", str(len(data))),
-                            ("Cache-Control", "no-store")):
+    def _send(self, reply: Reply) -> None:
+        faults = self.server.faults
+        data = reply.body
+        if faults.malformed_json and reply.content_type.startswith("application/json") and data:
+            data = data[: max(1, len(data) // 2)]
+        self.send_response(reply.status)
+        elapsed_ms = (time.perf_counter() - self._started) * 1000 if self._started else 0.0
+        headers = {"Content-Type": reply.content_type, "Content-Length": str(len(data)), "Cache-Control": "no-store",
+                   "Server-Timing": f"app;dur={elapsed_ms:.2f}", **reply.headers}
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
+        if self.command == "HEAD":
+            return
+        if faults.drop_mid_body and len(data) > 1:
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
         self.wfile.write(data)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Protocol-level errors (bad request line, unknown method) as problem+json too."""
         self.close_connection = True
-        self._problem(_Problem(int(code), "protocol", "request could not be handled"))
+        if int(code) == 501:  # a method this server has no handler for at all
+            self._template = _route(urlsplit(self.path).path)[0] if hasattr(self, "path") else None
+            self._problem(Problem(405, "method-not-allowed", "method not allowed on this resource"))
+            return
+        self._problem(Problem(int(code), "protocol", "request could not be handled"))
 
-    def _problem(self, p: _Problem) -> None:
+    def _problem(self, p: Problem) -> None:
         title = HTTPStatus(p.status).phrase if p.status in {s.value for s in HTTPStatus} else "Error"
-        self._send(p.status, {"type": f"https://refplatform.example/problems/{p.slug}", "title": title,
-                              "status": p.status, "detail": p.detail}, "application/problem+json")
+        body = json.dumps({"type": f"https://refplatform.example/problems/{p.slug}", "title": title,
+                           "status": p.status, "detail": p.detail}, ensure_ascii=False).encode()
+        self._send(Reply(p.status, body, "application/problem+json", p.headers))
 
-    def _read_json(self) -> dict[str, Any]:
+    def _read_body(self) -> bytes:
         length_text = self.headers.get("Content-Length") or "0"
         if not length_text.isdigit():
-            raise _Problem(400, "bad-request", "Content-Length is not a number")
+            self.close_connection = True
+            raise Problem(400, "bad-request", "Content-Length is not a number")
         length = int(length_text)
         if length > MAX_BODY:
             self.close_connection = True
-            raise _Problem(413, "too-large", "request body too large")
-        raw = self.rfile.read(length) if length > 0 else b""
-        try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise _Problem(400, "bad-json", "request body is not JSON") from None
-        if not isinstance(body, dict):
-            raise _Problem(400, "bad-json", "request body must be a JSON object")
-        return body
+            raise Problem(413, "too-large", "request body too large")
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _injected(self) -> Problem | None:
+        faults = self.server.faults
+        if faults.status is not None:
+            return Problem(faults.status, "injected", "fault injected by the test switch")
+        if faults.flaky > 0:
+            faults.flaky -= 1
+            return Problem(503, "injected", "fault injected by the test switch")
+        if faults.error_rate > 0 and self.server.rng.random() < faults.error_rate:
+            return Problem(503, "injected", "fault injected by the test switch")
+        if faults.rate_limit is not None:
+            return Problem(429, "rate-limited", "too many requests", {"Retry-After": f"{faults.rate_limit:g}"})
+        return None
 
     def _dispatch(self) -> None:
         faults = self.server.faults
-        body = self._read_json() if self.command == "POST" else {}
+        path = urlsplit(self.path).path
+        self._template, candidates = _route(path)
+        body = self._read_body() if self.command in ("POST", "PUT", "PATCH") else b""
         if faults.latency > 0 and self.server.stopping.wait(faults.latency):
             faults = Faults(offline=True)
         if faults.offline:
             self.close_connection = True
             return
-        if faults.status is not None:
-            raise _Problem(faults.status, "injected", "fault injected by the test switch")
-        path = urlsplit(self.path).path
-        endpoint = ENDPOINTS.get((self.command, path))
-        if endpoint is None:
-            if path in ROUTES:
-                raise _Problem(405, "method-not-allowed", "method not allowed on this resource")
-            raise _Problem(404, "not-found", "no such resource")
-        self._send(*endpoint(self.server.store, body))
+        injected = self._injected()
+        if injected is not None:
+            raise injected
+        chosen = next((c for c in candidates if c[0] == self.command), None)
+        if chosen is None:
+            if candidates:
+                raise Problem(405, "method-not-allowed", "method not allowed on this resource",
+                              {"Allow": ", ".join(c[0] for c in candidates)})
+            raise Problem(404, "not-found", "no such resource")
+        _, handler, public, params = chosen
+        kiosk_id = ""
+        if not public and self.server.verifier is not None:
+            headers = {name: self.headers.get(name) for name in self.server.signed_headers}
+            try:
+                kiosk_id = self.server.verifier.verify(self.command, self.path, headers, body)
+            except RequestRejected as e:
+                raise Problem(401, str(e).replace("_", "-"), "request signature refused") from None
+        request = Request(self.command, params, self.headers.get, body,
+                          kiosk_id or (self.headers.get("X-Kiosk-Id") or "")[:64])
+        self._send(handler(self.server.platform, request))
 
     def _handle(self) -> None:
+        self._started = time.perf_counter()
         try:
             self._dispatch()
-        except _Problem as p:
+        except Problem as p:
             self._problem(p)
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
         except Exception as e:  # never leak internals, bodies or exception messages
             access_log.error("internal error %s", type(e).__name__)
-            self._problem(_Problem(500, "internal", "internal error"))
+            self._problem(Problem(500, "internal", "internal error"))
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
-
-
-def _search(body: dict[str, Any]) -> list[dict[str, Any]]:
-    code, kind = body.get("holder_code"), body.get("holder_type")
-    if not isinstance(code, str) or not code or len(code) > 64 or kind not in HOLDER_TYPES:
-        raise _Problem(400, "bad-request", "holder_code and a known holder_type are required")
-    if (kind == "resident_id" and not is_valid_id_number(code)) or (kind == "uscc" and not is_valid_uscc(code)):
-        raise _Problem(422, "invalid-holder-code", "holder_code fails its check digit")
-    if kind == "other_document" and not code.isalnum():
-        raise _Problem(422, "invalid-holder-code", "holder_code has unexpected characters")
-    return certificates_for(kind, code)
-
-
-def _ingest(store: _Store, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    key, kind, payload = body.get("idempotency_key"), body.get("kind"), body.get("payload")
-    if not (isinstance(key, str) and 0 < len(key) <= 128 and isinstance(kind, str) and 0 < len(kind) <= 64
-            and isinstance(payload, dict)):
-        raise _Problem(400, "bad-transaction", "idempotency_key, kind and an object payload are required")
-    stored = store.ingest(key, kind, payload)
-    return (201, {"status": "accepted"}) if stored else (200, {"status": "duplicate"})
-
-
-MAX_BATCH = 100
-
-
-def _ingest_batch(store: _Store, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """Up to MAX_BATCH transactions; each gets its own accepted, duplicate or rejected result."""
-    items = body.get("transactions")
-    if not isinstance(items, list) or not 0 < len(items) <= MAX_BATCH:
-        raise _Problem(400, "bad-batch", f"transactions must be a list of 1 to {MAX_BATCH} objects")
-    results = []
-    for item in items:
-        key = item.get("idempotency_key") if isinstance(item, dict) else None
-        try:
-            _, answer = _ingest(store, item if isinstance(item, dict) else {})
-        except _Problem as p:
-            answer = {"status": "rejected", "detail": p.detail}
-        results.append({"idempotency_key": key if isinstance(key, str) else None, **answer})
-    return 200, {"results": results}
-
-
-_Endpoint = Callable[[_Store, dict[str, Any]], tuple[int, Any]]
-ENDPOINTS: dict[tuple[str, str], _Endpoint] = {
-    ("GET", "/v1/health"): lambda store, body: (200, {"status": "ok"}),
-    ("GET", "/v1/services"): lambda store, body: (200, {"services": list(SERVICES)}),
-    ("POST", "/v1/certificates/search"): lambda store, body: (200, {"certificates": _search(body)}),
-    ("POST", "/v1/transactions"): _ingest,
-    ("POST", "/v1/transactions/batch"): _ingest_batch,
-}
-ROUTES = frozenset(path for _, path in ENDPOINTS)
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_TRACE = _handle
 
 
 class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], faults: Faults, store: _Store) -> None:
-        self.faults, self.store = faults, store
+    def __init__(self, address: tuple[str, int], faults: Faults, platform: Platform,
+                 verifier: RequestVerifier | None) -> None:
+        from sync.request_signing import SIGNED_HEADERS
+
+        self.faults, self.platform, self.verifier = faults, platform, verifier
+        self.signed_headers = SIGNED_HEADERS
+        self.rng = random.Random(4)
         self.stopping = threading.Event()
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A connection that failed below HTTP (TLS handshake, reset): type only, no traceback or address."""
+        access_log.info("connection error %s", type(sys.exc_info()[1]).__name__)
 
     def track(self, sock: socket.socket, is_open: bool) -> None:
         with self._open_lock:
@@ -247,18 +261,38 @@ class _HttpServer(ThreadingHTTPServer):
 
 
 class PlatformServer:
-    """The reference platform on a background thread: start(), url, received(), stop()."""
+    """The reference platform on a background thread: start(), url, received(), faults, stop().
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, db_path: str | None = None) -> None:
+    kiosk_keys maps kiosk id -> HMAC key; None accepts any kiosk id signing with the demo key.
+    require_signatures=False accepts unsigned requests (for poking at it with curl).
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, db_path: str | None = None,
+                 kiosk_keys: Mapping[str, bytes] | None = None, require_signatures: bool = True,
+                 max_skew: float = 300.0, public_url: str | None = None,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
         self.faults = Faults()
-        self._store = _Store(db_path)
-        self._httpd = _HttpServer((host, port), self.faults, self._store)
+        self.store = Store(db_path)
+        self.store.seed(CERTIFICATES)
+        self._public_url = public_url
+        self.platform = Platform(self.store, lambda: (self._public_url or self.url).rstrip("/"),
+                                 lambda: self.faults.signature)
+        verifier = None
+        if require_signatures:
+            keys = dict(kiosk_keys) if kiosk_keys is not None else None
+            verifier = RequestVerifier(lambda kid: keys.get(kid) if keys is not None else DEMO_HMAC_KEY,
+                                       max_skew=max_skew)
+        self._httpd = _HttpServer((host, port), self.faults, self.platform, verifier)
+        self._tls = ssl_context is not None
+        if ssl_context is not None:
+            self._httpd.socket = ssl_context.wrap_socket(self._httpd.socket, server_side=True,
+                                                         do_handshake_on_connect=False)
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self._tls else 'http'}://{host}:{port}"
 
     def start(self) -> int:
         """Serve on a daemon thread; returns the bound port."""
@@ -269,7 +303,15 @@ class PlatformServer:
 
     def received(self) -> list[dict[str, Any]]:
         """Every ingested transaction, in arrival order, each stored once."""
-        return self._store.all()
+        return self.store.transactions()
+
+    def heartbeats(self) -> list[dict[str, Any]]:
+        """Heartbeats from the direct endpoint and from ingested "heartbeat" transactions."""
+        return self.store.heartbeats()
+
+    def ratings(self) -> list[dict[str, Any]]:
+        """Ratings from the direct endpoint and from ingested "rating" transactions."""
+        return self.store.ratings()
 
     def stop(self) -> None:
         """Stop serving, drop open connections and close the store."""
@@ -280,7 +322,13 @@ class PlatformServer:
             self._thread = None
         self._httpd.server_close()
         self._httpd.drop_connections()
-        self._store.close()
+        self.store.close()
+
+
+def _read_kiosk_keys(path: str) -> dict[str, bytes]:
+    with open(path, encoding="utf-8") as f:
+        raw = json.load(f)
+    return {str(k): bytes.fromhex(v) for k, v in raw.items()}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -288,10 +336,26 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="kiosk-platform", description="Reference public data platform")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--db", default=None, help="SQLite file for ingested transactions")
+    parser.add_argument("--db", default=None, help="SQLite file for ingested transactions and issued copies")
+    parser.add_argument("--kiosk-keys", default=None,
+                        help="JSON file {kiosk id: HMAC key in hex}; default: any kiosk with the demo key")
+    parser.add_argument("--public-url", default=None, help="base URL printed in verification QR codes")
+    parser.add_argument("--tls-cert", default=None, help="PEM certificate chain: serve HTTPS")
+    parser.add_argument("--tls-key", default=None, help="PEM private key of --tls-cert")
+    parser.add_argument("--client-ca", default=None, help="require client certificates signed by this CA")
+    parser.add_argument("--allow-unsigned", action="store_true", help="accept requests without an HMAC signature")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    server = PlatformServer(args.host, args.port, db_path=args.db)
+    context = None
+    if args.tls_cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        if args.client_ca:
+            context.load_verify_locations(args.client_ca)
+            context.verify_mode = ssl.CERT_REQUIRED
+    server = PlatformServer(args.host, args.port, db_path=args.db, require_signatures=not args.allow_unsigned,
+                            kiosk_keys=_read_kiosk_keys(args.kiosk_keys) if args.kiosk_keys else None,
+                            public_url=args.public_url, ssl_context=context)
     server.start()
     access_log.info("serving on %s (Ctrl-C to stop)", server.url)
     try:

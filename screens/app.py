@@ -130,11 +130,9 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
         url = server.url
 
     def make_client() -> object:
-        from sync.platform_client import HttpPlatformClient  # requests is slow to import
+        from sync.platform_client import client_from_config  # requests is slow to import
 
-        return HttpPlatformClient(url, kiosk_id=config["kiosk.id"],
-                                  connect_timeout=config["platform.connect_timeout"],
-                                  read_timeout=config["platform.read_timeout"])
+        return client_from_config(url, config)
     platform = LazyPlatform(make_client)
     # The GUI only writes; the engine (its own process, or a thread in the demo) delivers.
     outbox = ManagedOutbox(state_dir / "outbox.db", limits=limits_from(config), recover=False)

@@ -1,25 +1,53 @@
 """HTTP client of the public data platform (kiosk.interfaces.PlatformClient over requests).
 
-Every failure becomes a typed PlatformError whose message is a short key: never the
-holder code, a name or a response body. Personal data travels only in request bodies.
+One pooled Session; connect and read timeouts; TLS verification always on (optional CA
+bundle and client certificate); every request signed with HMAC-SHA256 (sync.request_signing);
+bounded retries with backoff, only for idempotent calls, re-signed on every attempt; every
+file's detached signature checked (sync.signatures) before its bytes are returned. Files live
+in memory only. Every failure is a typed PlatformError whose message is a short key: never
+the holder code, a name or a response body. Personal data travels only in request bodies.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import json
+import logging
+import random
+import time
+from pathlib import Path
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from kiosk.identity import HolderCodeType
 from kiosk.interfaces import Certificate, PlatformError, PlatformErrorKind, ServiceInfo, StampedCopy
+from sync.platform_cache import CACHE_FILE, PlatformCache
+from sync.platform_parsing import (
+    SAFE_ID,
+    BadData,
+    list_field,
+    parse_certificate,
+    parse_file_signature,
+    parse_public_key,
+    parse_retry_after,
+    parse_service,
+    problem_slug,
+)
+from sync.request_signing import DEMO_HMAC_KEY, sign_request
+from sync.signatures import PublicKey, SignatureRejected, verify_file
 
-_CERT_TEXT_FIELDS = ("cert_id", "name", "number", "identifier", "issuer", "issuer_code", "holder_name",
-                     "holder_code")
+__all__ = ["HttpPlatformClient", "client_from_config", "parse_certificate", "parse_service"]
 
+log = logging.getLogger(__name__)
+_BadData = BadData  # older name
+_retry_after = parse_retry_after  # older name
 
-class _BadData(Exception):
-    """A response that is not the expected JSON shape (internal; becomes BAD_DATA)."""
+MAX_FILE_BYTES = 20 << 20
+MAX_JSON_BYTES = 4 << 20
+RETRY_KINDS = frozenset({PlatformErrorKind.OFFLINE, PlatformErrorKind.TIMEOUT, PlatformErrorKind.SERVER_ERROR,
+                         PlatformErrorKind.RATE_LIMITED})
 
 
 def _status_kind(status: int) -> PlatformErrorKind | None:
@@ -34,147 +62,246 @@ def _status_kind(status: int) -> PlatformErrorKind | None:
     return PlatformErrorKind.REFUSED
 
 
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header given as delta-seconds; None when absent or unusable."""
-    try:
-        seconds = float(value) if value is not None else None
-    except ValueError:
-        return None
-    return seconds if seconds is not None and 0 <= seconds <= 86400 else None
-
-
-def _str(obj: dict[str, Any], name: str) -> str:
-    value = obj.get(name)
-    if not isinstance(value, str):
-        raise _BadData(name)
-    return value
-
-
-def _date(value: Any) -> _dt.date:
-    if not isinstance(value, str):
-        raise _BadData("date")
-    try:
-        return _dt.date.fromisoformat(value)
-    except ValueError:
-        raise _BadData("date") from None
-
-
-def _str_dict(value: Any) -> dict[str, str]:
-    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str)
-                                              for k, v in value.items()):
-        raise _BadData("dict")
-    return dict(value)
-
-
-def _list(body: Any, name: str) -> list[Any]:
-    value = body.get(name) if isinstance(body, dict) else None
-    if not isinstance(value, list):
-        raise _BadData(name)
-    return value
-
-
-def parse_certificate(obj: Any) -> Certificate:
-    """One certificate from its JSON form; raises _BadData when a field is missing or ill-typed."""
-    if not isinstance(obj, dict):
-        raise _BadData("certificate")
-    text = {name: _str(obj, name) for name in _CERT_TEXT_FIELDS}
-    try:
-        holder_type = HolderCodeType(obj.get("holder_type"))
-    except ValueError:
-        raise _BadData("holder_type") from None
-    valid_until = obj.get("valid_until")
-    return Certificate(
-        **text,
-        issue_date=_date(obj.get("issue_date")),
-        valid_until=None if valid_until is None else _date(valid_until),
-        holder_type=holder_type,
-        fields=_str_dict(obj.get("fields", {})),
-    )
-
-
-def parse_service(obj: Any) -> ServiceInfo:
-    if not isinstance(obj, dict):
-        raise _BadData("service")
-    return ServiceInfo(service_id=_str(obj, "service_id"), kind=_str(obj, "kind"),
-                       names=_str_dict(obj.get("names")))
+def _fail(kind: PlatformErrorKind, detail: str, retry_after: float | None = None) -> PlatformError:
+    return PlatformError(kind, detail, retry_after=retry_after)
 
 
 class HttpPlatformClient:
-    """PlatformClient over HTTP with one requests.Session. Every call blocks: use a worker."""
+    """PlatformClient over HTTP(S) with one requests.Session. Every call blocks: use a worker."""
 
-    def __init__(self, base_url: str, *, kiosk_id: str, connect_timeout: float = 3.0,
-                 read_timeout: float = 10.0, session: requests.Session | None = None) -> None:
+    def __init__(self, base_url: str, *, kiosk_id: str, connect_timeout: float = 3.0, read_timeout: float = 10.0,
+                 session: requests.Session | None = None, hmac_key: bytes = DEMO_HMAC_KEY,
+                 ca_bundle: str | None = None, client_cert: str | tuple[str, str] | None = None,
+                 cache_dir: Path | None = None, retries: int = 2, backoff: float = 0.2,
+                 max_retry_wait: float = 2.0) -> None:
         self.base_url = base_url.rstrip("/")
+        self.kiosk_id = kiosk_id
         self.timeout = (connect_timeout, read_timeout)
+        self.retries, self.backoff, self.max_retry_wait = max(0, retries), backoff, max_retry_wait
+        self._hmac_key = hmac_key
         self.session = session or requests.Session()
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=4, max_retries=0)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.session.verify = self._tls_verify = ca_bundle or True  # never False
+        self.session.cert = client_cert
         self.session.headers.update({"X-Kiosk-Id": kiosk_id, "Accept": "application/json",
                                      "User-Agent": "kiosk/0.1"})
+        self.cache = PlatformCache(cache_dir / CACHE_FILE if cache_dir is not None else None)
+        self._keys: dict[str, PublicKey] = {}
+        self._load_cached_keys()
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        """Send one request and return the decoded JSON, or raise a PlatformError."""
+    # ------------------------------------------------------------ transport
+
+    def _send_once(self, method: str, path: str, data: bytes | None, accept: str,
+                   headers: dict[str, str] | None, limit: int) -> tuple[requests.Response, bytes]:
+        signed = sign_request(self._hmac_key, self.kiosk_id, method, path, data or b"")
+        all_headers = {**signed, "Accept": accept, **(headers or {})}
+        if data is not None:
+            all_headers["Content-Type"] = "application/json"
         kind: PlatformErrorKind | None = None
         detail = ""
         try:
-            resp = self.session.request(method, self.base_url + path, json=body, timeout=self.timeout,
-                                        allow_redirects=False)
-            content = resp.content
+            # verify passed per request: REQUESTS_CA_BUNDLE in the environment would override session.verify
+            resp = self.session.request(method, self.base_url + path, data=data, headers=all_headers,
+                                        timeout=self.timeout, allow_redirects=False, stream=True,
+                                        verify=self._tls_verify, cert=self.session.cert)
+            try:
+                content = b""
+                for chunk in resp.iter_content(65536):
+                    content += chunk
+                    if len(content) > limit:
+                        raise _fail(PlatformErrorKind.BAD_DATA, "too_large")
+            finally:
+                resp.close()
+        except requests.exceptions.SSLError:
+            kind, detail = PlatformErrorKind.REFUSED, "tls"
         except requests.Timeout:
             kind, detail = PlatformErrorKind.TIMEOUT, "timeout"
-        except requests.ConnectionError:
-            kind, detail = PlatformErrorKind.OFFLINE, "connection"
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
             kind, detail = PlatformErrorKind.BAD_DATA, "truncated"
-        except requests.exceptions.InvalidJSONError:
-            kind, detail = PlatformErrorKind.BAD_DATA, "request_not_json"
+        except requests.ConnectionError:
+            kind, detail = PlatformErrorKind.OFFLINE, "connection"
         except requests.RequestException:
             kind, detail = PlatformErrorKind.OFFLINE, "request"
         if kind is not None:  # raised outside the except block: no chained exception to leak
-            raise PlatformError(kind, detail)
-        status_kind = _status_kind(resp.status_code)
-        if status_kind is not None:
-            raise PlatformError(status_kind, f"http_{resp.status_code}",
-                                retry_after=_retry_after(resp.headers.get("Retry-After")))
-        if not 200 <= resp.status_code < 300:
-            raise PlatformError(PlatformErrorKind.BAD_DATA, f"http_{resp.status_code}")
+            raise _fail(kind, detail)
+        return resp, content
+
+    def _request(self, method: str, path: str, body: Any = None, *, idempotent: bool,
+                 accept: str = "application/json", headers: dict[str, str] | None = None,
+                 not_found: PlatformErrorKind = PlatformErrorKind.REFUSED, retries: int | None = None,
+                 limit: int = MAX_JSON_BYTES) -> tuple[requests.Response, bytes]:
+        """Send a request (retrying idempotent ones) and return a 2xx response, or raise PlatformError."""
+        data = None
+        if body is not None:
+            try:
+                data = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+            except (TypeError, ValueError):
+                data = None
+            if data is None:
+                raise _fail(PlatformErrorKind.BAD_DATA, "request_not_json")
+        attempts = 1 + ((self.retries if retries is None else retries) if idempotent else 0)
+        for attempt in range(attempts):
+            try:
+                return self._check_status(*self._send_once(method, path, data, accept, headers, limit), not_found)
+            except PlatformError as e:
+                retryable = e.kind in RETRY_KINDS or e.detail == "truncated"
+                wait = self.backoff * 2**attempt * (1 + random.random() / 2)
+                if e.retry_after is not None:
+                    wait = e.retry_after
+                if attempt + 1 >= attempts or not retryable or wait > self.max_retry_wait:
+                    raise
+                log.info("platform retry", extra={"event": "platform_retry", "kind": e.kind.value})
+                time.sleep(wait)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _check_status(resp: requests.Response, content: bytes,
+                      not_found: PlatformErrorKind) -> tuple[requests.Response, bytes]:
+        status = resp.status_code
+        kind = not_found if status in (404, 410) else _status_kind(status)
+        if kind is not None:
+            detail = f"http_{status}"
+            if status == 401:
+                try:
+                    detail += "_" + problem_slug(json.loads(content))
+                except ValueError:
+                    pass
+            raise _fail(kind, detail, parse_retry_after(resp.headers.get("Retry-After")))
+        if not 200 <= status < 300:
+            raise _fail(PlatformErrorKind.BAD_DATA, f"http_{status}")
+        return resp, content
+
+    def _json(self, method: str, path: str, body: Any = None, *, idempotent: bool, **kw: Any) -> Any:
+        _, content = self._request(method, path, body, idempotent=idempotent, **kw)
         try:
-            return resp.json() if content else None
+            return json.loads(content) if content else None
         except ValueError:
             pass
-        raise PlatformError(PlatformErrorKind.BAD_DATA, "invalid_json")
+        raise _fail(PlatformErrorKind.BAD_DATA, "invalid_json")
+
+    # ------------------------------------------------------------ catalog and keys (cached for offline use)
 
     def catalog(self) -> list[ServiceInfo]:
-        """The services the platform offers."""
-        body = self._call("GET", "/v1/services")
+        """The services the platform offers; the cached list when the platform cannot be reached."""
         try:
-            return [parse_service(s) for s in _list(body, "services")]
-        except _BadData:
-            pass
-        raise PlatformError(PlatformErrorKind.BAD_DATA, "services")
+            body = self._json("GET", "/v1/services", idempotent=True)
+        except PlatformError as e:
+            cached = self._cached_catalog()
+            if cached is None or e.kind not in RETRY_KINDS:
+                raise
+            return cached
+        try:
+            services = [parse_service(s) for s in list_field(body, "services")]
+        except BadData:
+            services = None
+        if services is None:
+            raise _fail(PlatformErrorKind.BAD_DATA, "services")
+        self.cache.put("catalog", body["services"])
+        return services
+
+    def _cached_catalog(self) -> list[ServiceInfo] | None:
+        try:
+            return [parse_service(s) for s in self.cache.get("catalog") or []] or None
+        except BadData:
+            return None
+
+    def _load_cached_keys(self) -> None:
+        for raw in self.cache.get("keys") or []:
+            try:
+                key = parse_public_key(raw)
+            except BadData:
+                continue
+            self._keys[key.key_id] = key
+
+    def public_keys(self, *, refresh: bool = True) -> dict[str, PublicKey]:
+        """The platform's file-signing keys by id; fetched when refresh, else as cached."""
+        if refresh:
+            body = self._json("GET", "/v1/keys", idempotent=True)
+            try:
+                keys = [parse_public_key(k) for k in list_field(body, "keys")]
+            except BadData:
+                raise _fail(PlatformErrorKind.BAD_DATA, "keys") from None
+            self._keys = {k.key_id: k for k in keys}
+            self.cache.put("keys", body["keys"])
+        return dict(self._keys)
+
+    def _verify(self, cert_id: str, data: bytes, headers: Any, **stamp: str) -> None:
+        """Check a file's signature; refreshes the key list once for a key id not yet known."""
+        try:
+            signature = parse_file_signature(headers)
+            if signature.key_id not in self._keys:
+                try:
+                    self.public_keys(refresh=True)
+                except PlatformError as e:
+                    log.warning("key refresh failed", extra={"event": "platform_error", "kind": e.kind.value})
+            verify_file(self._keys, cert_id, data, signature, **stamp)
+        except SignatureRejected as e:
+            reason = str(e)
+        else:
+            if data.startswith(b"%PDF-"):
+                return
+            reason = "not_pdf"
+        log.warning("file signature rejected", extra={"event": "bad_signature", "reason": reason})
+        raise _fail(PlatformErrorKind.BAD_SIGNATURE, reason)
+
+    # ------------------------------------------------------------ certificates
 
     def search_certificates(self, holder_code: str, holder_type: HolderCodeType) -> list[Certificate]:
         """Certificates of one holder; the holder code goes only in the POST body."""
-        body = self._call("POST", "/v1/certificates/search",
-                          {"holder_code": holder_code, "holder_type": holder_type.value})
+        body = self._json("POST", "/v1/certificates/search",
+                          {"holder_code": holder_code, "holder_type": holder_type.value}, idempotent=True)
         try:
-            return [parse_certificate(c) for c in _list(body, "certificates")]
-        except _BadData:
+            return [parse_certificate(c) for c in list_field(body, "certificates")]
+        except BadData:
             pass
-        raise PlatformError(PlatformErrorKind.BAD_DATA, "certificates")
+        raise _fail(PlatformErrorKind.BAD_DATA, "certificates")
 
     def download(self, cert: Certificate) -> bytes:
-        """Not served by this platform version yet (issue 4 adds files and signatures)."""
-        raise PlatformError(PlatformErrorKind.NOT_FOUND, "file")
+        """The certificate's PDF, its signature verified; the bytes stay in memory."""
+        if not SAFE_ID.fullmatch(cert.cert_id):
+            raise _fail(PlatformErrorKind.BAD_DATA, "cert_id")
+        resp, data = self._request("GET", f"/v1/certificates/{cert.cert_id}/file", idempotent=True,
+                                   accept="application/pdf", not_found=PlatformErrorKind.NOT_FOUND,
+                                   limit=MAX_FILE_BYTES)
+        self._verify(cert.cert_id, data, resp.headers)
+        return data
 
     def stamped_copy(self, cert: Certificate, purpose: str, valid_days: int) -> StampedCopy:
-        """Not served by this platform version yet (issue 4 adds purpose-stamped copies)."""
-        raise PlatformError(PlatformErrorKind.NOT_FOUND, "stamped_copy")
+        """A purpose-stamped copy (加注件), its signature verified. Retried safely: Idempotency-Key."""
+        if not SAFE_ID.fullmatch(cert.cert_id):
+            raise _fail(PlatformErrorKind.BAD_DATA, "cert_id")
+        if not (isinstance(purpose, str) and 0 < len(purpose.strip()) <= 100):
+            raise _fail(PlatformErrorKind.BAD_DATA, "purpose")
+        if not (isinstance(valid_days, int) and 1 <= valid_days <= 365):
+            raise _fail(PlatformErrorKind.BAD_DATA, "valid_days")
+        key = "sc-" + random.randbytes(12).hex()
+        resp, data = self._request("POST", f"/v1/certificates/{cert.cert_id}/stamped-copies",
+                                   {"purpose": purpose, "valid_days": valid_days}, idempotent=True,
+                                   accept="application/pdf", headers={"Idempotency-Key": key},
+                                   not_found=PlatformErrorKind.NOT_FOUND, limit=MAX_FILE_BYTES)
+        code = resp.headers.get("X-Verify-Code", "")
+        url = resp.headers.get("X-Verify-Url", "")
+        expires_text = resp.headers.get("X-Expires", "")
+        try:
+            expires = _dt.date.fromisoformat(expires_text) if len(expires_text) == 10 else None
+        except ValueError:
+            expires = None
+        if not SAFE_ID.fullmatch(code) or not url.endswith("/v1/verify/" + code) or len(url) > 300 or expires is None:
+            raise _fail(PlatformErrorKind.BAD_DATA, "stamped_copy")
+        self._verify(cert.cert_id, data, resp.headers, verify_code=code, verify_url=url, expires=expires_text)
+        return StampedCopy(cert_id=cert.cert_id, pdf=data, verify_code=code, verify_url=url, purpose=purpose,
+                           expires=expires)
+
+    # ------------------------------------------------------------ transactions and status
 
     def submit(self, idempotency_key: str, kind: str, payload: dict[str, Any]) -> None:
         """Deliver one transaction; an already-stored key counts as success."""
-        body = self._call("POST", "/v1/transactions",
-                          {"idempotency_key": idempotency_key, "kind": kind, "payload": payload})
+        body = self._json("POST", "/v1/transactions",
+                          {"idempotency_key": idempotency_key, "kind": kind, "payload": payload}, idempotent=True)
         if not (isinstance(body, dict) and body.get("status") in ("accepted", "duplicate")):
-            raise PlatformError(PlatformErrorKind.BAD_DATA, "transaction")
+            raise _fail(PlatformErrorKind.BAD_DATA, "transaction")
 
     def submit_batch(self, items: list[tuple[str, str, dict[str, Any]]]) -> dict[str, str]:
         """Deliver up to 100 (key, kind, payload) transactions in one request.
@@ -182,29 +309,62 @@ class HttpPlatformClient:
         Returns key -> "accepted" | "duplicate" | "rejected". Accepted and duplicate both
         mean delivered; rejected is permanent (the platform refused that item's content).
         """
-        body = self._call("POST", "/v1/transactions/batch", {"transactions": [
-            {"idempotency_key": key, "kind": kind, "payload": payload} for key, kind, payload in items]})
+        body = self._json("POST", "/v1/transactions/batch", {"transactions": [
+            {"idempotency_key": key, "kind": kind, "payload": payload} for key, kind, payload in items]},
+            idempotent=True)
         results = body.get("results") if isinstance(body, dict) else None
         keys = {key for key, _, _ in items}
         if not isinstance(results, list):
-            raise PlatformError(PlatformErrorKind.BAD_DATA, "batch")
+            raise _fail(PlatformErrorKind.BAD_DATA, "batch")
         out: dict[str, str] = {}
         for r in results:
             if not (isinstance(r, dict) and r.get("idempotency_key") in keys
                     and r.get("status") in ("accepted", "duplicate", "rejected")):
-                raise PlatformError(PlatformErrorKind.BAD_DATA, "batch")
+                raise _fail(PlatformErrorKind.BAD_DATA, "batch")
             out[r["idempotency_key"]] = r["status"]
         if set(out) != keys:
-            raise PlatformError(PlatformErrorKind.BAD_DATA, "batch")
+            raise _fail(PlatformErrorKind.BAD_DATA, "batch")
         return out
 
+    def heartbeat(self, status: dict[str, Any]) -> None:
+        """Report this terminal's status (self-tests, queue depth, printer); not retried."""
+        body = self._json("POST", "/v1/kiosk/heartbeat", {"kiosk_id": self.kiosk_id, **status}, idempotent=False)
+        if not (isinstance(body, dict) and body.get("status") == "ok"):
+            raise _fail(PlatformErrorKind.BAD_DATA, "heartbeat")
+
     def ping(self) -> bool:
-        """True when the platform answers its health check."""
+        """True when the platform answers its health check (one attempt, no retries)."""
         try:
-            body = self._call("GET", "/v1/health")
+            body = self._json("GET", "/v1/health", idempotent=True, retries=0)
         except PlatformError:
             return False
         return isinstance(body, dict) and body.get("status") == "ok"
 
     def close(self) -> None:
         self.session.close()
+
+
+def _read_hmac_key(path: Path) -> bytes:
+    """A key file holds the key as hex (64+ digits) or raw bytes (32+)."""
+    raw = path.read_bytes().strip()
+    try:
+        key = bytes.fromhex(raw.decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        key = raw
+    if len(key) < 32:
+        raise ValueError(f"{path}: the HMAC key must have at least 32 bytes")
+    return key
+
+
+def client_from_config(url: str, config: Any) -> HttpPlatformClient:
+    """A client configured from kiosk.config (platform.* keys); url is the resolved base URL."""
+    key_file = config["platform.hmac_key_file"]
+    cert, key = config["platform.client_cert"], config["platform.client_key"]
+    return HttpPlatformClient(
+        url, kiosk_id=config["kiosk.id"], connect_timeout=config["platform.connect_timeout"],
+        read_timeout=config["platform.read_timeout"], retries=config["platform.retries"],
+        hmac_key=_read_hmac_key(config.path("platform.hmac_key_file")) if key_file else DEMO_HMAC_KEY,
+        ca_bundle=str(config.path("platform.ca_bundle")) if config["platform.ca_bundle"] else None,
+        client_cert=(str(Path(cert).expanduser()), str(Path(key).expanduser())) if cert and key else (
+            str(Path(cert).expanduser()) if cert else None),
+        cache_dir=config.path("kiosk.state_dir"))
