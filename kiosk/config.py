@@ -69,6 +69,11 @@ _declare("face.threshold", float, 0.45, "Largest face distance accepted as a mat
 _declare("platform.url", str, "", "Platform base URL; empty starts the local reference platform.")
 _declare("platform.connect_timeout", float, 3.0, "Seconds to connect to the platform.")
 _declare("platform.read_timeout", float, 10.0, "Seconds to wait for a platform answer.")
+_declare("platform.retries", int, 2, "Extra attempts for idempotent platform calls (with backoff).")
+_declare("platform.ca_bundle", str, "", "PEM CA bundle to verify the platform's TLS certificate; empty: system CAs.")
+_declare("platform.client_cert", str, "", "PEM client certificate for mutual TLS (optional).")
+_declare("platform.client_key", str, "", "PEM private key of platform.client_cert (optional).")
+_declare("platform.hmac_key_file", str, "", "File with this kiosk's request-signing key (hex); empty: demo key.")
 _declare("sync.in_process", bool, True, "Run the sync engine inside the kiosk process too (the demo). Production runs "
          "the kiosk-sync service; a lock file makes sure only one engine delivers at a time.")
 _declare("sync.batch_size", int, 50, "Transactions sent per request (the platform takes at most 100).")
@@ -80,11 +85,6 @@ _declare("sync.max_queued", int, 500, "Offline limit: past this many undelivered
          "is taken.")
 _declare("sync.max_age_hours", float, 72.0, "Offline limit: past this age of the oldest undelivered transaction no "
          "offline work is taken.")
-_declare("platform.retries", int, 2, "Extra attempts for idempotent platform calls (with backoff).")
-_declare("platform.ca_bundle", str, "", "PEM CA bundle to verify the platform's TLS certificate; empty: system CAs.")
-_declare("platform.client_cert", str, "", "PEM client certificate for mutual TLS (optional).")
-_declare("platform.client_key", str, "", "PEM private key of platform.client_cert (optional).")
-_declare("platform.hmac_key_file", str, "", "File with this kiosk's request-signing key (hex); empty: demo key.")
 _declare("printer.driver", str, "pdf_folder", "Printer driver.", ("pdf_folder", "cups"))
 _declare("printer.pdf_folder", str, "~/kiosk-prints", "Folder the demo printer writes PDFs to.")
 _declare("printer.queue", str, "", "CUPS queue name (cups driver).")
