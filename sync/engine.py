@@ -181,7 +181,7 @@ class SyncEngine:
         try:
             answers = self.client.submit_batch(items)
         except PlatformError as exc:
-            if exc.kind in RETRYABLE or exc.detail in NOT_THE_ROWS:
+            if exc.kind in RETRYABLE or "_".join(exc.detail.split("_")[:2]) in NOT_THE_ROWS:  # http_401_<slug> too
                 self._retry(rows, str(exc), exc.retry_after, now, result)
                 self.breaker.failure(now, exc.retry_after)
                 self._set_online(exc.kind not in (PlatformErrorKind.OFFLINE, PlatformErrorKind.TIMEOUT), now)

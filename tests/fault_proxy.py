@@ -32,8 +32,9 @@ class FaultProxy:
 
             def _forward(self, body: bytes) -> tuple[int, bytes]:
                 conn = http.client.HTTPConnection(proxy.upstream.hostname, proxy.upstream.port, timeout=10)
+                headers = {k: v for k, v in self.headers.items() if k.lower().startswith("x-kiosk-")}
                 conn.request(self.command, self.path, body=body or None,
-                             headers={"Content-Type": "application/json"})
+                             headers={"Content-Type": "application/json", **headers})
                 resp = conn.getresponse()
                 data = resp.read()
                 conn.close()
