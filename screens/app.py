@@ -25,7 +25,7 @@ from devices.speech import EspeakSpeaker
 from kiosk.config import Config, ConfigError
 from kiosk.journey import Timing
 from kiosk.services import KioskServices
-from printing.pdf_folder import PdfFolderPrinter
+from printing.factory import make_printer
 from screens.demo_control import DemoControl
 from screens.view_model import JourneyViewModel
 from sync.outbox import SqliteOutbox
@@ -42,10 +42,10 @@ class Kiosk:
     engine: QQmlApplicationEngine
     vm: JourneyViewModel
     reader: SimulatedReader
-    printer: PdfFolderPrinter
+    printer: object  # a kiosk.interfaces.Printer
     face: SimulatedFaceVerifier
     outbox: SqliteOutbox
-    platform: LazyPlatform
+    platform: object  # LazyPlatform, wrapped by DemoFileFallback in the demo
     platform_server: object | None
     demo: DemoControl | None
     timers: list[QTimer] = field(default_factory=list)
@@ -102,8 +102,6 @@ def _require_sim(config: Config) -> None:
     for key in ("reader.driver", "camera.driver"):
         if config[key] != "sim":
             raise ConfigError(f"'{key} = {config[key]}' is not available yet in this build; use \"sim\".")
-    if config["printer.driver"] != "pdf_folder":
-        raise ConfigError("'printer.driver' must be \"pdf_folder\" in this build.")
 
 
 def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | None = None,
@@ -128,12 +126,16 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
                                   connect_timeout=config["platform.connect_timeout"],
                                   read_timeout=config["platform.read_timeout"])
     platform = LazyPlatform(make_client)
+    if server is not None:
+        from printing.demo_copies import DemoFileFallback
+
+        platform = DemoFileFallback(platform, url)
     outbox = SqliteOutbox(state_dir / "outbox.db")
-    printer = PdfFolderPrinter(config.path("printer.pdf_folder"))
+    printer = make_printer(config)
     face = SimulatedFaceVerifier(SimulatedCamera())
     reader = SimulatedReader(read_delay=0.3)
     services = KioskServices(face=face, platform=platform, outbox=outbox, printer=printer,
-                             kiosk_id=config["kiosk.id"])
+                             kiosk_id=config["kiosk.id"], copy_valid_days=config["printer.copy_valid_days"])
     vm = JourneyViewModel(services=services, timing=timing_from(config),
                           speaker=speaker if speaker is not None else EspeakSpeaker(),
                           speech=config["ui.speech"], tick_ms=tick_ms)

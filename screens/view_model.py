@@ -43,6 +43,7 @@ class JourneyViewModel(QObject):
     statusChanged = Signal()
     _readerEvent = Signal(object)
     _facePrompt = Signal(str)
+    _printProgress = Signal(int, str)
 
     def __init__(self, *, services: KioskServices, timing: Timing, speaker: Speaker | None = None,
                  speech: bool = True, tasks: TaskRunner | None = None, tick_ms: int = 1000) -> None:
@@ -60,6 +61,8 @@ class JourneyViewModel(QObject):
         self.journey = Journey(timing=timing, on_effect=self._on_effect, on_change=self._refresh)
         services.face_prompt = self._facePrompt.emit
         self._facePrompt.connect(self._set_prompt)
+        services.print_progress = self._printProgress.emit
+        self._printProgress.connect(self._on_print_progress)
         self._readerEvent.connect(self._on_reader_event)
         self._timer = QTimer(self)
         self._timer.setInterval(tick_ms)
@@ -112,6 +115,10 @@ class JourneyViewModel(QObject):
         """Speak guidance in assisted mode; never waits."""
         if text and self.speaker is not None and self.speech and self.journey.assisted:
             self.speaker.say(text, self.journey.language)
+
+    @Slot(int, str)
+    def _on_print_progress(self, ticket: int, key: str) -> None:
+        self.journey.print_progress(ticket, key)
 
     @Slot(str)
     def _set_prompt(self, key: str) -> None:
