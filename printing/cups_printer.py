@@ -54,6 +54,7 @@ class QueueStatus:
     reasons: tuple[str, ...]  # IPP printer-state-reasons, e.g. ("media-empty-error",)
     queued: int  # jobs waiting or printing
     detail: str = ""  # why the state is what it is, for technicians (no personal data)
+    stopped: bool = False  # CUPS will not print: queue stopped, rejecting jobs, or unreachable
 
 
 def state_from(ipp_state: int, reasons: list[str] | tuple[str, ...], accepting: bool) -> PrinterState:
@@ -108,13 +109,15 @@ class CupsPrinter:
         except cups.IPPError as exc:
             status, _ = exc.args if len(exc.args) == 2 else (0, "")
             detail = "queue_missing" if status == cups.IPP_NOT_FOUND else f"ipp_{status}"
-            return QueueStatus(PrinterState.OFFLINE, (), 0, detail)
+            return QueueStatus(PrinterState.OFFLINE, (), 0, detail, stopped=True)
         except (RuntimeError, OSError) as exc:  # pycups raises RuntimeError when cupsd is down
-            return QueueStatus(PrinterState.OFFLINE, (), 0, f"cups_unreachable:{type(exc).__name__}")
+            return QueueStatus(PrinterState.OFFLINE, (), 0, f"cups_unreachable:{type(exc).__name__}", stopped=True)
         reasons = tuple(r for r in attrs.get("printer-state-reasons", []) if r != "none")
-        state = state_from(attrs.get("printer-state", IPP_STOPPED), reasons,
-                           bool(attrs.get("printer-is-accepting-jobs", False)))
-        return QueueStatus(state, reasons, int(attrs.get("queued-job-count", 0) or 0))
+        ipp_state = attrs.get("printer-state", IPP_STOPPED)
+        accepting = bool(attrs.get("printer-is-accepting-jobs", False))
+        return QueueStatus(state_from(ipp_state, reasons, accepting), reasons,
+                           int(attrs.get("queued-job-count", 0) or 0),
+                           stopped=ipp_state == IPP_STOPPED or not accepting)
 
     def state(self) -> PrinterState:
         return self.status().state
@@ -177,13 +180,10 @@ class CupsPrinter:
                 log.warning("print job ended badly", extra={"event": "print_track", "job_state": state})
                 return PrintResult(ok=False, job_id=jid, reason=reason)
             now = time.monotonic()
-            if queue.state in (PrinterState.STOPPED, PrinterState.OFFLINE) or (
-                    queue.state not in (PrinterState.READY, PrinterState.BUSY) and state == JOB_PROCESSING):
-                error_since = error_since if error_since is not None else now
-            else:
-                error_since = None
-            stopped = queue.state in (PrinterState.STOPPED, PrinterState.OFFLINE)
-            if error_since is not None and (stopped or now - error_since >= self.stall_grace):
+            blocked = queue.state not in (PrinterState.READY, PrinterState.BUSY)
+            error_since = (error_since if error_since is not None else now) if blocked else None
+            # A stopped queue will not move without staff; a live error gets a short grace.
+            if blocked and (queue.stopped or now - error_since >= self.stall_grace):
                 self._cancel(conn, job_id)
                 return PrintResult(ok=False, job_id=jid, reason=f"printer_{queue.state.value}")
             if now - started >= self.job_timeout:
