@@ -22,3 +22,17 @@ def make_printer(config: Config) -> Printer:
         return CupsPrinter(queue, server=config["printer.cups_server"] or None,
                            job_timeout=config["printer.job_timeout"])
     raise ConfigError(f"'printer.driver' {driver!r} is not supported.")
+
+
+def make_receipt_printer(config: Config) -> object | None:
+    """The thermal receipt printer (kiosk.interfaces.ReceiptPrinter), or None when there is none."""
+    driver = config["receipt.driver"]
+    if driver == "none":
+        return None
+    from printing.receipts import EscposReceiptPrinter, transport_factory
+
+    target = config["receipt.target"]
+    if not target:
+        raise ConfigError("'receipt.target' must be set when 'receipt.driver' is not \"none\" "
+                          "(a file or device path, host:port, or vendor:product in hex).")
+    return EscposReceiptPrinter(transport_factory(driver, target, baud=config["receipt.baud"]), name=driver)
