@@ -27,6 +27,7 @@ from kiosk.journey import Timing
 from kiosk.services import KioskServices
 from printing.factory import make_printer
 from screens.demo_control import DemoControl
+from screens.pdf_preview import PreviewImageProvider
 from screens.view_model import JourneyViewModel
 from sync.outbox import SqliteOutbox
 
@@ -143,6 +144,8 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     ctx = engine.rootContext()
     ctx.setContextProperty("vm", vm)
     ctx.setContextProperty("theme", vm.theme)
+    ctx.setContextProperty("pdfPreview", vm.preview)
+    engine.addImageProvider("preview", PreviewImageProvider(vm.preview))
     demo = None
     if demo_control:
         demo = DemoControl(reader, printer, face)

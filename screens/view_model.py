@@ -19,6 +19,7 @@ from kiosk.journey import (
     Journey,
     LoadCertificates,
     PrintCertificate,
+    Screen,
     SessionEnded,
     Speak,
     Timing,
@@ -26,6 +27,7 @@ from kiosk.journey import (
 )
 from kiosk.journey_view import build_view
 from kiosk.services import KioskServices
+from screens.pdf_preview import PdfPreview
 from screens.tasks import TaskRunner
 from screens.theme import Theme
 
@@ -58,6 +60,7 @@ class JourneyViewModel(QObject):
         self._prompt = ""
         self._online = True
         self._reader_ok = True
+        self.preview = PdfPreview(self.tasks, services.platform, self)
         self.journey = Journey(timing=timing, on_effect=self._on_effect, on_change=self._refresh)
         services.face_prompt = self._facePrompt.emit
         self._facePrompt.connect(self._set_prompt)
@@ -130,6 +133,11 @@ class JourneyViewModel(QObject):
     def _refresh(self) -> None:
         language_changed = self._view.get("language") != self.journey.language
         self._view = build_view(self.journey)
+        session = self.journey.session
+        if self.journey.screen in (Screen.PREVIEW, Screen.PURPOSE) and session and session.selected:
+            self.preview.show(session.selected)
+        else:
+            self.preview.clear()
         self.theme.set_mode(self.journey.assisted, self.journey.language)
         if language_changed or not self._texts:
             self._texts = dict(i18n.table()[self.journey.language])
