@@ -55,7 +55,9 @@ class CopyMarks:
 
     @property
     def watermark(self) -> str:
-        return f"仅供办理{self.purpose}使用"
+        """仅供办理……使用; a purpose that already says 办理 (办理入学) is not doubled."""
+        action = self.purpose if self.purpose.startswith("办理") else f"办理{self.purpose}"
+        return f"仅供{action}使用"
 
 
 def compose_copy(source: bytes, marks: CopyMarks) -> bytes:
