@@ -180,7 +180,10 @@ class CupsPrinter:
                 log.warning("print job ended badly", extra={"event": "print_track", "job_state": state})
                 return PrintResult(ok=False, job_id=jid, reason=reason)
             now = time.monotonic()
-            blocked = queue.state not in (PrinterState.READY, PrinterState.BUSY)
+            # An error reason counts while *our* job is printing (a stale one from a cancelled
+            # job lingers until the backend starts ours); a stopped queue counts at once.
+            blocked = queue.state not in (PrinterState.READY, PrinterState.BUSY) and (
+                queue.stopped or state == JOB_PROCESSING)
             error_since = (error_since if error_since is not None else now) if blocked else None
             # A stopped queue will not move without staff; a live error gets a short grace.
             if blocked and (queue.stopped or now - error_since >= self.stall_grace):

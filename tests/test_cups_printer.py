@@ -194,7 +194,7 @@ def test_journey_out_of_paper_during_the_job_then_retry(cups_bench: CupsBench) -
     assert h.journey.session.message == "printer_out_of_paper"
     cups_bench.set_fault(None)  # staff loads paper
     h.journey.retry_print()
-    assert h.journey.screen is Screen.PRINT_DONE
+    assert h.journey.screen is Screen.PRINT_DONE, (h.journey.session.message, cups_bench.error_log())
     assert len(cups_bench.wait_captured(1)) == 1  # exactly one copy came out
     rows = _print_rows(h)
     assert [(r["ok"], r["reason"], r["stage"]) for r in rows] == [
