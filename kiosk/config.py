@@ -88,6 +88,14 @@ _declare("sync.max_age_hours", float, 72.0, "Offline limit: past this age of the
 _declare("printer.driver", str, "pdf_folder", "Printer driver.", ("pdf_folder", "cups"))
 _declare("printer.pdf_folder", str, "~/kiosk-prints", "Folder the demo printer writes PDFs to.")
 _declare("printer.queue", str, "", "CUPS queue name (cups driver).")
+_declare("printer.cups_server", str, "", "CUPS server: host name or socket path; empty uses the system default.")
+_declare("printer.job_timeout", float, 120.0, "Seconds a print job may take before the kiosk cancels it.")
+_declare("printer.copy_valid_days", int, 30, "Days the verification code on a printed copy stays valid.")
+_declare("receipt.driver", str, "sim", "Thermal receipt printer transport (ESC/POS); sim writes text files "
+         "beside the demo's PDFs.", ("sim", "none", "file", "serial", "network", "usb"))
+_declare("receipt.target", str, "",
+         "Receipt printer: file/device path, serial port, host:port, or vendor:product (hex).")
+_declare("receipt.baud", int, 9600, "Baud rate of a serial receipt printer.")
 _declare("log.level", str, "INFO", "Log level.", ("DEBUG", "INFO", "WARNING", "ERROR"))
 _declare("log.max_bytes", int, 2_000_000, "Size of one log file before it rotates.")
 _declare("log.backups", int, 5, "Rotated log files kept.")

@@ -206,6 +206,7 @@ class PrinterState(enum.Enum):
     JAMMED = "jammed"
     OFFLINE = "offline"
     ERROR = "error"
+    STOPPED = "stopped"  # the queue is disabled or not accepting jobs
 
 
 @dataclass(frozen=True)
@@ -213,15 +214,27 @@ class PrintResult:
     ok: bool
     job_id: str
     reason: str = ""  # message key when not ok
+    stage: str = ""  # where a print failed: "precheck" | "fetch" | "compose" | "print"
+
+
+PrintProgress = Callable[[str], None]  # a message key, e.g. "print_stage_printing"
 
 
 @runtime_checkable
 class Printer(Protocol):
-    """A printer. print_certificate blocks until the job ends: run it on a worker."""
+    """A page printer. print_pdf blocks until the job has ended: run it on a worker.
+
+    The kiosk composes the copy (printing.copy_compose) and hands over finished PDF
+    bytes; ok is true only once the printer reports the job completed.
+    """
 
     def state(self) -> PrinterState: ...
 
-    def print_certificate(self, cert: Certificate, *, purpose: str, kiosk_id: str) -> PrintResult: ...
+    def print_pdf(self, pdf: bytes, *, progress: PrintProgress = ...) -> PrintResult: ...
+
+    def health(self) -> dict[str, Any]:
+        """For the heartbeat: {"state", "reasons", "queue", ...}; no personal data."""
+        ...
 
 
 @dataclass(frozen=True)

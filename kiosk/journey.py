@@ -457,6 +457,8 @@ class Journey:
 
     def _print(self) -> None:
         self.session.print_attempts += 1
+        self.session.message = ""
+        self.session.print_stage = ""
         self._go(Screen.PRINTING)
         self._emit(PrintCertificate(self.ticket, self.session.selected, self.session.purpose))
 
@@ -465,13 +467,21 @@ class Journey:
             return
         cert = self.session.selected
         self._record("print", ok=result.ok, certificate_type=cert.name, identifier=cert.identifier,
-                     purpose=self.session.purpose, job_id=result.job_id, reason=result.reason)
+                     purpose=self.session.purpose, job_id=result.job_id, reason=result.reason,
+                     stage=result.stage)
         if result.ok:
             self.session.printed += 1
             self._go(Screen.PRINT_DONE)
         else:
             self.session.message = result.reason or "printer_error"
+            self.session.print_stage = result.stage
             self._go(Screen.PRINT_FAILED)
+
+    def print_progress(self, ticket: int, stage: str) -> None:
+        """What the print is doing now (a message key), shown on the printing screen."""
+        if ticket == self.ticket and self._in(Screen.PRINTING) and stage:
+            self.session.message = stage
+            self._changed()
 
     def can_retry_print(self) -> bool:
         return self.session is not None and self.session.print_attempts <= MAX_PRINT_RETRIES

@@ -65,6 +65,8 @@ def build_view(journey: Journey) -> dict[str, Any]:
         view["receipt"] = s.receipt
     elif screen is Screen.PRINT_FAILED:
         view["canRetry"] = journey.can_retry_print()
+        # Failed before anything reached the printer: say so, and what still works.
+        view["nothingPrinted"] = s.print_stage in ("precheck", "fetch", "compose")
     elif screen is Screen.FACE_FAILED:
         view["canRetry"] = s.face_failures < 3
         view["attemptsLeft"] = max(0, 3 - s.face_failures)

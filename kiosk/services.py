@@ -7,6 +7,8 @@ thread. Failures become typed outcomes with message keys, never exceptions.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as _dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from kiosk.interfaces import (
     Outbox,
     PlatformClient,
     PlatformError,
+    PlatformErrorKind,
     Printer,
     PrinterState,
     PrintResult,
@@ -55,6 +58,9 @@ class KioskServices:
     kiosk_id: str
     face_prompt: Callable[[str], None] = lambda key: None
     receipts: ReceiptPrinter | None = None
+    print_progress: Callable[[int, str], None] = lambda ticket, key: None  # (ticket, message key)
+    copy_valid_days: int = 30  # how long a printed copy's verification code stays valid
+    now: Callable[[], _dt.datetime] = _dt.datetime.now
 
     def execute(self, effect: Effect) -> Completion:
         """Do the blocking work an effect asks for; return what to tell the journey."""
@@ -104,16 +110,57 @@ class KioskServices:
         return lambda j: j.certificates_finished(effect.ticket, certs)
 
     def _print(self, effect: PrintCertificate) -> Completion:
+        result = self.print_copy(effect)
+        log.info("print finished", extra={"event": "print", "ok": result.ok, "reason": result.reason,
+                                          "stage": result.stage})
+        return lambda j: j.print_finished(effect.ticket, result)
+
+    def print_copy(self, effect: PrintCertificate) -> PrintResult:
+        """Check the printer, fetch the stamped copy, compose it and print it; never raises."""
+        from printing.copy_compose import CopyMarks, CopyRefused, compose_copy  # keeps the core import light
+
+        def progress(key: str) -> None:
+            self.print_progress(effect.ticket, key)
+
+        def failed(reason: str, stage: str) -> PrintResult:
+            return PrintResult(ok=False, job_id="", reason=reason, stage=stage)
+
         try:
             state = self.printer.state()
-            if state is not PrinterState.READY:
-                result = PrintResult(ok=False, job_id="", reason=f"printer_{state.value}")
-            else:
-                # The copy states its purpose in Chinese, whatever the display language.
-                result = self.printer.print_certificate(
-                    effect.certificate, purpose=i18n.text(effect.purpose, "zh-CN"), kiosk_id=self.kiosk_id)
+        except Exception as exc:
+            log.error("printer state failed", extra={"event": "print_error", "error": type(exc).__name__})
+            return failed("printer_error", "precheck")
+        if state not in (PrinterState.READY, PrinterState.BUSY):
+            return failed(f"printer_{state.value}", "precheck")
+        # The copy states its purpose in Chinese, whatever the display language.
+        purpose = i18n.text(effect.purpose, "zh-CN")
+        progress("print_stage_fetching")
+        try:
+            copy = self.platform.stamped_copy(effect.certificate, purpose, self.copy_valid_days)
+        except PlatformError as exc:
+            log.warning("stamped copy failed", extra={"event": "platform_error", "kind": exc.kind.value})
+            unverified = exc.kind is PlatformErrorKind.BAD_SIGNATURE
+            return failed("print_file_unverified" if unverified else exc.message_key, "fetch")
+        except Exception as exc:
+            log.error("stamped copy crashed", extra={"event": "platform_error", "error": type(exc).__name__})
+            return failed("platform_bad_data", "fetch")
+        if copy.cert_id != effect.certificate.cert_id:
+            return failed("platform_bad_data", "fetch")
+        progress("print_stage_composing")
+        try:
+            pdf = compose_copy(copy.pdf, CopyMarks(purpose=purpose, kiosk_id=self.kiosk_id, printed_at=self.now(),
+                                                   verify_code=copy.verify_code, verify_url=copy.verify_url,
+                                                   expires=copy.expires))
+        except CopyRefused as exc:
+            log.warning("copy refused", extra={"event": "print_refused", "detail": exc.detail})
+            return failed(exc.key, "compose")
+        except Exception as exc:
+            log.error("copy composition crashed", extra={"event": "print_error", "error": type(exc).__name__})
+            return failed("print_bad_file", "compose")
+        progress("print_stage_sending")
+        try:
+            result = self.printer.print_pdf(pdf, progress=progress)
         except Exception as exc:
             log.error("printer failed", extra={"event": "print_error", "error": type(exc).__name__})
-            result = PrintResult(ok=False, job_id="", reason="printer_error")
-        log.info("print finished", extra={"event": "print", "ok": result.ok, "reason": result.reason})
-        return lambda j: j.print_finished(effect.ticket, result)
+            return failed("printer_error", "print")
+        return result if result.stage else dataclasses.replace(result, stage="print")

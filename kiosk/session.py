@@ -24,6 +24,7 @@ class Session:
     purpose: str = ""
     print_attempts: int = 0
     printed: int = 0
+    print_stage: str = ""  # where the last print failed ("precheck" ... "print")
     rating_group: str = ""  # assisted mode: "good" or "bad" once chosen
     message: str = ""  # message key for notice / problem screens
     input_error: str = ""  # message key for keypad screens

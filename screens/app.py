@@ -26,9 +26,9 @@ from kiosk.config import Config, ConfigError
 from kiosk.interfaces import CardReader
 from kiosk.journey import Timing
 from kiosk.services import KioskServices
-from printing.pdf_folder import PdfFolderPrinter
-from printing.receipt_sim import SimulatedReceiptPrinter
+from printing.factory import make_printer, make_receipt_printer
 from screens.demo_control import DemoControl
+from screens.pdf_preview import PreviewImageProvider
 from screens.view_model import JourneyViewModel
 from sync.service import EngineThread, limits_from
 from sync.service import make_client as make_sync_client
@@ -46,14 +46,14 @@ class Kiosk:
     engine: QQmlApplicationEngine
     vm: JourneyViewModel
     reader: CardReader
-    printer: PdfFolderPrinter
+    printer: object  # a kiosk.interfaces.Printer
     face: SimulatedFaceVerifier
     outbox: ManagedOutbox
     platform: LazyPlatform
     platform_server: object | None
     demo: DemoControl | None
     timers: list[QTimer] = field(default_factory=list)
-    receipts: SimulatedReceiptPrinter | None = None
+    receipts: object | None = None  # a kiosk.interfaces.ReceiptPrinter
     sync_thread: EngineThread | None = None
 
     @property
@@ -110,8 +110,6 @@ def _require_sim(config: Config) -> None:
     for key in ("camera.driver",):
         if config[key] != "sim":
             raise ConfigError(f"'{key} = {config[key]}' is not available yet in this build; use \"sim\".")
-    if config["printer.driver"] != "pdf_folder":
-        raise ConfigError("'printer.driver' must be \"pdf_folder\" in this build.")
 
 
 def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | None = None,
@@ -136,13 +134,14 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     platform = LazyPlatform(make_client)
     # The GUI only writes; the engine (its own process, or a thread in the demo) delivers.
     outbox = ManagedOutbox(state_dir / "outbox.db", limits=limits_from(config), recover=False)
-    receipts = SimulatedReceiptPrinter(config.path("printer.pdf_folder") / "receipts")
-    printer = PdfFolderPrinter(config.path("printer.pdf_folder"))
+    receipts = make_receipt_printer(config)
+    printer = make_printer(config)
     face = SimulatedFaceVerifier(SimulatedCamera())
     reader = make_reader(config)
     demo_control = demo_control and hasattr(reader, "insert")  # the demo window places cards on simulators
     services = KioskServices(face=face, platform=platform, outbox=outbox, printer=printer,
-                             kiosk_id=config["kiosk.id"], receipts=receipts)
+                             kiosk_id=config["kiosk.id"], receipts=receipts,
+                             copy_valid_days=config["printer.copy_valid_days"])
     vm = JourneyViewModel(services=services, timing=timing_from(config),
                           speaker=speaker if speaker is not None else EspeakSpeaker(),
                           speech=config["ui.speech"], tick_ms=tick_ms)
@@ -150,6 +149,8 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     ctx = engine.rootContext()
     ctx.setContextProperty("vm", vm)
     ctx.setContextProperty("theme", vm.theme)
+    ctx.setContextProperty("pdfPreview", vm.preview)
+    engine.addImageProvider("preview", PreviewImageProvider(vm.preview))
     demo = None
     if demo_control:
         demo = DemoControl(reader, printer, face)

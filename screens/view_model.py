@@ -21,6 +21,7 @@ from kiosk.journey import (
     PrintCertificate,
     PrintReceipt,
     QueueApplication,
+    Screen,
     SessionEnded,
     Speak,
     Timing,
@@ -28,6 +29,7 @@ from kiosk.journey import (
 )
 from kiosk.journey_view import build_view
 from kiosk.services import KioskServices
+from screens.pdf_preview import PdfPreview
 from screens.tasks import TaskRunner
 from screens.theme import Theme
 
@@ -46,6 +48,7 @@ class JourneyViewModel(QObject):
     statusChanged = Signal()
     _readerEvent = Signal(object)
     _facePrompt = Signal(str)
+    _printProgress = Signal(int, str)
 
     def __init__(self, *, services: KioskServices, timing: Timing, speaker: Speaker | None = None,
                  speech: bool = True, tasks: TaskRunner | None = None, tick_ms: int = 1000) -> None:
@@ -60,9 +63,12 @@ class JourneyViewModel(QObject):
         self._prompt = ""
         self._online = True
         self._reader_ok = True
+        self.preview = PdfPreview(self.tasks, services.platform, self)
         self.journey = Journey(timing=timing, on_effect=self._on_effect, on_change=self._refresh)
         services.face_prompt = self._facePrompt.emit
         self._facePrompt.connect(self._set_prompt)
+        services.print_progress = self._printProgress.emit
+        self._printProgress.connect(self._on_print_progress)
         self._readerEvent.connect(self._on_reader_event)
         self._timer = QTimer(self)
         self._timer.setInterval(tick_ms)
@@ -116,6 +122,10 @@ class JourneyViewModel(QObject):
         if text and self.speaker is not None and self.speech and self.journey.assisted:
             self.speaker.say(text, self.journey.language)
 
+    @Slot(int, str)
+    def _on_print_progress(self, ticket: int, key: str) -> None:
+        self.journey.print_progress(ticket, key)
+
     @Slot(str)
     def _set_prompt(self, key: str) -> None:
         self._prompt = key
@@ -126,6 +136,11 @@ class JourneyViewModel(QObject):
     def _refresh(self) -> None:
         language_changed = self._view.get("language") != self.journey.language
         self._view = build_view(self.journey)
+        session = self.journey.session
+        if self.journey.screen in (Screen.PREVIEW, Screen.PURPOSE) and session and session.selected:
+            self.preview.show(session.selected)
+        else:
+            self.preview.clear()
         self.theme.set_mode(self.journey.assisted, self.journey.language)
         if language_changed or not self._texts:
             self._texts = dict(i18n.table()[self.journey.language])

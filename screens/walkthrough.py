@@ -210,9 +210,12 @@ class _SlowPrinter:
     def state(self) -> object:
         return self.printer.state()
 
-    def print_certificate(self, cert: object, **kwargs: object) -> object:
+    def health(self) -> dict:
+        return self.printer.health()
+
+    def print_pdf(self, pdf: bytes, **kwargs: object) -> object:
         time.sleep(self.seconds)
-        return self.printer.print_certificate(cert, **kwargs)
+        return self.printer.print_pdf(pdf, **kwargs)
 
 
 def _no_match() -> object:

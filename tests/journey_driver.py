@@ -20,6 +20,7 @@ from kiosk.interfaces import (
 )
 from kiosk.journey import Journey, Screen, Speak, Timing
 from kiosk.services import KioskServices
+from printing.sample_pdf import sample_certificate_pdf
 
 TODAY = _dt.date(2026, 11, 21)
 
@@ -36,7 +37,10 @@ def make_certificate(n: int, holder_code: str = "110101198503120033") -> Certifi
 class FakePlatform:
     certificates: list[Certificate] = field(default_factory=lambda: [make_certificate(i) for i in range(3)])
     error: PlatformError | None = None
+    file_error: PlatformError | None = None  # download / stamped_copy fail with this
+    pdf: bytes | None = None  # what stamped_copy returns instead of a sample certificate PDF
     searches: int = 0
+    stamped: int = 0
 
     def catalog(self) -> list[ServiceInfo]:
         return []
@@ -48,10 +52,16 @@ class FakePlatform:
         return list(self.certificates)
 
     def download(self, cert: Certificate) -> bytes:
-        return b"%PDF-1.7 fake"
+        if self.file_error:
+            raise self.file_error
+        return sample_certificate_pdf(cert)
 
     def stamped_copy(self, cert: Certificate, purpose: str, valid_days: int) -> StampedCopy:
-        return StampedCopy(cert_id=cert.cert_id, pdf=b"%PDF-1.7 fake", verify_code="ABCD1234",
+        self.stamped += 1
+        if self.file_error:
+            raise self.file_error
+        pdf = self.pdf if self.pdf is not None else sample_certificate_pdf(cert)
+        return StampedCopy(cert_id=cert.cert_id, pdf=pdf, verify_code="ABCD1234",
                            verify_url="http://127.0.0.1/v1/verify/ABCD1234", purpose=purpose,
                            expires=_dt.date(2030, 1, 1))
 
@@ -82,12 +92,17 @@ class FakePrinter:
     results: list[PrintResult] = field(default_factory=list)
     current: PrinterState = PrinterState.READY
     printed: int = 0
+    jobs: list[bytes] = field(default_factory=list)
 
     def state(self) -> PrinterState:
         return self.current
 
-    def print_certificate(self, cert: Certificate, *, purpose: str, kiosk_id: str) -> PrintResult:
+    def health(self) -> dict:
+        return {"driver": "fake", "state": self.current.value, "reasons": [], "queue": 0}
+
+    def print_pdf(self, pdf: bytes, *, progress: object = None) -> PrintResult:
         self.printed += 1
+        self.jobs.append(pdf)
         return self.results.pop(0) if self.results else PrintResult(ok=True, job_id=f"job{self.printed}")
 
 

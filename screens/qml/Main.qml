@@ -25,8 +25,8 @@ Window {
         case "face_failed": return { title: t.face_failed_title, body: t[v.message] || "", detail: v.canRetry ? t.attempts_left.arg(v.attemptsLeft) : "",
                                      buttons: (v.canRetry ? [b(t.face_retry, "faceAgree")] : []).concat([b(t.use_staff, "faceDecline", "secondary"), b(t.end, "finish", "secondary")]) }
         case "loading": return { title: t.loading_title, body: t.loading_body, busy: true, buttons: [] }
-        case "printing": return { title: t.printing_title, body: t.printing_body, busy: true, buttons: [] }
-        case "print_failed": return { title: t.print_failed_title, body: t[v.message] || t.printer_error, detail: t.print_failed_help,
+        case "printing": return { title: t.printing_title, body: t.printing_body, detail: (v.message && t[v.message]) || "", busy: true, buttons: [] }
+        case "print_failed": return { title: t.print_failed_title, body: t[v.message] || t.printer_error, detail: v.nothingPrinted ? t.print_nothing_printed : t.print_failed_help,
                                       buttons: (v.canRetry ? [b(t.try_again, "retryPrint")] : []).concat([b(t.finish, "finish", "secondary")]) }
         case "print_done": return { title: t.print_done_title, body: t.print_done_body, buttons: [b(t.print_another, "printAnother", "secondary"), b(t.finish, "finish")] }
         case "notice": return { title: t.notice_title, body: t[v.message] || "", detail: v.canQueueOffline ? t.queue_offline_hint : "",
