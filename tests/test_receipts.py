@@ -12,6 +12,7 @@ from escpos import printer as escpos_printer
 from kiosk.config import Config
 from kiosk.interfaces import PrinterState, Receipt, ReceiptPrinter
 from printing.factory import make_receipt_printer
+from printing.receipt_sim import SimulatedReceiptPrinter
 from printing.receipts import EscposReceiptPrinter, ReceiptRefused, render, transport_factory
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -88,6 +89,7 @@ def test_missing_device_is_offline(tmp_path: Path) -> None:
 
 
 def test_config_chooses_transport(tmp_path: Path) -> None:
-    assert make_receipt_printer(Config()) is None
+    assert isinstance(make_receipt_printer(Config()), SimulatedReceiptPrinter)  # the demo's default
+    assert make_receipt_printer(Config().with_overrides(receipt__driver="none")) is None
     cfg = Config().with_overrides(receipt__driver="file", receipt__target=str(tmp_path / "r.bin"))
     assert isinstance(make_receipt_printer(cfg), EscposReceiptPrinter)
