@@ -18,14 +18,14 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow
 
-from devices.simulated_camera import SimulatedCamera
-from devices.simulated_face import SimulatedFaceVerifier
+from devices.face.factory import build_camera, build_face
 from devices.simulated_reader import SimulatedReader
 from devices.speech import EspeakSpeaker
 from kiosk.config import Config, ConfigError
 from kiosk.journey import Timing
 from kiosk.services import KioskServices
 from printing.pdf_folder import PdfFolderPrinter
+from screens.camera_preview import install_preview
 from screens.demo_control import DemoControl
 from screens.view_model import JourneyViewModel
 from sync.outbox import SqliteOutbox
@@ -43,7 +43,7 @@ class Kiosk:
     vm: JourneyViewModel
     reader: SimulatedReader
     printer: PdfFolderPrinter
-    face: SimulatedFaceVerifier
+    face: object  # SimulatedFaceVerifier (scripted, demo) or DlibFaceVerifier
     outbox: SqliteOutbox
     platform: LazyPlatform
     platform_server: object | None
@@ -99,7 +99,7 @@ def timing_from(config: Config) -> Timing:
 
 
 def _require_sim(config: Config) -> None:
-    for key in ("reader.driver", "camera.driver"):
+    for key in ("reader.driver",):
         if config[key] != "sim":
             raise ConfigError(f"'{key} = {config[key]}' is not available yet in this build; use \"sim\".")
     if config["printer.driver"] != "pdf_folder":
@@ -130,17 +130,22 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     platform = LazyPlatform(make_client)
     outbox = SqliteOutbox(state_dir / "outbox.db")
     printer = PdfFolderPrinter(config.path("printer.pdf_folder"))
-    face = SimulatedFaceVerifier(SimulatedCamera())
+    face = build_face(config, build_camera(config))
     reader = SimulatedReader(read_delay=0.3)
     services = KioskServices(face=face, platform=platform, outbox=outbox, printer=printer,
                              kiosk_id=config["kiosk.id"])
     vm = JourneyViewModel(services=services, timing=timing_from(config),
                           speaker=speaker if speaker is not None else EspeakSpeaker(),
                           speech=config["ui.speech"], tick_ms=tick_ms)
+    if hasattr(face, "preload"):
+        vm.tasks.run("camera", face.preload)  # load the face models off the start-up path
     engine = QQmlApplicationEngine()
+    vm.preview_provider = install_preview(engine, vm.preview)
     ctx = engine.rootContext()
     ctx.setContextProperty("vm", vm)
     ctx.setContextProperty("theme", vm.theme)
+    ctx.setContextProperty("cameraFeed", vm.preview)
+    face.camera.set_listener(vm.preview.push)
     demo = None
     if demo_control:
         demo = DemoControl(reader, printer, face)
