@@ -10,10 +10,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from kiosk.interfaces import CameraError, Frame
+
+if TYPE_CHECKING:
+    import numpy as np
 
 FrameListener = Callable[[Frame], None]
 
@@ -72,9 +74,11 @@ class SimulatedCamera:
         if frames:
             if n >= len(frames) and not self.loop:
                 raise CameraError("ended")
+            import numpy  # only when replaying frames: keeps numpy off the demo's start-up path
+
             image = frames[n % len(frames)]
             h, w = image.shape[:2]
-            return Frame(w, h, np.ascontiguousarray(image, dtype=np.uint8).tobytes())
+            return Frame(w, h, numpy.ascontiguousarray(image, dtype=numpy.uint8).tobytes())
         row = bytes((x + n) % 256 for x in range(self.width)) * 3
         return Frame(self.width, self.height, row * self.height)
 

@@ -275,3 +275,27 @@ def test_challenge_is_random_and_parsed_from_config() -> None:
         parse_challenges("jump")
     picks = {random.Random(seed).sample(list(Challenge), 1)[0] for seed in range(30)}
     assert picks == set(Challenge)
+
+
+# ------------------------------------------------------------ config
+
+
+def test_drivers_are_chosen_by_config() -> None:
+    from devices.camera import OpenCVCamera
+    from devices.face.factory import build_camera, build_face
+    from devices.simulated_face import SimulatedFaceVerifier
+    from kiosk.config import Config, ConfigError
+
+    config = Config()
+    assert isinstance(build_face(config, build_camera(config)), SimulatedFaceVerifier)  # the demo default
+    real = config.with_overrides(camera__driver="opencv", camera__source="/dev/video0", face__driver="dlib",
+                                 face__threshold=0.4, face__challenges="nod")
+    camera = build_camera(real)
+    verifier = build_face(real, camera)
+    assert isinstance(camera, OpenCVCamera) and camera.source.kind == "device"
+    assert isinstance(verifier, DlibFaceVerifier) and verifier.settings.threshold == 0.4
+    assert verifier.settings.challenges == (Challenge.NOD,)
+    with pytest.raises(ConfigError, match="platform"):
+        build_face(config.with_overrides(face__platform_photo=True), camera)
+    with pytest.raises(ConfigError, match="challenges"):
+        build_face(config.with_overrides(face__challenges="wink"), camera)
