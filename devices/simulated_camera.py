@@ -35,6 +35,7 @@ class SimulatedCamera:
         self._lock = threading.Lock()
         self._open = False
         self._n = 0
+        self._due = 0.0
         self.opened = 0  # how many times open() succeeded (tests check the camera stays off)
 
     def set_listener(self, listener: FrameListener | None) -> None:
@@ -58,8 +59,10 @@ class SimulatedCamera:
     def read(self) -> Frame | None:
         if not self._open:
             return None
-        if self.fps > 0:
-            time.sleep(1.0 / self.fps)
+        if self.fps > 0:  # keep the frame rate whatever the reader spends between reads
+            now = time.monotonic()
+            self._due = max(self._due + 1.0 / self.fps, now)
+            time.sleep(self._due - now)
         with self._lock:
             if self.fail_after is not None and self._n >= self.fail_after:
                 raise CameraError("lost")
