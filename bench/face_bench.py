@@ -85,12 +85,16 @@ def bench_decision(n: int) -> None:
     doc = dataclasses.replace(SAMPLE_PEOPLE[0], photo=samples.card_photo_bytes(), photo_format="jpeg")
     settings = FaceSettings(challenges=(Challenge.TURN_LEFT,))
 
-    def good_frame_to_score() -> float:
+    from devices.face.embed_process import ProcessModels
+
+    process = ProcessModels()
+    process.start()
+
+    def good_frame_to_score(models: object) -> float:
         from devices.face.photo import card_photo
 
         camera = SimulatedCamera(fps=0, frames=[samples.live_frame()])
         verifier = DlibFaceVerifier(camera, settings)
-        models = shared_models()
         camera.open()
         start = time.perf_counter()
         reference = card_photo(doc)
@@ -101,10 +105,12 @@ def bench_decision(n: int) -> None:
         assert score < settings.threshold
         return elapsed
 
-    times = [good_frame_to_score() for _ in range(n)]
-    print(f"good frame -> decision (card photo + {settings.steady_frames} steady frames + embed + compare): "
-          f"median {statistics.median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms over {n} "
-          f"(target <= 1500 ms)")
+    for label, models in (("in-process embedding", shared_models()), ("embedding in helper process", process)):
+        times = [good_frame_to_score(models) for _ in range(n)]
+        print(f"good frame -> decision, {label} (card photo + {settings.steady_frames} steady frames + embed + "
+              f"compare): median {statistics.median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms "
+              f"over {n} (target <= 1500 ms)")
+    process.close()
     frames = [samples.live_frame()] * 3 + samples.head_move_sequence("left")
     whole = []
     for _ in range(max(3, n // 3)):
@@ -126,17 +132,16 @@ def bench_preview(seconds: float) -> None:
     from PySide6.QtGui import QGuiApplication
 
     app = QGuiApplication.instance() or QGuiApplication([])
+    import cv2
+
+    from devices.camera import OpenCVCamera
     from devices.face import samples
+    from devices.face.factory import sample_face_frames
     from devices.sim_people import SAMPLE_PEOPLE
     from devices.speech import RecordingSpeaker
     from kiosk.config import Config
     from screens.app import build_kiosk
     from screens.walkthrough import Walker, pump, wait_for
-
-    import cv2
-
-    from devices.camera import OpenCVCamera
-    from devices.face.factory import sample_face_frames
 
     holder = dataclasses.replace(SAMPLE_PEOPLE[0], photo=samples.card_photo_bytes(), photo_format="jpeg")
     clip = Path(tempfile.mkdtemp()) / "face.avi"  # generated public-domain frames, deleted below
@@ -166,13 +171,13 @@ def bench_preview(seconds: float) -> None:
         timer.setInterval(10)
         timer.timeout.connect(tick)
         w = Walker(kiosk)
-        wait_for(lambda: kiosk.vm.tasks.pending == 0, 20, "models loaded")
+        wait_for(lambda k=kiosk: k.vm.tasks.pending == 0, 20, "models loaded")
         kiosk.reader.insert(holder)
         w.expect("face_consent")
         w.click("btn_faceAgree")
         w.expect("face_check")
         feed = kiosk.vm.preview
-        wait_for(lambda: feed.frames_shown > 0, 10, "first preview frame")
+        wait_for(lambda f=feed: f.frames_shown > 0, 10, "first preview frame")
         shown0, t0 = feed.frames_shown, time.perf_counter()
         last[0] = time.perf_counter()
         timer.start()

@@ -75,6 +75,8 @@ _declare("face.challenge_count", int, 1, "How many different movements each chec
 _declare("face.turn_ratio", float, 0.10, "Nose shift, in eye distances, that counts as a head turn.")
 _declare("face.capture_timeout", float, 20.0, "Seconds of guidance before the check gives up.")
 _declare("face.challenge_timeout", float, 8.0, "Seconds allowed for each movement.")
+_declare("face.embed_process", bool, True,
+         "Compute face embeddings in a helper process (dlib holds the GIL ~80 ms per embedding).")
 _declare("face.platform_photo", bool, False,
          "Compare with a photo from the platform when the card photo cannot be decoded (needs a platform API).")
 _declare("platform.url", str, "", "Platform base URL; empty starts the local reference platform.")

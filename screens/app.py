@@ -59,6 +59,8 @@ class Kiosk:
             timer.stop()
         self.reader.stop()
         self.vm.shutdown()
+        if hasattr(self.face, "close"):
+            self.face.close()  # the face-embedding helper process
         # Destroy the QML before the objects its bindings read.
         for root in self.engine.rootObjects():
             root.close()

@@ -299,3 +299,22 @@ def test_drivers_are_chosen_by_config() -> None:
         build_face(config.with_overrides(face__platform_photo=True), camera)
     with pytest.raises(ConfigError, match="challenges"):
         build_face(config.with_overrides(face__challenges="wink"), camera)
+
+
+def test_embedding_in_a_helper_process_matches_and_survives_a_crash(models) -> None:
+    from devices.face.embed_process import ProcessModels
+
+    rgb = cv2.cvtColor(samples.live_frame(), cv2.COLOR_BGR2RGB)
+    face = models.detect(rgb)[0]
+    process = ProcessModels(models)
+    try:
+        process.start()
+        assert distance(process.embed(rgb, face), models.embed(rgb, face)) < 1e-6
+        process._proc.kill()
+        process._proc.join()
+        assert distance(process.embed(rgb, face), models.embed(rgb, face)) < 1e-6  # done here this once
+        assert distance(process.embed(rgb, face), models.embed(rgb, face)) < 1e-6  # a new child
+        assert process._proc.is_alive()
+    finally:
+        process.close()
+    assert process._proc is None

@@ -2,7 +2,7 @@
 
 Whole face checks (a match, an impostor, a held-up photo, a camera fault) run through the
 real journey, services, SQLite outbox and the reference platform over HTTP, with DEBUG
-logging to a file. Afterwards the state directory, the temp directory, the log file and
+logging to a file. Afterwards the state directory, a private temp directory, the log file and
 what the platform received are searched for the card photo, frame pixels and every
 embedding the model produced (as raw float bytes and as printed numbers), and for any
 long list of floats. The embeddings themselves must have been zeroed at the decision.
@@ -74,10 +74,15 @@ def models() -> RecordingModels:
     return RecordingModels()
 
 
-def test_face_checks_leave_no_image_or_embedding_anywhere(tmp_path: Path, server, client, models) -> None:
+def test_face_checks_leave_no_image_or_embedding_anywhere(tmp_path: Path, server, client, models,
+                                                          monkeypatch) -> None:
     state = tmp_path / "state"
     log_file = setup_logging(state / "logs", level="DEBUG", stdout=False)
-    temp_before = set(Path(tempfile.gettempdir()).iterdir())
+    # A private temp directory: the shared one also holds other processes' files.
+    private_temp = tmp_path / "tmp"
+    private_temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private_temp))
+    monkeypatch.setenv("TMPDIR", str(private_temp))
     outbox = SqliteOutbox(state / "outbox.db")
     camera = SimulatedCamera(fps=0)
     settings = FaceSettings(capture_timeout=2.0, challenge_timeout=1.5, challenges=(Challenge.TURN_LEFT,))
@@ -127,8 +132,7 @@ def test_face_checks_leave_no_image_or_embedding_anywhere(tmp_path: Path, server
     assert [r["payload"]["verified"] for r in received] == [True, False, False, False]
 
     blobs: dict[str, bytes] = {"platform": json.dumps(server.received(), ensure_ascii=False).encode()}
-    new_temp = set(Path(tempfile.gettempdir()).iterdir()) - temp_before
-    for path in _files(state) + [f for t in new_temp for f in _files(t)]:
+    for path in _files(state) + _files(private_temp):
         blobs[str(path)] = path.read_bytes()
     assert log_file.stat().st_size > 0 and str(log_file) in blobs
     needles = _needles(models)

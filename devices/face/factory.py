@@ -50,5 +50,9 @@ def build_face(config: Config, camera: object) -> object:
     if config["face.driver"] == "dlib":
         from devices.face.verifier import DlibFaceVerifier, settings_from
 
+        if config["face.embed_process"]:
+            from devices.face.embed_process import process_models_loader
+
+            return DlibFaceVerifier(camera, settings_from(config), models=process_models_loader())
         return DlibFaceVerifier(camera, settings_from(config))
     return SimulatedFaceVerifier(camera)
