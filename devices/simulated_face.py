@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from devices.simulated_camera import SimulatedCamera
 from kiosk.identity import IdentityDocument
-from kiosk.interfaces import Camera, FaceOutcome
+from kiosk.interfaces import Camera, CameraError, FaceOutcome
 
 PROMPTS = ("face_center", "face_hold_still", "face_turn_left")
 
@@ -27,14 +27,17 @@ class SimulatedFaceVerifier:
     def verify(self, document: IdentityDocument, *, prompt: Callable[[str], None]) -> FaceOutcome:
         try:
             self.camera.open()
-        except OSError:
-            return FaceOutcome(verified=False, liveness_passed=False, reason="face_camera_missing")
+        except OSError as exc:
+            reason = exc.message_key if isinstance(exc, CameraError) else "face_camera_missing"
+            return FaceOutcome(verified=False, liveness_passed=False, reason=reason)
         try:
             for key in PROMPTS:
                 prompt(key)
                 for _ in range(self.frames_per_prompt):
                     if self.camera.read() is None:
                         return FaceOutcome(verified=False, liveness_passed=False, reason="face_camera_missing")
+        except CameraError as exc:
+            return FaceOutcome(verified=False, liveness_passed=False, reason=exc.message_key)
         finally:
             self.camera.close()
         if self.script:

@@ -59,8 +59,22 @@ class Frame:
         return f"Frame({self.width}x{self.height})"
 
 
+class CameraError(OSError):
+    """A camera fault. kind: "missing", "lost" (unplugged), "frozen" or "ended" (a file ran out)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"camera {kind}")
+        self.kind = kind
+
+    @property
+    def message_key(self) -> str:
+        return f"face_camera_{self.kind}"
+
+
 @runtime_checkable
 class Camera(Protocol):
+    """open() raises CameraError; read() returns the newest unseen frame or raises CameraError."""
+
     def open(self) -> None: ...
 
     def read(self) -> Frame | None: ...

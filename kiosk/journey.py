@@ -57,6 +57,8 @@ SERVICES = ("personal_certs", "business_certs")
 RATING_LEVELS = (5, 4, 3, 2, 1)  # 非常满意 .. 非常不满意 (GB/T 39046)
 RATING_GROUPS = {"good": (5, 4), "neutral": (3,), "bad": (2, 1)}
 MAX_FACE_FAILURES = 3
+# Face outcomes another try cannot fix: only the staff check is offered after them.
+FACE_FINAL_REASONS = frozenset({"face_photo_unavailable", "face_camera_missing"})
 MAX_PRINT_RETRIES = 1
 
 
@@ -328,6 +330,8 @@ class Journey:
             self._verified("face")
             return
         self.session.face_failures += 1
+        if outcome.reason in FACE_FINAL_REASONS:
+            self.session.face_failures = MAX_FACE_FAILURES
         self.session.message = outcome.reason or "face_no_match"
         self._go(Screen.FACE_FAILED)
 

@@ -18,15 +18,15 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow
 
+from devices.face.factory import build_camera, build_face
 from devices.reader_factory import make_reader
-from devices.simulated_camera import SimulatedCamera
-from devices.simulated_face import SimulatedFaceVerifier
 from devices.speech import EspeakSpeaker
-from kiosk.config import Config, ConfigError
+from kiosk.config import Config
 from kiosk.interfaces import CardReader
 from kiosk.journey import Timing
 from kiosk.services import KioskServices
 from printing.factory import make_printer, make_receipt_printer
+from screens.camera_preview import install_preview
 from screens.demo_control import DemoControl
 from screens.pdf_preview import PreviewImageProvider
 from screens.view_model import JourneyViewModel
@@ -47,7 +47,7 @@ class Kiosk:
     vm: JourneyViewModel
     reader: CardReader
     printer: object  # a kiosk.interfaces.Printer
-    face: SimulatedFaceVerifier
+    face: object  # SimulatedFaceVerifier (scripted, demo) or DlibFaceVerifier
     outbox: ManagedOutbox
     platform: LazyPlatform
     platform_server: object | None
@@ -65,6 +65,8 @@ class Kiosk:
             timer.stop()
         self.reader.stop()
         self.vm.shutdown()
+        if hasattr(self.face, "close"):
+            self.face.close()  # the face-embedding helper process
         # Destroy the QML before the objects its bindings read.
         for root in self.engine.rootObjects():
             root.close()
@@ -106,16 +108,9 @@ def timing_from(config: Config) -> Timing:
     )
 
 
-def _require_sim(config: Config) -> None:
-    for key in ("camera.driver",):
-        if config[key] != "sim":
-            raise ConfigError(f"'{key} = {config[key]}' is not available yet in this build; use \"sim\".")
-
-
 def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | None = None,
                 tick_ms: int = 1000) -> Kiosk:
     """Create drivers, services, view-model and QML windows (a QGuiApplication must exist)."""
-    _require_sim(config)
     state_dir = config.path("kiosk.state_dir")
     state_dir.mkdir(parents=True, exist_ok=True)
     server = None
@@ -136,7 +131,7 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     outbox = ManagedOutbox(state_dir / "outbox.db", limits=limits_from(config), recover=False)
     receipts = make_receipt_printer(config)
     printer = make_printer(config)
-    face = SimulatedFaceVerifier(SimulatedCamera())
+    face = build_face(config, build_camera(config))
     reader = make_reader(config)
     demo_control = demo_control and hasattr(reader, "insert")  # the demo window places cards on simulators
     services = KioskServices(face=face, platform=platform, outbox=outbox, printer=printer,
@@ -145,12 +140,17 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     vm = JourneyViewModel(services=services, timing=timing_from(config),
                           speaker=speaker if speaker is not None else EspeakSpeaker(),
                           speech=config["ui.speech"], tick_ms=tick_ms)
+    if hasattr(face, "preload"):
+        vm.tasks.run("camera", face.preload)  # load the face models off the start-up path
     engine = QQmlApplicationEngine()
+    vm.camera_provider = install_preview(engine, vm.camera_feed)
     ctx = engine.rootContext()
     ctx.setContextProperty("vm", vm)
     ctx.setContextProperty("theme", vm.theme)
     ctx.setContextProperty("pdfPreview", vm.preview)
     engine.addImageProvider("preview", PreviewImageProvider(vm.preview))
+    ctx.setContextProperty("cameraFeed", vm.camera_feed)
+    face.camera.set_listener(vm.camera_feed.push)
     demo = None
     if demo_control:
         demo = DemoControl(reader, printer, face)

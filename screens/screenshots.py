@@ -9,7 +9,7 @@ from PySide6.QtGui import QGuiApplication
 from devices.speech import RecordingSpeaker
 from kiosk.config import Config
 from screens.app import build_kiosk
-from screens.walkthrough import Walker, pump
+from screens.walkthrough import Walker, pump, wait_for
 
 
 def render_all(config: Config, out: Path) -> list[Path]:
@@ -25,6 +25,9 @@ def render_all(config: Config, out: Path) -> list[Path]:
             suffix = "assisted" if assisted else "standard"
 
             def save(screen: str, suffix: str = suffix) -> None:
+                if screen == "face_check":  # show the live picture, not the empty frame before it
+                    shown = kiosk.vm.camera_feed.frames_shown
+                    wait_for(lambda: kiosk.vm.camera_feed.frames_shown > shown + 2, 5, "camera preview")
                 pump(80)
                 path = out / f"{screen}-{suffix}.png"
                 kiosk.window.grabWindow().save(str(path))

@@ -29,6 +29,7 @@ from kiosk.journey import (
 )
 from kiosk.journey_view import build_view
 from kiosk.services import KioskServices
+from screens.camera_preview import PreviewFeed
 from screens.pdf_preview import PdfPreview
 from screens.tasks import TaskRunner
 from screens.theme import Theme
@@ -56,6 +57,7 @@ class JourneyViewModel(QObject):
         self.services = services
         self.tasks = tasks or TaskRunner(self)
         self.theme = Theme()
+        self.camera_feed = PreviewFeed()  # live camera frames for the face screen, memory only
         self.speaker = speaker
         self.speech = speech
         self._view: dict[str, Any] = {}
@@ -108,13 +110,21 @@ class JourneyViewModel(QObject):
         elif isinstance(effect, SessionEnded):
             log.info("session ended", extra={"event": "session_end", "reason": effect.reason})
             self._prompt = ""
+            self.camera_feed.clear()
         else:
             lane = LANE_FOR.get(type(effect), "disk")
+            done = self._complete
             if isinstance(effect, VerifyFace):
                 self._set_prompt("")
-            self.tasks.run(lane, lambda: self.services.execute(effect), self._complete)
+                self.camera_feed.start()
+                done = self._face_complete
+            self.tasks.run(lane, lambda: self.services.execute(effect), done)
 
     def _complete(self, completion: Any) -> None:
+        completion(self.journey)
+
+    def _face_complete(self, completion: Any) -> None:
+        self.camera_feed.clear()  # the decision is made: the last frame goes
         completion(self.journey)
 
     def _say(self, text: str) -> None:

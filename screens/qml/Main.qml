@@ -20,8 +20,6 @@ Window {
         case "insert_card": return { title: t.insert_card_title, body: t.insert_card_body, buttons: [b(t.back, "back", "secondary")] }
         case "card_problem": return { title: t.card_problem_title, body: t[v.message] || t.card_unreadable, buttons: [b(t.end, "finish", "secondary")] }
         case "assist_offer": return { title: t.assist_offer_title, body: t.assist_offer_body, buttons: [b(t.assist_yes, "assistYes"), b(t.assist_no, "assistNo", "secondary")] }
-        case "face_consent": return { title: t.face_consent_title, detail: t.face_consent_body, buttons: [b(t.face_agree, "faceAgree"), b(t.face_decline, "faceDecline", "secondary")] }
-        case "face_check": return { title: t.face_check_title, body: vm.facePrompt ? t[vm.facePrompt] : t.face_check_body, busy: true, buttons: [] }
         case "face_failed": return { title: t.face_failed_title, body: t[v.message] || "", detail: v.canRetry ? t.attempts_left.arg(v.attemptsLeft) : "",
                                      buttons: (v.canRetry ? [b(t.face_retry, "faceAgree")] : []).concat([b(t.use_staff, "faceDecline", "secondary"), b(t.end, "finish", "secondary")]) }
         case "loading": return { title: t.loading_title, body: t.loading_body, busy: true, buttons: [] }
@@ -82,6 +80,8 @@ Window {
             sourceComponent: {
                 switch (win.screen) {
                 case "attract": return attract
+                case "face_consent": return faceConsent
+                case "face_check": return faceCheck
                 case "service_menu": return menu
                 case "uscc_entry": case "staff_check": return keypad
                 case "cert_list": return certs
@@ -96,6 +96,8 @@ Window {
     }
 
     Component { id: attract; AttractScreen {} }
+    Component { id: faceConsent; FaceConsentScreen {} }
+    Component { id: faceCheck; FaceCheckScreen {} }
     Component { id: menu; MenuScreen {} }
     Component { id: keypad; KeypadScreen {} }
     Component { id: certs; CertListScreen {} }
