@@ -17,7 +17,8 @@ CLEAR: dict[str, frozenset[str]] = {
     "help_request": frozenset({"reason", "screen"}),
     "identity_check": frozenset({"verified", "method", "liveness_passed"}),
     "face_check": frozenset({"verified", "liveness_passed", "score", "reason"}),
-    "heartbeat": frozenset({"queue_depth", "oldest_age_s", "dead", "limits_reached", "quarantined", "online"}),
+    "heartbeat": frozenset({"queue_depth", "oldest_age_s", "dead", "limits_reached", "quarantined", "online",
+                            "devices"}),
     "application": frozenset({"service_id", "holder_type", "tracking_code", "verified_by", "queued_offline"}),
 }
 

@@ -42,19 +42,41 @@ def outbox_path(config: Config) -> Path:
     return config.path("kiosk.state_dir") / "outbox.db"
 
 
-def heartbeat_for(outbox: ManagedOutbox, kiosk_id: str) -> Callable[[float], dict[str, Any]]:
-    """The engine's heartbeat: the outbox's health with this kiosk's id and the time."""
+def heartbeat_for(outbox: ManagedOutbox, kiosk_id: str,
+                  devices: Callable[[], dict[str, Any]] | None = None) -> Callable[[float], dict[str, Any]]:
+    """The engine's heartbeat: the outbox's health, device self-tests, this kiosk's id and the time."""
     def beat(now: float) -> dict[str, Any]:
         at = _dt.datetime.fromtimestamp(now, _dt.UTC).isoformat(timespec="seconds")
-        return {**outbox.health(now), "kiosk_id": kiosk_id, "at": at}
+        extra = {"devices": _safe(devices)} if devices is not None else {}
+        return {**outbox.health(now), **extra, "kiosk_id": kiosk_id, "at": at}
     return beat
 
 
-def make_client(config: Config, url: str) -> Any:
-    from sync.platform_client import HttpPlatformClient  # requests is slow to import
+def _safe(devices: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    try:
+        return devices()
+    except Exception as exc:  # a device self-test must never stop the heartbeat
+        return {"error": type(exc).__name__}
 
-    return HttpPlatformClient(url, kiosk_id=config["kiosk.id"], connect_timeout=config["platform.connect_timeout"],
-                              read_timeout=config["platform.read_timeout"])
+
+def device_health(config: Config) -> Callable[[], dict[str, Any]]:
+    """Self-test of the devices this process can ask on its own: the printer (over IPP for CUPS)."""
+    def health() -> dict[str, Any]:
+        from printing.factory import make_printer
+
+        printer = make_printer(config)
+        return {"printer": printer.health() if hasattr(printer, "health") else {"state": printer.state().value}}
+    return health
+
+
+def make_client(config: Config, url: str) -> Any:
+    """The platform client for the engine: signed and TLS-configured, without client-side retries
+    (the engine has its own backoff, jitter and circuit breaker)."""
+    from sync.platform_client import client_from_config  # requests is slow to import
+
+    client = client_from_config(url, config)
+    client.retries = 0
+    return client
 
 
 class SyncLock:
@@ -108,7 +130,8 @@ def run_service(config: Config, *, once: bool = False, url: str | None = None,
         return EXIT_LOCKED
     outbox = ManagedOutbox(outbox_path(config), limits=limits_from(config), recover=True)
     client = make_client(config, url)
-    engine = SyncEngine(outbox, client, policy_from(config), heartbeat=heartbeat_for(outbox, config["kiosk.id"]))
+    engine = SyncEngine(outbox, client, policy_from(config), heartbeat=heartbeat_for(outbox, config["kiosk.id"],
+                                                                                device_health(config)))
     try:
         if once:
             result = engine.drain()
@@ -151,7 +174,8 @@ class EngineThread:
             client = self.client_factory()  # created here: importing requests stays off the UI thread
             outbox = ManagedOutbox(outbox_path(self.config), limits=limits_from(self.config), recover=True)
             engine = SyncEngine(outbox, client, policy_from(self.config),
-                                heartbeat=heartbeat_for(outbox, self.config["kiosk.id"]))
+                                heartbeat=heartbeat_for(outbox, self.config["kiosk.id"],
+                                                        device_health(self.config)))
             run_loop(engine, outbox, self.stop_event)
         except Exception as exc:  # never let it reach the GUI
             log.error("in-process sync stopped", extra={"event": "sync_crash", "error": type(exc).__name__})

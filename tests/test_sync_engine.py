@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.config import Config
 from kiosk.interfaces import PlatformError, PlatformErrorKind
 from refplatform.server import PlatformServer
 from sync.engine import CircuitBreaker, SyncEngine, SyncPolicy, retry_delay
 from sync.outbox import SqliteOutbox
 from sync.platform_client import HttpPlatformClient
-from sync.service import heartbeat_for
+from sync.service import device_health, heartbeat_for
 from sync.store import ManagedOutbox
 from tests.fault_proxy import FaultProxy
 
@@ -171,8 +172,9 @@ def test_heartbeat_and_retention(tmp_path: Path, server: PlatformServer) -> None
     box = ManagedOutbox(tmp_path / "outbox.db", clock=lambda: clock[0])
     client = HttpPlatformClient(server.url, kiosk_id="kiosk-test", connect_timeout=0.5, read_timeout=0.5)
     policy = SyncPolicy(retention_seconds=100.0, heartbeat_interval=50.0, purge_interval=10.0)
+    devices = device_health(Config().with_overrides(printer__pdf_folder=str(tmp_path / "prints")))
     engine = SyncEngine(box, client, policy, clock=lambda: clock[0], rng=random.Random(1),
-                        heartbeat=heartbeat_for(box, "kiosk-test"))
+                        heartbeat=heartbeat_for(box, "kiosk-test", devices))
     ratings = _fill(box, 3)
 
     def run(seconds: float) -> None:
@@ -184,6 +186,7 @@ def test_heartbeat_and_retention(tmp_path: Path, server: PlatformServer) -> None
     beats = [r["payload"] for r in server.received() if r["kind"] == "heartbeat"]
     assert len(beats) == 1 and beats[0]["kiosk_id"] == "kiosk-test"
     assert set(beats[0]) >= {"queue_depth", "oldest_age_s", "dead", "limits_reached", "quarantined", "at"}
+    assert beats[0]["devices"]["printer"] == {"driver": "pdf_folder", "state": "ready", "reasons": [], "queue": 0}
     assert all(box.get(k).status == "done" for k in ratings)
     run(200)
     assert all(box.get(k) is None for k in ratings), "delivered rows are purged after the retention period"
