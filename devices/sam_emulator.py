@@ -66,6 +66,7 @@ class SamEmulator:
         self._dir = Path(tempfile.mkdtemp(prefix="sam-emu-"))
         self.path = str(self._dir / "ttySAM")
         self._lock = threading.Lock()
+        self._pty_lock = threading.Lock()  # the current pty: fds, symlink, serving thread
         self._card: sf.CardRecord | None = None
         self._faults: list[ScriptedFault] = []
         self._master = self._slave = -1
@@ -122,9 +123,8 @@ class SamEmulator:
         self._close_pty()
 
     def reappear(self) -> None:
-        """The device comes back at the same path (a fresh pty)."""
-        if self._master < 0:
-            self._open_pty()
+        """The device comes back at the same path (a fresh pty); nothing happens while it is present."""
+        self._open_pty()
 
     @property
     def present(self) -> bool:
@@ -132,34 +132,55 @@ class SamEmulator:
 
     # -------------------------------------------------------------- pty
 
+    # Each pty's fds belong to its serving thread, which closes them when it ends. The emulator is
+    # marked absent (symlink gone, `present` false) before that, so a reader that sees the port die
+    # can call reappear() at once and get a fresh device, never a no-op on one still closing.
+
     def _open_pty(self) -> None:
-        master, slave = pty.openpty()
-        tty.setraw(slave)
-        tty.setraw(master)
-        self._master, self._slave = master, slave
-        link = Path(self.path)
-        link.unlink(missing_ok=True)
-        link.symlink_to(os.ttyname(slave))
-        self._halt = threading.Event()
-        self._thread = threading.Thread(target=self._serve, args=(master, self._halt), name="sam-emulator",
-                                        daemon=True)
-        self._thread.start()
+        with self._pty_lock:
+            if self._master >= 0:
+                return
+            master, slave = pty.openpty()
+            tty.setraw(slave)
+            tty.setraw(master)
+            link = Path(self.path)
+            link.unlink(missing_ok=True)
+            link.symlink_to(os.ttyname(slave))
+            self._master, self._slave = master, slave
+            self._halt = threading.Event()
+            self._thread = threading.Thread(target=self._serve, args=(master, slave, self._halt),
+                                            name="sam-emulator", daemon=True)
+            self._thread.start()
 
     def _close_pty(self) -> None:
-        self._halt.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=2)
-        self._thread = None
+        """Take the current pty away and wait until its fds are closed."""
+        with self._pty_lock:
+            thread, halt = self._thread, self._halt
+            self._detach()
+            halt.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=2)
+
+    def _detach(self) -> None:
+        """Mark the device absent (caller holds _pty_lock); the serving thread closes the fds."""
         Path(self.path).unlink(missing_ok=True)
-        for fd in (self._master, self._slave):
-            if fd >= 0:
+        self._master = self._slave = -1
+        self._thread = None
+
+    def _serve(self, master: int, slave: int, halt: threading.Event) -> None:
+        try:
+            self._serve_loop(master, halt)
+        finally:
+            with self._pty_lock:
+                if self._thread is threading.current_thread():  # vanished by itself (Fault.VANISH)
+                    self._detach()
+            for fd in (master, slave):
                 try:
                     os.close(fd)
                 except OSError:
                     pass
-        self._master = self._slave = -1
 
-    def _serve(self, master: int, halt: threading.Event) -> None:
+    def _serve_loop(self, master: int, halt: threading.Event) -> None:
         assembler = sf.FrameAssembler()
         while not halt.is_set():
             try:
@@ -190,8 +211,7 @@ class SamEmulator:
             return self._send(master, reply, halt)
         kind = fault.kind
         if kind is Fault.VANISH:
-            threading.Thread(target=self._close_pty, daemon=True).start()
-            return False
+            return False  # _serve marks the device absent, then closes the pty
         if kind is Fault.NO_REPLY:
             return True
         if kind is Fault.SLOW:
