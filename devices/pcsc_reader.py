@@ -18,6 +18,7 @@ from typing import Any
 from smartcard import scard as S
 
 from devices import sscard
+from devices.reader_events import ReaderEventSource
 from kiosk.interfaces import ReaderEvent, ReaderEventKind, ReaderListener
 
 log = logging.getLogger("kiosk.devices.pcsc")
@@ -106,7 +107,7 @@ class CardSession:
         return bytes(collected), sw1, sw2
 
 
-class PcscReader:
+class PcscReader(ReaderEventSource):
     """A CardReader on PC/SC. Events reach the listener from the worker thread."""
 
     def __init__(self, *, name_filter: str = "", poll_interval: float = 0.25, reconnect_interval: float = 1.0,
@@ -256,17 +257,3 @@ class PcscReader:
                                             "error": type(exc).__name__, "code": getattr(exc, "code", None)})
         self._cards[name] = "failed"
         self._emit(ReaderEvent(ReaderEventKind.READ_FAILED, reason=reason))
-
-    def _set_connected(self, connected: bool) -> None:
-        if self._connected is connected:
-            return
-        self._connected = connected
-        self._emit(ReaderEvent(ReaderEventKind.READER_CONNECTED if connected else ReaderEventKind.READER_LOST))
-
-    def _emit(self, event: ReaderEvent) -> None:
-        if self._listener is None:
-            return
-        try:
-            self._listener(event)
-        except Exception:
-            log.exception("reader listener failed", extra={"event": "reader_listener_failed"})

@@ -18,6 +18,7 @@ from typing import Any
 import serial
 
 from devices import sam_frames as sf
+from devices.reader_events import ReaderEventSource
 from devices.sam_text import CardTextError, PhotoDecoder, decode_text
 from kiosk.interfaces import ReaderEvent, ReaderEventKind, ReaderListener
 
@@ -169,7 +170,7 @@ _NO_CARD, _READ, _FAILED = "none", "read", "failed"
 _PORT_ERRORS = (serial.SerialException, OSError)
 
 
-class SamReader:
+class SamReader(ReaderEventSource):
     """A CardReader on a SAM serial reader. Events reach the listener from the worker thread."""
 
     def __init__(self, settings: SamSettings, *, trace: Trace | None = None,
@@ -295,17 +296,3 @@ class SamReader:
                                             "error": type(exc).__name__})
         self._card = _FAILED
         self._emit(ReaderEvent(ReaderEventKind.READ_FAILED, reason=reason or "card_unreadable"))
-
-    def _set_connected(self, connected: bool) -> None:
-        if self._connected is connected:
-            return
-        self._connected = connected
-        self._emit(ReaderEvent(ReaderEventKind.READER_CONNECTED if connected else ReaderEventKind.READER_LOST))
-
-    def _emit(self, event: ReaderEvent) -> None:
-        if self._listener is None:
-            return
-        try:
-            self._listener(event)
-        except Exception:  # a listener bug must not kill the reader
-            log.exception("reader listener failed", extra={"event": "reader_listener_failed"})

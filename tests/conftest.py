@@ -10,6 +10,13 @@ os.environ.setdefault("QT_QUICK_CONTROLS_STYLE", "Basic")
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+# CI must be repeatable and the machines are shared and slow: the same examples on every run
+# (HYPOTHESIS_PROFILE=explore draws fresh ones), and no per-example time limit.
+settings.register_profile("ci", derandomize=True, deadline=None)
+settings.register_profile("explore", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture
