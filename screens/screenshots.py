@@ -28,6 +28,8 @@ def render_all(config: Config, out: Path) -> list[Path]:
                 if screen == "face_check":  # show the live picture, not the empty frame before it
                     shown = kiosk.vm.camera_feed.frames_shown
                     wait_for(lambda: kiosk.vm.camera_feed.frames_shown > shown + 2, 5, "camera preview")
+                if screen in ("preview", "purpose"):  # the rendered PDF, not the loading notice
+                    wait_for(lambda: kiosk.vm.preview.status in ("ready", "unavailable"), 10, "certificate file")
                 pump(80)
                 path = out / f"{screen}-{suffix}.png"
                 kiosk.window.grabWindow().save(str(path))
