@@ -127,19 +127,14 @@ class PcscReader(ReaderEventSource):
         self.card_seen_at: dict[str, float] = {}  # reader -> perf_counter when the card was seen
 
     def start(self, listener: ReaderListener) -> None:
-        self._listener = listener
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="pcsc-reader", daemon=True)
-        self._thread.start()
+        self._start_worker(listener, "pcsc-reader")
 
     def stop(self) -> None:
         self._stop.set()
         context = self._context
         if context is not None:
             S.SCardCancel(context)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._join_worker()
 
     # -------------------------------------------------------------- worker
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from kiosk.interfaces import ReaderEvent, ReaderEventKind, ReaderListener
 
@@ -10,11 +11,27 @@ log = logging.getLogger("kiosk.devices")
 
 
 class ReaderEventSource:
-    """Mixin for a reader's worker thread: reports connect/lose once per change, and a
-    listener that raises never kills the reader."""
+    """Mixin for a reader with one worker thread (``_run``, watching ``_stop``): starts and joins
+    it, reports connect/lose once per change, and a listener that raises never kills the reader."""
 
     _listener: ReaderListener | None = None
     _connected: bool | None = None
+    _thread: threading.Thread | None = None
+    _stop: threading.Event
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def _start_worker(self, listener: ReaderListener, name: str) -> None:
+        self._listener = listener
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _join_worker(self) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
 
     def _set_connected(self, connected: bool) -> None:
         if self._connected is connected:

@@ -190,16 +190,11 @@ class SamReader(ReaderEventSource):
         self.last_rx_at = 0.0
 
     def start(self, listener: ReaderListener) -> None:
-        self._listener = listener
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="sam-reader", daemon=True)
-        self._thread.start()
+        self._start_worker(listener, "sam-reader")
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._join_worker()
 
     # -------------------------------------------------------------- worker
 

@@ -1,10 +1,12 @@
 """Start, restart and stop a real pcscd (with the vsmartcard vpcd virtual readers) for the tests.
 
 Import the `pcscd` fixture into a test module: `from tests.pcscd_harness import pcscd  # noqa: F401`.
-The harness starts `pcscd --foreground` itself (CI runs on a fresh Debian 12 without systemd
-units running), waits until `pcsc_scan -r` lists both virtual readers, and stops it at the end
-of the session. A pcscd it started in an earlier, crashed run is stopped first; a pcscd it did
-not start makes the tests fail with a plain message instead of fighting over the readers.
+The harness starts `pcscd --foreground` itself, waits until `pcsc_scan -r` lists both virtual
+readers, and stops it at the end of the session. On a Debian box booted with systemd, installing
+pcscd enables its socket unit, which owns /run/pcscd: the harness stops those units for the
+session and starts them again afterwards. A pcscd it started in an earlier, crashed run is
+stopped first; any other pcscd makes the tests fail with a plain message instead of fighting
+over the readers.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import pytest
 PID_FILE = Path("/run/pcscd/pcscd.pid")
 OUR_PID_FILE = Path(tempfile.gettempdir()) / "kiosk-tests-pcscd.pid"
 READERS = ("Virtual PCD 00 00", "Virtual PCD 00 01")
+SYSTEMD_UNITS = ("pcscd.socket", "pcscd.service")
 
 
 class PcscdError(RuntimeError):
@@ -153,12 +156,31 @@ class Pcscd:
         OUR_PID_FILE.unlink(missing_ok=True)
 
 
+def _systemctl(*args: str) -> int:
+    return subprocess.run(["systemctl", *args], capture_output=True, timeout=30).returncode
+
+
+def pause_systemd_pcscd() -> list[str]:
+    """Stop the system's pcscd units when systemd runs them; returns the ones to start again."""
+    if shutil.which("systemctl") is None or not Path("/run/systemd/system").is_dir():
+        return []
+    active = [unit for unit in SYSTEMD_UNITS if _systemctl("is-active", "--quiet", unit) == 0]
+    if active:
+        _systemctl("stop", *active)
+    return active
+
+
 @pytest.fixture(scope="session")
 def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pcscd]:
+    paused = pause_systemd_pcscd()
     daemon = Pcscd(tmp_path_factory.mktemp("pcscd"))
     try:
-        daemon.start()
-    except PcscdError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    yield daemon
-    daemon.stop()
+        try:
+            daemon.start()
+        except PcscdError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        yield daemon
+        daemon.stop()
+    finally:
+        if paused:  # give the machine its own pcscd back
+            _systemctl("start", *paused)
