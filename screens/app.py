@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,43 +17,46 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow
 
-from devices.face.factory import build_camera, build_face
 from devices.reader_factory import make_reader
 from devices.speech import EspeakSpeaker
 from kiosk.config import Config
 from kiosk.interfaces import CardReader
 from kiosk.journey import Timing
 from kiosk.services import KioskServices
-from printing.factory import make_printer, make_receipt_printer
+from screens.backend import Backend
 from screens.camera_preview import install_preview
 from screens.demo_control import DemoControl
 from screens.pdf_preview import PreviewImageProvider
 from screens.view_model import JourneyViewModel
-from sync.service import EngineThread, limits_from
-from sync.service import make_client as make_sync_client
-from sync.store import ManagedOutbox
 
 log = logging.getLogger("kiosk.app")
 QML_DIR = Path(__file__).parent / "qml"
 SYNC_STATUS_MS = 2_000  # how often the header's online flag is read from the outbox (the engine writes it)
+WARM_FALLBACK_MS = 1_000  # build the back end by then even if no frame was painted (hidden window)
 
 
 @dataclass
 class Kiosk:
-    """A wired terminal: engine, view-model and the drivers behind it."""
+    """A wired terminal: engine, view-model and the drivers behind it.
+
+    printer, face, outbox, platform and platform_server are ``kiosk.deferred.Deferred``
+    stand-ins, built after the first frame (see screens/backend.py).
+    """
 
     engine: QQmlApplicationEngine
     vm: JourneyViewModel
     reader: CardReader
-    printer: object  # a kiosk.interfaces.Printer
-    face: object  # SimulatedFaceVerifier (scripted, demo) or DlibFaceVerifier
-    outbox: ManagedOutbox
-    platform: LazyPlatform
-    platform_server: object | None
+    backend: Backend
     demo: DemoControl | None
     timers: list[QTimer] = field(default_factory=list)
-    receipts: object | None = None  # a kiosk.interfaces.ReceiptPrinter
-    sync_thread: EngineThread | None = None
+
+    printer = property(lambda self: self.backend.printer)
+    face = property(lambda self: self.backend.face)
+    outbox = property(lambda self: self.backend.outbox)
+    platform = property(lambda self: self.backend.platform)
+    platform_server = property(lambda self: self.backend.server)
+    receipts = property(lambda self: self.backend.receipts)
+    sync_thread = property(lambda self: self.backend.sync_thread)
 
     @property
     def window(self) -> QQuickWindow:
@@ -65,8 +67,6 @@ class Kiosk:
             timer.stop()
         self.reader.stop()
         self.vm.shutdown()
-        if hasattr(self.face, "close"):
-            self.face.close()  # the face-embedding helper process
         # Destroy the QML before the objects its bindings read.
         for root in self.engine.rootObjects():
             root.close()
@@ -74,29 +74,7 @@ class Kiosk:
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         self.engine.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        if self.sync_thread is not None:
-            self.sync_thread.stop()
-        if self.platform_server is not None:
-            self.platform_server.stop()
-        self.outbox.close()
-
-
-class LazyPlatform:
-    """Creates the HTTP platform client on first use, on a worker, off the start-up path."""
-
-    def __init__(self, factory: Callable[[], object]) -> None:
-        self._factory = factory
-        self._client: object | None = None
-        self._lock = threading.Lock()
-
-    def _get(self) -> object:
-        with self._lock:
-            if self._client is None:
-                self._client = self._factory()
-            return self._client
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._get(), name)
+        self.backend.close()
 
 
 def timing_from(config: Config) -> Timing:
@@ -110,38 +88,22 @@ def timing_from(config: Config) -> Timing:
 
 def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | None = None,
                 tick_ms: int = 1000) -> Kiosk:
-    """Create drivers, services, view-model and QML windows (a QGuiApplication must exist)."""
-    state_dir = config.path("kiosk.state_dir")
-    state_dir.mkdir(parents=True, exist_ok=True)
-    server = None
-    url = config["platform.url"]
-    if not url:
-        from refplatform.server import PlatformServer  # the local reference platform
+    """Create the view-model and QML windows now, the back end after the first frame.
 
-        server = PlatformServer("127.0.0.1", 0)
-        server.start()
-        url = server.url
-
-    def make_client() -> object:
-        from sync.platform_client import client_from_config  # requests is slow to import
-
-        return client_from_config(url, config)
-    platform = LazyPlatform(make_client)
-    # The GUI only writes; the engine (its own process, or a thread in the demo) delivers.
-    outbox = ManagedOutbox(state_dir / "outbox.db", limits=limits_from(config), recover=False)
-    receipts = make_receipt_printer(config)
-    printer = make_printer(config)
-    face = build_face(config, build_camera(config))
+    A QGuiApplication must exist. Every setting is checked here (a ConfigError stops the
+    start); the outbox, platform, printers and face verifier are built by ``Backend.warm``.
+    """
+    config.path("kiosk.state_dir").mkdir(parents=True, exist_ok=True)
+    backend = Backend(config)
     reader = make_reader(config)
     demo_control = demo_control and hasattr(reader, "insert")  # the demo window places cards on simulators
-    services = KioskServices(face=face, platform=platform, outbox=outbox, printer=printer,
-                             kiosk_id=config["kiosk.id"], receipts=receipts,
+    services = KioskServices(face=backend.face, platform=backend.platform, outbox=backend.outbox,
+                             printer=backend.printer, kiosk_id=config["kiosk.id"], receipts=backend.receipts,
                              copy_valid_days=config["printer.copy_valid_days"])
     vm = JourneyViewModel(services=services, timing=timing_from(config),
                           speaker=speaker if speaker is not None else EspeakSpeaker(),
                           speech=config["ui.speech"], tick_ms=tick_ms)
-    if hasattr(face, "preload"):
-        vm.tasks.run("camera", face.preload)  # load the face models off the start-up path
+    backend.on_face = lambda face: face.camera.set_listener(vm.camera_feed.push)
     engine = QQmlApplicationEngine()
     vm.camera_provider = install_preview(engine, vm.camera_feed)
     ctx = engine.rootContext()
@@ -150,10 +112,9 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     ctx.setContextProperty("pdfPreview", vm.preview)
     engine.addImageProvider("preview", PreviewImageProvider(vm.preview))
     ctx.setContextProperty("cameraFeed", vm.camera_feed)
-    face.camera.set_listener(vm.camera_feed.push)
     demo = None
     if demo_control:
-        demo = DemoControl(reader, printer, face)
+        demo = DemoControl(reader, backend.printer, backend.face)
         ctx.setContextProperty("demo", demo)
     engine.load(QUrl.fromLocalFile(str(QML_DIR / "Main.qml")))
     if not engine.rootObjects():
@@ -161,12 +122,23 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     if demo_control:
         engine.load(QUrl.fromLocalFile(str(QML_DIR / "DemoControl.qml")))
     reader.start(vm.reader_listener)
-    kiosk = Kiosk(engine, vm, reader, printer, face, outbox, platform, server, demo, receipts=receipts)
-    if config["sync.in_process"]:
-        kiosk.sync_thread = EngineThread(config, lambda: make_sync_client(config, url))
-        kiosk.sync_thread.start()
+    kiosk = Kiosk(engine, vm, reader, backend, demo)
+    _after_first_frame(kiosk.window, backend.warm)
     kiosk.timers.append(_every(SYNC_STATUS_MS, lambda: _read_sync_status(kiosk)))
     return kiosk
+
+
+def _after_first_frame(window: QQuickWindow, fn: Callable[[], None]) -> None:
+    """fn() once, when the window has painted its first frame (or after WARM_FALLBACK_MS)."""
+    done = [False]
+
+    def once() -> None:
+        if not done[0]:
+            done[0] = True
+            window.frameSwapped.disconnect(once)
+            fn()
+    window.frameSwapped.connect(once)
+    QTimer.singleShot(WARM_FALLBACK_MS, window, once)
 
 
 def _every(ms: int, fn: Callable[[], None]) -> QTimer:
@@ -179,6 +151,8 @@ def _every(ms: int, fn: Callable[[], None]) -> QTimer:
 
 def _read_sync_status(kiosk: Kiosk) -> None:
     """The engine records whether the platform answers; the header shows it (read on the disk lane)."""
+    if not kiosk.outbox.built:
+        return  # not opened yet: the header keeps its start-up state
     def work() -> bool | None:
         kiosk.outbox.refresh()  # another process may have quarantined the file
         return kiosk.outbox.sync_status()
@@ -206,7 +180,7 @@ def run(config: Config, *, demo: bool, windowed: bool = False) -> int:
     if config["kiosk.fullscreen"] and not windowed:
         window.showFullScreen()
     log.info("kiosk started", extra={"event": "start", "demo": demo, "platform": "local" if
-                                     kiosk.platform_server else "remote"})
+                                     kiosk.platform_server is not None else "remote"})
     code = app.exec()
     kiosk.close()
     return code
