@@ -87,14 +87,16 @@ _declare("face.embed_process", bool, True,
          "Compute face embeddings in a helper process (dlib holds the GIL ~80 ms per embedding).")
 _declare("face.platform_photo", bool, False,
          "Compare with a photo from the platform when the card photo cannot be decoded (needs a platform API).")
-_declare("platform.url", str, "", "Platform base URL; empty starts the local reference platform.")
+_declare("platform.url", str, "", "Platform base URL (https://; http:// only to this machine); empty starts the "
+         "local reference platform.")
 _declare("platform.connect_timeout", float, 3.0, "Seconds to connect to the platform.")
 _declare("platform.read_timeout", float, 10.0, "Seconds to wait for a platform answer.")
 _declare("platform.retries", int, 2, "Extra attempts for idempotent platform calls (with backoff).")
 _declare("platform.ca_bundle", str, "", "PEM CA bundle to verify the platform's TLS certificate; empty: system CAs.")
 _declare("platform.client_cert", str, "", "PEM client certificate for mutual TLS (optional).")
 _declare("platform.client_key", str, "", "PEM private key of platform.client_cert (optional).")
-_declare("platform.hmac_key_file", str, "", "File with this kiosk's request-signing key (hex); empty: demo key.")
+_declare("platform.device_key_dir", str, "", "Folder (0700) of this kiosk's own signing key, made by 'kiosk enrol'; "
+         "empty: <kiosk.state_dir>/device-key.")
 _declare("sync.in_process", bool, True, "Run the sync engine inside the kiosk process too (the demo). Production runs "
          "the kiosk-sync service; a lock file makes sure only one engine delivers at a time.")
 _declare("sync.batch_size", int, 50, "Transactions sent per request (the platform takes at most 100).")
@@ -164,6 +166,13 @@ def _check(key: str, value: Any, origin: str) -> Any:
         raise ConfigError(f"{origin}: '{key}' must be one of {allowed}.")
     if key == "ui.warning_seconds" and value < 20:
         raise ConfigError(f"{origin}: 'ui.warning_seconds' must be at least 20 so people have time to respond.")
+    if key == "platform.url" and value:
+        from kiosk.platform_url import check_platform_url
+
+        try:
+            check_platform_url(value)
+        except ValueError as exc:
+            raise ConfigError(f"{origin}: 'platform.url' {exc}.") from None
     if key == "sync.batch_size" and not 1 <= value <= 100:
         raise ConfigError(f"{origin}: 'sync.batch_size' must be between 1 and 100.")
     return value
