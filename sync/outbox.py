@@ -93,6 +93,20 @@ def _write_error(exc: sqlite3.Error) -> OutboxWriteError:
     return OutboxWriteError("outbox_full" if name == "SQLITE_FULL" else "outbox_io")
 
 
+def _wal_mode(db: sqlite3.Connection, busy_timeout: float) -> None:
+    """Switch to WAL. SQLite does not wait on its busy handler for this pragma: when another process
+    is creating the same fresh file at this moment, retry until the busy timeout."""
+    end = time.monotonic() + busy_timeout
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorname", "") != "SQLITE_BUSY" or time.monotonic() >= end:
+                raise
+            time.sleep(0.005 + secrets.randbelow(20) / 1000)
+
+
 class SqliteOutbox:
     """The outbox in one SQLite file. Safe to call from any thread and from several processes."""
 
@@ -107,7 +121,7 @@ class SqliteOutbox:
                                    timeout=busy_timeout)
         try:
             self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
-            self._db.execute("PRAGMA journal_mode=WAL")
+            _wal_mode(self._db, busy_timeout)
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed: no stale plaintext
             if max_page_count is not None:
