@@ -209,6 +209,25 @@ def qml_message_collector(sink: list[str]) -> Callable[..., None]:
     return handler
 
 
+def _quit_on_signals(app: QGuiApplication) -> tuple[object, ...]:
+    """Ctrl-C and SIGTERM end the event loop quietly. Python runs signal handlers only between
+    bytecodes, so a wake-up socket watched by Qt gives it that chance while Qt waits."""
+    import signal
+    import socket
+
+    from PySide6.QtCore import QSocketNotifier
+
+    rsock, wsock = socket.socketpair()
+    rsock.setblocking(False)
+    wsock.setblocking(False)
+    signal.set_wakeup_fd(wsock.fileno())
+    notifier = QSocketNotifier(rsock.fileno(), QSocketNotifier.Type.Read)
+    notifier.activated.connect(lambda *_: rsock.recv(512))
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: app.quit())
+    return rsock, wsock, notifier
+
+
 def run(config: Config, *, demo: bool, windowed: bool = False) -> int:
     """Start the application and run its event loop until it quits."""
     os.environ.setdefault("QT_QUICK_CONTROLS_STYLE", "Basic")
@@ -222,6 +241,7 @@ def run(config: Config, *, demo: bool, windowed: bool = False) -> int:
         dock_demo_control(kiosk)
     elif config["kiosk.fullscreen"] and not windowed:
         window.showFullScreen()
+    keep = _quit_on_signals(app)  # noqa: F841 (the socket pair and notifier live as long as the loop)
     log.info("kiosk started", extra={"event": "start", "demo": demo, "platform": "local" if
                                      kiosk.platform_server else "remote"})
     code = app.exec()
