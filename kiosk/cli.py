@@ -15,7 +15,9 @@ core stays importable and testable without Qt.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -73,11 +75,19 @@ def _screenshots(args: argparse.Namespace) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from screens.screenshots import render_all
 
+    # The demo's state, prints and logs go to a private temp folder that is always removed:
+    # it holds a composed certificate PDF of a fictitious person, and nobody needs it afterwards.
     work = Path(tempfile.mkdtemp(prefix="kiosk-shots-"))
-    cfg = kconfig.Config().with_overrides(kiosk__state_dir=str(work / "state"),
-                                          printer__pdf_folder=str(work / "prints"))
-    setup_logging(work / "logs", stdout=False)
-    files = render_all(cfg, Path(args.out))
+    try:
+        cfg = kconfig.Config().with_overrides(kiosk__state_dir=str(work / "state"),
+                                              printer__pdf_folder=str(work / "prints"))
+        setup_logging(work / "logs", stdout=False)
+        files = render_all(cfg, Path(args.out))
+    finally:
+        for handler in list(logging.getLogger("kiosk").handlers):
+            logging.getLogger("kiosk").removeHandler(handler)
+            handler.close()
+        shutil.rmtree(work, ignore_errors=True)
     print(f"wrote {len(files)} screenshots to {args.out}")
     return 0
 
