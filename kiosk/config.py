@@ -199,6 +199,11 @@ _declare("sync.max_queued", int, 500, "Offline limit: past this many undelivered
          "is taken.", at_least=1, at_most=1_000_000)
 _declare("sync.max_age_hours", float, 72.0, "Offline limit: past this age of the oldest undelivered transaction no "
          "offline work is taken.", above=0.0, at_most=8760.0)
+_declare("storage.min_free_mb", float, 50.0, "Below this much free disk space where the outbox lives, no "
+         "offline work is taken (the heartbeat reports disk_low).", at_least=1.0, at_most=1_000_000.0)
+_declare("storage.reserve_mb", float, 16.0, "Disk space kept aside in a reserve file, given up when the disk is "
+         "full so the transaction at hand and the sync engine's bookkeeping can still be written; 0: none.",
+         at_least=0.0, at_most=100_000.0)
 _declare("printer.driver", str, "pdf_folder", "Printer driver.", ("pdf_folder", "cups"))
 _declare("printer.pdf_folder", str, "~/kiosk-prints", "Folder the demo printer writes PDFs to.", path="dir",
          when=("printer.driver", "pdf_folder"))
