@@ -223,6 +223,8 @@ class ManagedOutbox:
             return "offline_limit_items"
         if "max_age" in reached:
             return "offline_limit_age"
+        if "disk_full" in reached or "disk_low" in reached:
+            return "offline_limit_disk"
         return "offline_unavailable" if reached else ""
 
     def alert(self, **extra: Any) -> None:

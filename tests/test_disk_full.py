@@ -63,8 +63,8 @@ def test_full_disk_is_seen_ahead_refused_cleanly_and_recovered(small_disk: Path,
     acked, refusals, reason = fill_disk(box)
     # GIVEN the disk fills THEN offline work stopped before the first refused write, for the disk
     assert reason == "outbox_full"  # not outbox_io
-    assert "" in refusals and refusals[-1] == "offline_unavailable"
-    first_low = refusals.index("offline_unavailable")
+    assert "" in refusals and refusals[-1] == "offline_limit_disk"
+    first_low = refusals.index("offline_limit_disk")
     assert first_low < len(acked) - 10
     assert not box.space.has_reserve()  # the reserve was given up and used
     health = box.health()
