@@ -43,7 +43,6 @@ def _declare(key: str, type_: type, default: Any, description: str, choices: tup
 _declare("kiosk.id", str, "KIOSK-DEMO-001", "This terminal's id, sent with every platform request.")
 _declare("kiosk.state_dir", str, "~/.local/state/kiosk", "Where the outbox, logs and keys live.")
 _declare("kiosk.fullscreen", bool, True, "Show the touch UI full-screen.")
-_declare("kiosk.staff_code", str, "2580", "Code staff enter on the terminal after checking a citizen by hand.")
 _declare("ui.default_language", str, "zh-CN", "Language shown at the start of each session.",
          ("zh-CN", "zh-TW", "en"))
 _declare("ui.elderly_age", int, 65, "Card holders this old or older are offered assisted mode.")
@@ -117,6 +116,14 @@ _declare("receipt.driver", str, "sim", "Thermal receipt printer transport (ESC/P
 _declare("receipt.target", str, "",
          "Receipt printer: file/device path, serial port, host:port, or vendor:product (hex).")
 _declare("receipt.baud", int, 9600, "Baud rate of a serial receipt printer.")
+_declare("audit.max_bytes", int, 1_000_000, "Size of the live audit file before it rotates (the chain runs on).")
+_declare("audit.retention_days", int, 400, "Days rotated audit files are kept; at least 183 (six months, "
+         "Cybersecurity Law art. 21).")
+_declare("audit.ship", bool, True, "Send every audit entry to the platform through the outbox too.")
+_declare("staff.idle_seconds", int, 300, "A staff session (maintenance mode) ends after this long without a touch.")
+_declare("staff.max_session_seconds", int, 28_800, "A staff session ends after this long in all (8 h).")
+_declare("maintenance.export_dir", str, "~/kiosk-usb", "Where maintenance mode saves the readiness report and "
+         "support bundle (the USB stick's mount point).")
 _declare("log.level", str, "INFO", "Log level.", ("DEBUG", "INFO", "WARNING", "ERROR"))
 _declare("log.max_bytes", int, 2_000_000, "Size of one log file before it rotates.")
 _declare("log.backups", int, 5, "Rotated log files kept.")
@@ -164,6 +171,10 @@ def _check(key: str, value: Any, origin: str) -> Any:
         raise ConfigError(f"{origin}: '{key}' must be one of {allowed}.")
     if key == "ui.warning_seconds" and value < 20:
         raise ConfigError(f"{origin}: 'ui.warning_seconds' must be at least 20 so people have time to respond.")
+    if key == "audit.retention_days" and value < 183:
+        raise ConfigError(f"{origin}: 'audit.retention_days' must be at least 183 (logs are kept six months).")
+    if key in ("staff.idle_seconds", "staff.max_session_seconds", "audit.max_bytes") and value < 1:
+        raise ConfigError(f"{origin}: '{key}' must be at least 1.")
     if key == "sync.batch_size" and not 1 <= value <= 100:
         raise ConfigError(f"{origin}: 'sync.batch_size' must be between 1 and 100.")
     return value
