@@ -55,6 +55,20 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> Non
 
 
 def run(args: argparse.Namespace, cfg: kconfig.Config) -> int:
+    """Run `kiosk sync` or `kiosk queue`; a storage failure is one plain line (its SQLite error name,
+    never a message that could quote row data) and exit code 1."""
+    import sqlite3
+
+    try:
+        return _run(args, cfg)
+    except (sqlite3.Error, OSError) as exc:
+        name = getattr(exc, "sqlite_errorname", "") or type(exc).__name__
+        print(f"kiosk: the outbox failed ({name}); see the log. 'kiosk queue recover' salvages damaged files.",
+              file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, cfg: kconfig.Config) -> int:
     from kiosk.logs import setup_logging
 
     setup_logging(cfg.path("kiosk.state_dir") / "logs" / args.command, level=cfg["log.level"],

@@ -201,6 +201,21 @@ def _read_sync_status(kiosk: Kiosk) -> None:
     kiosk.vm.tasks.run("disk", work, lambda online: online is None or kiosk.vm.set_online(online))
 
 
+def dock_demo_control(kiosk: Kiosk) -> None:
+    """Put the demo control window beside the kiosk, never over it: the kiosk takes the screen's
+    left part (its content scales to fit) and the control docks at the right edge. With no
+    window manager (xvfb-run) nobody could move a window that covered the kiosk's header."""
+    ctl = next((o for o in kiosk.engine.rootObjects() if o.objectName() == "demoControl"), None)
+    screen = QGuiApplication.primaryScreen()
+    if ctl is None or screen is None:
+        return
+    area = screen.availableGeometry()
+    width = min(ctl.width(), area.width() // 3)
+    ctl.setGeometry(area.right() + 1 - width, area.top(), width, min(ctl.height(), area.height()))
+    kiosk.window.setGeometry(area.left(), area.top(), area.width() - width - 8, area.height())
+    kiosk.window.show()
+
+
 def qml_message_collector(sink: list[str]) -> Callable[..., None]:
     """A Qt message handler that keeps warnings (tests fail on any QML warning)."""
     def handler(mode: QtMsgType, context: object, message: str) -> None:
@@ -208,6 +223,25 @@ def qml_message_collector(sink: list[str]) -> Callable[..., None]:
             sink.append(message)
             log.warning("qt message", extra={"event": "qt_warning", "qt": message[:300]})
     return handler
+
+
+def _quit_on_signals(app: QGuiApplication) -> tuple[object, ...]:
+    """Ctrl-C and SIGTERM end the event loop quietly. Python runs signal handlers only between
+    bytecodes, so a wake-up socket watched by Qt gives it that chance while Qt waits."""
+    import signal
+    import socket
+
+    from PySide6.QtCore import QSocketNotifier
+
+    rsock, wsock = socket.socketpair()
+    rsock.setblocking(False)
+    wsock.setblocking(False)
+    signal.set_wakeup_fd(wsock.fileno())
+    notifier = QSocketNotifier(rsock.fileno(), QSocketNotifier.Type.Read)
+    notifier.activated.connect(lambda *_: rsock.recv(512))
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: app.quit())
+    return rsock, wsock, notifier
 
 
 def run(config: Config, *, demo: bool, windowed: bool = False) -> int:
@@ -219,8 +253,11 @@ def run(config: Config, *, demo: bool, windowed: bool = False) -> int:
     qInstallMessageHandler(qml_message_collector(messages))
     kiosk = build_kiosk(config, demo_control=demo)
     window = kiosk.window
-    if config["kiosk.fullscreen"] and not windowed:
+    if kiosk.demo is not None and not windowed:
+        dock_demo_control(kiosk)
+    elif config["kiosk.fullscreen"] and not windowed:
         window.showFullScreen()
+    keep = _quit_on_signals(app)  # noqa: F841 (the socket pair and notifier live as long as the loop)
     log.info("kiosk started", extra={"event": "start", "demo": demo, "platform": "local" if
                                      kiosk.platform_server else "remote"})
     code = app.exec()

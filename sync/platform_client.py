@@ -21,6 +21,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from kiosk.config_checks import read_hmac_key
 from kiosk.identity import HolderCodeType
 from kiosk.interfaces import Certificate, PlatformError, PlatformErrorKind, ServiceInfo, StampedCopy
 from sync.platform_cache import CACHE_FILE, PlatformCache
@@ -346,14 +347,10 @@ class HttpPlatformClient:
 
 def _read_hmac_key(path: Path) -> bytes:
     """A key file holds the key as hex (64+ digits) or raw bytes (32+)."""
-    raw = path.read_bytes().strip()
     try:
-        key = bytes.fromhex(raw.decode("ascii"))
-    except (UnicodeDecodeError, ValueError):
-        key = raw
-    if len(key) < 32:
-        raise ValueError(f"{path}: the HMAC key must have at least 32 bytes")
-    return key
+        return read_hmac_key(path)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
 
 
 def client_from_config(url: str, config: Any) -> HttpPlatformClient:
