@@ -7,7 +7,7 @@ Window {
     id: ctl
     objectName: "demoControl"
     width: 420
-    height: 880
+    height: 760
     visible: true
     title: "Kiosk demo control"
     flags: Qt.Window | Qt.WindowStaysOnTopHint
