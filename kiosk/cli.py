@@ -9,6 +9,7 @@ kiosk sync          deliver the outbox to the platform (--once: one drain); see 
 kiosk queue         outbox counts, dead letters, support bundle, key rotation
 kiosk staff         provision staff numbers, PINs and roles (kiosk/cli_staff.py)
 kiosk audit         verify the hash-chained audit trail, show its newest entries (kiosk/cli_audit.py)
+kiosk enrol CODE    make this kiosk's device key and enrol it with the platform (kiosk/cli_enrol.py)
 
 The GUI commands import the Qt front end (screens/) only when they run, so the
 core stays importable and testable without Qt.
@@ -24,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from kiosk import cli_audit, cli_devices, cli_queue, cli_staff
+from kiosk import cli_audit, cli_devices, cli_enrol, cli_queue, cli_staff
 from kiosk import config as kconfig
 from kiosk.config_checks import check_files
 from kiosk.logs import setup_logging
@@ -122,6 +123,7 @@ def _main(argv: list[str] | None) -> int:
     cli_queue.register(sub, lambda p: p.add_argument("--config", help="TOML file with overrides"))
     cli_audit.register(sub, lambda p: p.add_argument("--config", help="TOML file with overrides"))
     cli_staff.register(sub, lambda p: p.add_argument("--config", help="TOML file with overrides"))
+    cli_enrol.register(sub, lambda p: p.add_argument("--config", help="TOML file with overrides"))
     args = parser.parse_args(argv)
     if args.command == "staff":
         return cli_staff.run(args, _load(args))
@@ -131,6 +133,8 @@ def _main(argv: list[str] | None) -> int:
         return cli_devices.run(args)
     if args.command in ("sync", "queue"):
         return cli_queue.run(args, _load(args))
+    if args.command == "enrol":
+        return cli_enrol.run(args, _load(args))
     if args.command == "demo":
         return _gui(args, demo=True)
     if args.command == "run":

@@ -58,12 +58,18 @@ class Kiosk:
     timers: list[QTimer] = field(default_factory=list)
     receipts: object | None = None  # a kiosk.interfaces.ReceiptPrinter
     sync_thread: EngineThread | None = None
+    closed: bool = False
 
     @property
     def window(self) -> QQuickWindow:
         return self.engine.rootObjects()[0]
 
     def close(self) -> None:
+        """Stop everything; the QML goes first so no binding reads a view-model that is gone.
+        Runs once, whichever comes first: an explicit call, the app quitting or the interpreter exiting."""
+        if self.closed:
+            return
+        self.closed = True
         for timer in self.timers:
             timer.stop()
         self.reader.stop()
@@ -123,19 +129,24 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     """Create drivers, services, view-model and QML windows (a QGuiApplication must exist)."""
     state_dir = config.path("kiosk.state_dir")
     state_dir.mkdir(parents=True, exist_ok=True)
-    server = None
+    server = enrolment = None
     url = config["platform.url"]
     if not url:
         from refplatform.server import PlatformServer  # the local reference platform
+        from sync.enrolment import LocalEnrolment
 
         server = PlatformServer("127.0.0.1", 0)
         server.start()
         url = server.url
+        enrolment = LocalEnrolment(server, config)  # the demo enrols itself on first use (a worker)
+
+    def device_key() -> object:
+        return enrolment.device_key() if enrolment is not None else None
 
     def make_client() -> object:
         from sync.platform_client import client_from_config  # requests is slow to import
 
-        return client_from_config(url, config)
+        return client_from_config(url, config, device_key=device_key())
     platform = LazyPlatform(make_client)
     # The GUI only writes; the engine (its own process, or a thread in the demo) delivers.
     outbox = ManagedOutbox(state_dir / "outbox.db", limits=limits_from(config), recover=False)
@@ -179,10 +190,30 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     reader.start(vm.reader_listener)
     kiosk = Kiosk(engine, vm, reader, printer, face, outbox, platform, server, demo, receipts=receipts)
     if config["sync.in_process"]:
-        kiosk.sync_thread = EngineThread(config, lambda: make_sync_client(config, url))
+        kiosk.sync_thread = EngineThread(config, lambda: make_sync_client(config, url, device_key()))
         kiosk.sync_thread.start()
     kiosk.timers.append(_every(SYNC_STATUS_MS, lambda: _read_sync_status(kiosk)))
+    _close_before_exit(kiosk)
     return kiosk
+
+
+def _close_before_exit(kiosk: Kiosk) -> None:
+    """Close the kiosk when the app quits or Python exits without closing it (a script that only
+    calls app.quit()): otherwise Python may free the view-model while the QML still reads it."""
+    import atexit
+    import weakref
+
+    ref = weakref.ref(kiosk)
+
+    def close() -> None:
+        k = ref()
+        if k is not None:
+            k.close()
+
+    app = QCoreApplication.instance()
+    if app is not None:
+        app.aboutToQuit.connect(close)
+    atexit.register(close)
 
 
 def _every(ms: int, fn: Callable[[], None]) -> QTimer:
