@@ -21,10 +21,13 @@ from PySide6.QtQuick import QQuickWindow
 from devices.face.factory import build_camera, build_face
 from devices.reader_factory import make_reader
 from devices.speech import EspeakSpeaker
+from kiosk.audit_log import AuditLog
+from kiosk.audit_trail import AuditTrail
 from kiosk.config import Config
 from kiosk.interfaces import CardReader
 from kiosk.journey import Timing
 from kiosk.services import KioskServices
+from kiosk.staff import StaffDirectory
 from printing.factory import make_printer, make_receipt_printer
 from screens.camera_preview import install_preview
 from screens.demo_control import DemoControl
@@ -109,9 +112,16 @@ def timing_from(config: Config) -> Timing:
     return Timing(
         idle_seconds=config["ui.idle_seconds"], warning_seconds=config["ui.warning_seconds"],
         done_seconds=config["ui.done_seconds"], elderly_age=config["ui.elderly_age"],
-        face_enabled=config["face.enabled"], staff_code=config["kiosk.staff_code"],
+        face_enabled=config["face.enabled"],
         default_language=config["ui.default_language"],
     )
+
+
+def make_audit_trail(config: Config, outbox: object) -> AuditTrail:
+    """The chained audit trail under the state directory, shipped through the outbox."""
+    log_ = AuditLog(config.path("kiosk.state_dir") / "audit", max_bytes=config["audit.max_bytes"],
+                    retention_days=config["audit.retention_days"])
+    return AuditTrail(log_, outbox, kiosk_id=config["kiosk.id"], ship=config["audit.ship"])
 
 
 def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | None = None,
@@ -119,19 +129,24 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     """Create drivers, services, view-model and QML windows (a QGuiApplication must exist)."""
     state_dir = config.path("kiosk.state_dir")
     state_dir.mkdir(parents=True, exist_ok=True)
-    server = None
+    server = enrolment = None
     url = config["platform.url"]
     if not url:
         from refplatform.server import PlatformServer  # the local reference platform
+        from sync.enrolment import LocalEnrolment
 
         server = PlatformServer("127.0.0.1", 0)
         server.start()
         url = server.url
+        enrolment = LocalEnrolment(server, config)  # the demo enrols itself on first use (a worker)
+
+    def device_key() -> object:
+        return enrolment.device_key() if enrolment is not None else None
 
     def make_client() -> object:
         from sync.platform_client import client_from_config  # requests is slow to import
 
-        return client_from_config(url, config)
+        return client_from_config(url, config, device_key=device_key())
     platform = LazyPlatform(make_client)
     # The GUI only writes; the engine (its own process, or a thread in the demo) delivers.
     outbox = ManagedOutbox(state_dir / "outbox.db", limits=limits_from(config), recover=False)
@@ -142,10 +157,16 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     demo_control = demo_control and hasattr(reader, "insert")  # the demo window places cards on simulators
     services = KioskServices(face=face, platform=platform, outbox=outbox, printer=printer,
                              kiosk_id=config["kiosk.id"], receipts=receipts,
-                             copy_valid_days=config["printer.copy_valid_days"])
+                             copy_valid_days=config["printer.copy_valid_days"],
+                             staff=StaffDirectory(state_dir / "staff.json"), audit=make_audit_trail(config, outbox))
     vm = JourneyViewModel(services=services, timing=timing_from(config),
                           speaker=speaker if speaker is not None else EspeakSpeaker(),
                           speech=config["ui.speech"], tick_ms=tick_ms)
+    if demo_control:  # the demo's fictitious staff (devices/sim_staff.py), hashed off the start-up path
+        from devices.sim_staff import provision_demo_staff
+
+        vm.tasks.run("disk", lambda: provision_demo_staff(services.staff))
+    vm.audit("kiosk_start", demo=demo_control)
     if hasattr(face, "preload"):
         vm.tasks.run("camera", face.preload)  # load the face models off the start-up path
     engine = QQmlApplicationEngine()
@@ -169,7 +190,7 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     reader.start(vm.reader_listener)
     kiosk = Kiosk(engine, vm, reader, printer, face, outbox, platform, server, demo, receipts=receipts)
     if config["sync.in_process"]:
-        kiosk.sync_thread = EngineThread(config, lambda: make_sync_client(config, url))
+        kiosk.sync_thread = EngineThread(config, lambda: make_sync_client(config, url, device_key()))
         kiosk.sync_thread.start()
     kiosk.timers.append(_every(SYNC_STATUS_MS, lambda: _read_sync_status(kiosk)))
     _close_before_exit(kiosk)
