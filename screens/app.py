@@ -55,12 +55,18 @@ class Kiosk:
     timers: list[QTimer] = field(default_factory=list)
     receipts: object | None = None  # a kiosk.interfaces.ReceiptPrinter
     sync_thread: EngineThread | None = None
+    closed: bool = False
 
     @property
     def window(self) -> QQuickWindow:
         return self.engine.rootObjects()[0]
 
     def close(self) -> None:
+        """Stop everything; the QML goes first so no binding reads a view-model that is gone.
+        Runs once, whichever comes first: an explicit call, the app quitting or the interpreter exiting."""
+        if self.closed:
+            return
+        self.closed = True
         for timer in self.timers:
             timer.stop()
         self.reader.stop()
@@ -166,7 +172,27 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
         kiosk.sync_thread = EngineThread(config, lambda: make_sync_client(config, url))
         kiosk.sync_thread.start()
     kiosk.timers.append(_every(SYNC_STATUS_MS, lambda: _read_sync_status(kiosk)))
+    _close_before_exit(kiosk)
     return kiosk
+
+
+def _close_before_exit(kiosk: Kiosk) -> None:
+    """Close the kiosk when the app quits or Python exits without closing it (a script that only
+    calls app.quit()): otherwise Python may free the view-model while the QML still reads it."""
+    import atexit
+    import weakref
+
+    ref = weakref.ref(kiosk)
+
+    def close() -> None:
+        k = ref()
+        if k is not None:
+            k.close()
+
+    app = QCoreApplication.instance()
+    if app is not None:
+        app.aboutToQuit.connect(close)
+    atexit.register(close)
 
 
 def _every(ms: int, fn: Callable[[], None]) -> QTimer:
