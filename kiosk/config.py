@@ -31,8 +31,8 @@ class Setting:
     Numbers carry bounds: ``at_least``/``at_most`` inclusive, ``above`` exclusive (0 < x); a float
     is never inf or nan. Text carries ``choices``, a ``pattern`` (the whole value must match) or a
     ``path`` kind checked at start-up (kiosk.config_checks): "dir" (a writable folder, created if
-    missing), "file" (a readable file), "pem" (a PEM file), "hmac_key" (32+ key bytes). A path
-    setting left empty means "not used". ``when`` limits the path check to one driver choice.
+    missing), "file" (a readable file), "pem" (a PEM file), "key_dir" (a private key folder: 0700,
+    its files 0600). A path setting left empty means "not used". ``when`` limits the path check to one driver choice.
     """
 
     key: str
@@ -56,14 +56,14 @@ class Setting:
             return f"{low} and at most {self.at_most:g}"
         if self.path:
             return {"dir": "a writable folder", "file": "a readable file", "pem": "a PEM file (or empty)",
-                    "hmac_key": "a key file with 32+ bytes (or empty)"}[self.path]
+                    "key_dir": "a private folder (0700, or empty)"}[self.path]
         if self.type is str:
             return f"text matching {self.pattern}"
         return "true or false"
 
 
 SETTINGS: dict[str, Setting] = {}
-PATH_KINDS = ("dir", "file", "pem", "hmac_key")
+PATH_KINDS = ("dir", "file", "pem", "key_dir")
 TEXT = r"[^\x00-\x1f\x7f]*"  # any one-line text
 SOME_TEXT = r"[^\x00-\x1f\x7f]+"  # one-line text, not empty
 BAUDS = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
@@ -171,8 +171,8 @@ _declare("face.embed_process", bool, True,
          "Compute face embeddings in a helper process (dlib holds the GIL ~80 ms per embedding).")
 _declare("face.platform_photo", bool, False,
          "Compare with a photo from the platform when the card photo cannot be decoded (needs a platform API).")
-_declare("platform.url", str, "", "Platform base URL; empty starts the local reference platform.",
-         pattern=r"|https?://[^\s/?#]+(/[^\s?#]*)?")
+_declare("platform.url", str, "", "Platform base URL (https://; http:// only to this machine); empty starts the "
+         "local reference platform.", pattern=r"|https?://[^\s/?#]+(/[^\s?#]*)?")
 _declare("platform.connect_timeout", float, 3.0, "Seconds to connect to the platform.", at_least=0.1, at_most=120.0)
 _declare("platform.read_timeout", float, 10.0, "Seconds to wait for a platform answer.", at_least=0.1, at_most=600.0)
 _declare("platform.retries", int, 2, "Extra attempts for idempotent platform calls (with backoff).",
@@ -181,8 +181,8 @@ _declare("platform.ca_bundle", str, "", "PEM CA bundle to verify the platform's 
          path="pem")
 _declare("platform.client_cert", str, "", "PEM client certificate for mutual TLS (optional).", path="pem")
 _declare("platform.client_key", str, "", "PEM private key of platform.client_cert (optional).", path="pem")
-_declare("platform.hmac_key_file", str, "", "File with this kiosk's request-signing key (hex); empty: demo key.",
-         path="hmac_key")
+_declare("platform.device_key_dir", str, "", "Folder (0700) of this kiosk's own signing key, made by 'kiosk enrol'; "
+         "empty: <kiosk.state_dir>/device-key.", path="key_dir")
 _declare("sync.in_process", bool, True, "Run the sync engine inside the kiosk process too (the demo). Production runs "
          "the kiosk-sync service; a lock file makes sure only one engine delivers at a time.")
 _declare("sync.batch_size", int, 50, "Transactions sent per request (the platform takes at most 100).",
@@ -284,6 +284,13 @@ def _check(key: str, value: Any, origin: str) -> Any:
     problem = _problem(setting, value)
     if problem:  # the value itself is not repeated: it may be a secret (kiosk.staff_code)
         raise ConfigError(f"{origin}: '{key}' must be {problem}.")
+    if key == "platform.url" and value:
+        from kiosk.platform_url import check_platform_url
+
+        try:
+            check_platform_url(value)
+        except ValueError as exc:
+            raise ConfigError(f"{origin}: 'platform.url' {exc}.") from None
     return value
 
 

@@ -7,24 +7,25 @@ file's content: key files and certificates are secrets.
 
 from __future__ import annotations
 
+import stat
 import tempfile
 from pathlib import Path
 
 from kiosk.config import SETTINGS, Config, ConfigError, Setting
 
-MIN_HMAC_KEY_BYTES = 32
 
-
-def read_hmac_key(path: Path) -> bytes:
-    """A request-signing key file: hex (64+ digits) or raw bytes (32+). ValueError names no key material."""
-    raw = path.read_bytes().strip()
-    try:
-        key = bytes.fromhex(raw.decode("ascii"))
-    except (UnicodeDecodeError, ValueError):
-        key = raw
-    if len(key) < MIN_HMAC_KEY_BYTES:
-        raise ValueError(f"the key has fewer than {MIN_HMAC_KEY_BYTES} bytes")
-    return key
+def _private_dir(path: Path) -> str:
+    """A key folder: may not exist yet (not enrolled); else 0700 with every file in it 0600 or stricter."""
+    if not path.exists():
+        return ""
+    if not path.is_dir():
+        return "is not a folder"
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        return "can be read by others (must be 0700)"
+    for item in path.iterdir():
+        if stat.S_IMODE(item.lstat().st_mode) & 0o077:
+            return "holds a file others can read (must be 0600)"
+    return ""
 
 
 def _writable_dir(path: Path) -> str:
@@ -56,16 +57,13 @@ def _readable(path: Path) -> tuple[bytes, str]:
 def _problem(setting: Setting, path: Path) -> str:
     if setting.path == "dir":
         return _writable_dir(path)
+    if setting.path == "key_dir":
+        return _private_dir(path)
     data, problem = _readable(path)
     if problem:
         return problem
     if setting.path == "pem" and b"-----BEGIN " not in data:
         return "is not a PEM file"
-    if setting.path == "hmac_key":
-        try:
-            read_hmac_key(path)
-        except ValueError as exc:
-            return str(exc)
     return ""
 
 

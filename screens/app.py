@@ -119,19 +119,24 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     """Create drivers, services, view-model and QML windows (a QGuiApplication must exist)."""
     state_dir = config.path("kiosk.state_dir")
     state_dir.mkdir(parents=True, exist_ok=True)
-    server = None
+    server = enrolment = None
     url = config["platform.url"]
     if not url:
         from refplatform.server import PlatformServer  # the local reference platform
+        from sync.enrolment import LocalEnrolment
 
         server = PlatformServer("127.0.0.1", 0)
         server.start()
         url = server.url
+        enrolment = LocalEnrolment(server, config)  # the demo enrols itself on first use (a worker)
+
+    def device_key() -> object:
+        return enrolment.device_key() if enrolment is not None else None
 
     def make_client() -> object:
         from sync.platform_client import client_from_config  # requests is slow to import
 
-        return client_from_config(url, config)
+        return client_from_config(url, config, device_key=device_key())
     platform = LazyPlatform(make_client)
     # The GUI only writes; the engine (its own process, or a thread in the demo) delivers.
     outbox = ManagedOutbox(state_dir / "outbox.db", limits=limits_from(config), recover=False)
@@ -169,7 +174,7 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     reader.start(vm.reader_listener)
     kiosk = Kiosk(engine, vm, reader, printer, face, outbox, platform, server, demo, receipts=receipts)
     if config["sync.in_process"]:
-        kiosk.sync_thread = EngineThread(config, lambda: make_sync_client(config, url))
+        kiosk.sync_thread = EngineThread(config, lambda: make_sync_client(config, url, device_key()))
         kiosk.sync_thread.start()
     kiosk.timers.append(_every(SYNC_STATUS_MS, lambda: _read_sync_status(kiosk)))
     _close_before_exit(kiosk)

@@ -69,12 +69,12 @@ def device_health(config: Config) -> Callable[[], dict[str, Any]]:
     return health
 
 
-def make_client(config: Config, url: str) -> Any:
-    """The platform client for the engine: signed and TLS-configured, without client-side retries
-    (the engine has its own backoff, jitter and circuit breaker)."""
+def make_client(config: Config, url: str, device_key: Any = None) -> Any:
+    """The platform client for the engine: signed with the device key and TLS-configured, without
+    client-side retries (the engine has its own backoff, jitter and circuit breaker)."""
     from sync.platform_client import client_from_config  # requests is slow to import
 
-    client = client_from_config(url, config)
+    client = client_from_config(url, config, device_key=device_key)
     client.retries = 0
     return client
 

@@ -186,14 +186,15 @@ def ro_folder(tmp_path: Path):
 def file_cases(tmp_path: Path, ro: Path) -> list[tuple[str, dict[str, object], str]]:
     a_file = tmp_path / "plain.txt"
     a_file.write_text("x")
-    short = tmp_path / "short.key"
-    short.write_text("00ff" * 4)
+    loose = tmp_path / "loose-keys"
+    loose.mkdir(mode=0o755)
+    loose.chmod(0o755)
     return [
         ("kiosk.state_dir", {"kiosk.state_dir": str(a_file)}, "is not a folder"),
         ("kiosk.state_dir", {"kiosk.state_dir": str(ro / "state")}, "cannot be created"),
         ("kiosk.state_dir", {"kiosk.state_dir": str(ro)}, "is not writable"),
-        ("platform.hmac_key_file", {"platform.hmac_key_file": str(tmp_path / "missing.key")}, "does not exist"),
-        ("platform.hmac_key_file", {"platform.hmac_key_file": str(short)}, "fewer than 32 bytes"),
+        ("platform.device_key_dir", {"platform.device_key_dir": str(a_file)}, "is not a folder"),
+        ("platform.device_key_dir", {"platform.device_key_dir": str(loose)}, "can be read by others"),
         ("platform.ca_bundle", {"platform.ca_bundle": str(tmp_path / "missing.pem")}, "does not exist"),
         ("platform.ca_bundle", {"platform.ca_bundle": str(a_file)}, "is not a PEM file"),
         ("platform.client_key", {"platform.client_key": str(a_file)}, "is not a PEM file"),
@@ -214,18 +215,18 @@ def test_files_and_folders_named_by_config_are_checked_at_start_up(tmp_path: Pat
             assert problem in done.stderr
 
 
-def test_a_good_key_file_passes_and_its_content_is_never_printed(tmp_path: Path) -> None:
-    from kiosk.config_checks import file_problems, read_hmac_key
+def test_a_private_key_folder_passes_and_key_content_is_never_printed(tmp_path: Path) -> None:
+    from kiosk.config_checks import file_problems
+    from sync.device_key import KEY_FILE, DeviceKey
 
-    secret = "ab" * 32
-    key_file = tmp_path / "k.hex"
-    key_file.write_text(secret + "\n")
-    assert read_hmac_key(key_file) == bytes.fromhex(secret)
+    folder = tmp_path / "keys"
+    DeviceKey.load_or_create(folder)
     cfg = config.Config().with_overrides(kiosk__state_dir=str(tmp_path / "s"), printer__pdf_folder=str(tmp_path),
-                                         platform__hmac_key_file=str(key_file))
+                                         platform__device_key_dir=str(folder))
     assert file_problems(cfg) == []
-    key_file.write_text(secret[:40])
-    assert secret[:40] not in " ".join(file_problems(cfg))
+    (folder / KEY_FILE).chmod(0o644)
+    problems = " ".join(file_problems(cfg))
+    assert "others can read" in problems and "PRIVATE KEY" not in problems
 
 
 # ---------------------------------------------------------------- Ctrl-C

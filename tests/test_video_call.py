@@ -13,9 +13,8 @@ import pytest
 
 from devices.simulated_camera import SimulatedCamera
 from devices.video_call import CallEvent, ScreenMailbox, VideoCallSession, parse_highlight, parse_ice_servers
-from refplatform.server import PlatformServer
-from sync.platform_client import HttpPlatformClient
 from sync.video_signalling import PlatformVideoSignalling
+from tests.signed_requests import enrolled_client
 from tests.video_agent import ScriptedAgent
 
 pytest.importorskip("aiortc")
@@ -39,16 +38,13 @@ def screen_picture(marker=MARKER) -> np.ndarray:
 
 
 @pytest.fixture()
-def platform():
-    server = PlatformServer("127.0.0.1", 0)
-    server.start()
-    yield server
-    server.stop()
+def platform(server):
+    return server
 
 
 @pytest.fixture()
-def signalling(platform):
-    client = HttpPlatformClient(platform.url, kiosk_id="KIOSK-VIDEO-1", retries=0)
+def signalling(server):
+    client = enrolled_client(server, retries=0)
     yield PlatformVideoSignalling(client)
     client.close()
 

@@ -13,7 +13,8 @@ from kiosk.journey import Journey, Screen, Timing
 from kiosk.video_help import EndVideoCall, RateVideoHelp, SayVideo, StartVideoCall, VideoDesk
 from refplatform.server import PlatformServer
 from refplatform.video_calls import CallError, VideoCalls
-from sync.request_signing import DEMO_HMAC_KEY, sign_request
+from sync.device_key import DeviceKey
+from tests.signed_requests import TEST_KEY, KioskAuth, enrol
 
 OFFER = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
 
@@ -198,16 +199,21 @@ def test_open_refuses_garbage_plainly(body):
 
 @pytest.fixture(scope="module")
 def platform():
-    server = PlatformServer("127.0.0.1", 0)
-    server.start()
-    yield server
-    server.stop()
+    srv = PlatformServer()
+    enrol(srv, "kiosk-test", TEST_KEY)
+    enrol(srv, "kiosk-other", OTHER_KEY)
+    srv.start()
+    yield srv
+    srv.stop()
 
 
-def signed(platform, method: str, path: str, body: bytes = b"", kiosk: str = "K-HTTP") -> requests.Response:
-    headers = sign_request(DEMO_HMAC_KEY, kiosk, method, path, body)
-    headers["Content-Type"] = "application/json"
-    return requests.request(method, platform.url + path, data=body, headers=headers, timeout=5)
+OTHER_KEY = DeviceKey.generate()
+
+
+def signed(platform, method: str, path: str, body: bytes = b"", kiosk: str = "kiosk-test") -> requests.Response:
+    auth = KioskAuth(kiosk, TEST_KEY if kiosk == "kiosk-test" else OTHER_KEY)
+    headers = {"Content-Type": "application/json"} if body else {}
+    return requests.request(method, platform.url + path, data=body or None, headers=headers, auth=auth, timeout=5)
 
 
 def test_http_kiosk_side(platform):
@@ -215,7 +221,7 @@ def test_http_kiosk_side(platform):
     assert signed(platform, "POST", "/v1/video-calls", body).status_code == 201
     r = signed(platform, "GET", "/v1/video-calls/vc-00000000000000aa")
     assert r.json()["state"] == "waiting"
-    assert signed(platform, "GET", "/v1/video-calls/vc-00000000000000aa", kiosk="K-OTHER").status_code == 404
+    assert signed(platform, "GET", "/v1/video-calls/vc-00000000000000aa", kiosk="kiosk-other").status_code == 404
     r = signed(platform, "POST", "/v1/video-calls/vc-00000000000000aa/end", b'{"reason": "citizen"}')
     assert r.json()["state"] == "ended"
 
