@@ -105,8 +105,6 @@ _declare("kiosk.id", str, "KIOSK-DEMO-001", "This terminal's id, sent with every
          pattern=r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _declare("kiosk.state_dir", str, "~/.local/state/kiosk", "Where the outbox, logs and keys live.", path="dir")
 _declare("kiosk.fullscreen", bool, True, "Show the touch UI full-screen.")
-_declare("kiosk.staff_code", str, "2580", "Code staff enter on the terminal after checking a citizen by hand.",
-         pattern=r"[0-9]{4,12}")
 _declare("ui.default_language", str, "zh-CN", "Language shown at the start of each session.",
          ("zh-CN", "zh-TW", "en"))
 _declare("ui.elderly_age", int, 65, "Card holders this old or older are offered assisted mode.",
@@ -199,6 +197,11 @@ _declare("sync.max_queued", int, 500, "Offline limit: past this many undelivered
          "is taken.", at_least=1, at_most=1_000_000)
 _declare("sync.max_age_hours", float, 72.0, "Offline limit: past this age of the oldest undelivered transaction no "
          "offline work is taken.", above=0.0, at_most=8760.0)
+_declare("storage.min_free_mb", float, 50.0, "Below this much free disk space where the outbox lives, no "
+         "offline work is taken (the heartbeat reports disk_low).", at_least=1.0, at_most=1_000_000.0)
+_declare("storage.reserve_mb", float, 16.0, "Disk space kept aside in a reserve file, given up when the disk is "
+         "full so the transaction at hand and the sync engine's bookkeeping can still be written; 0: none.",
+         at_least=0.0, at_most=100_000.0)
 _declare("printer.driver", str, "pdf_folder", "Printer driver.", ("pdf_folder", "cups"))
 _declare("printer.pdf_folder", str, "~/kiosk-prints", "Folder the demo printer writes PDFs to.", path="dir",
          when=("printer.driver", "pdf_folder"))
@@ -231,6 +234,17 @@ _declare("video.microphone", str, "", "Microphone for video help as ffmpeg forma
          "alsa:default); empty: none.", pattern=r"((pulse|alsa):[^\s]+)?")
 _declare("video.speaker", str, "", "Where the agent's voice plays as ffmpeg format:device (pulse:default, "
          "alsa:default); empty: received but not played.", pattern=r"((pulse|alsa):[^\s]+)?")
+_declare("audit.max_bytes", int, 1_000_000, "Size of the live audit file before it rotates (the chain runs on).",
+         at_least=10_000, at_most=1_000_000_000)
+_declare("audit.retention_days", int, 400, "Days rotated audit files are kept; at least 183 (six months, "
+         "Cybersecurity Law art. 21).", at_least=183, at_most=36_500)
+_declare("audit.ship", bool, True, "Send every audit entry to the platform through the outbox too.")
+_declare("staff.idle_seconds", int, 300, "A staff session (maintenance mode) ends after this long without a touch.",
+         at_least=30, at_most=3600)
+_declare("staff.max_session_seconds", int, 28_800, "A staff session ends after this long in all (8 h).",
+         at_least=60, at_most=28_800)
+_declare("maintenance.export_dir", str, "~/kiosk-usb", "Where maintenance mode saves the readiness report and "
+         "support bundle (the USB stick's mount point).", path="dir")
 _declare("log.level", str, "INFO", "Log level.", ("DEBUG", "INFO", "WARNING", "ERROR"))
 _declare("log.max_bytes", int, 2_000_000, "Size of one log file before it rotates.",
          at_least=10_000, at_most=1_000_000_000)
@@ -282,7 +296,7 @@ def _check(key: str, value: Any, origin: str) -> Any:
             f"{origin}: '{key}' must be {setting.type.__name__}, got {type(value).__name__}."
         )
     problem = _problem(setting, value)
-    if problem:  # the value itself is not repeated: it may be a secret (kiosk.staff_code)
+    if problem:  # the value itself is not repeated: it may be a secret
         raise ConfigError(f"{origin}: '{key}' must be {problem}.")
     if key == "platform.url" and value:
         from kiosk.platform_url import check_platform_url
