@@ -30,11 +30,12 @@ def printer_builder(config: Config) -> Callable[[], Printer]:
             raise ConfigError("'printer.queue' must name the CUPS queue when 'printer.driver' is \"cups\" "
                               "(see 'lpstat -p').")
         server, timeout = config["printer.cups_server"] or None, config["printer.job_timeout"]
+        fault_file = config.path("kiosk.state_dir") / "printer-fault.json"
 
         def cups_queue() -> Printer:
             from printing.cups_printer import CupsPrinter
 
-            return CupsPrinter(queue, server=server, job_timeout=timeout)
+            return CupsPrinter(queue, server=server, job_timeout=timeout, fault_file=fault_file)
         return cups_queue
     raise ConfigError(f"'printer.driver' {driver!r} is not supported.")
 

@@ -19,10 +19,13 @@ from PySide6.QtQuick import QQuickWindow
 
 from devices.reader_factory import make_reader
 from devices.speech import EspeakSpeaker
+from kiosk.audit_log import AuditLog
+from kiosk.audit_trail import AuditTrail
 from kiosk.config import Config
 from kiosk.interfaces import CardReader
 from kiosk.journey import Timing
 from kiosk.services import KioskServices
+from kiosk.staff import StaffDirectory
 from screens.backend import Backend
 from screens.camera_preview import install_preview
 from screens.demo_control import DemoControl
@@ -39,8 +42,8 @@ WARM_FALLBACK_MS = 1_000  # build the back end by then even if no frame was pain
 class Kiosk:
     """A wired terminal: engine, view-model and the drivers behind it.
 
-    printer, face, outbox, platform and platform_server are ``kiosk.deferred.Deferred``
-    stand-ins, built after the first frame (see screens/backend.py).
+    printer, face, outbox, platform, platform_server and receipts are ``kiosk.deferred.Deferred``
+    stand-ins, built right after the first frame (see screens/backend.py).
     """
 
     engine: QQmlApplicationEngine
@@ -49,6 +52,7 @@ class Kiosk:
     backend: Backend
     demo: DemoControl | None
     timers: list[QTimer] = field(default_factory=list)
+    closed: bool = False
 
     printer = property(lambda self: self.backend.printer)
     face = property(lambda self: self.backend.face)
@@ -63,6 +67,11 @@ class Kiosk:
         return self.engine.rootObjects()[0]
 
     def close(self) -> None:
+        """Stop everything; the QML goes first so no binding reads a view-model that is gone.
+        Runs once, whichever comes first: an explicit call, the app quitting or the interpreter exiting."""
+        if self.closed:
+            return
+        self.closed = True
         for timer in self.timers:
             timer.stop()
         self.reader.stop()
@@ -81,25 +90,35 @@ def timing_from(config: Config) -> Timing:
     return Timing(
         idle_seconds=config["ui.idle_seconds"], warning_seconds=config["ui.warning_seconds"],
         done_seconds=config["ui.done_seconds"], elderly_age=config["ui.elderly_age"],
-        face_enabled=config["face.enabled"], staff_code=config["kiosk.staff_code"],
+        face_enabled=config["face.enabled"],
         default_language=config["ui.default_language"],
     )
 
 
+def make_audit_trail(config: Config, outbox: object) -> AuditTrail:
+    """The chained audit trail under the state directory, shipped through the outbox."""
+    log_ = AuditLog(config.path("kiosk.state_dir") / "audit", max_bytes=config["audit.max_bytes"],
+                    retention_days=config["audit.retention_days"])
+    return AuditTrail(log_, outbox, kiosk_id=config["kiosk.id"], ship=config["audit.ship"])
+
+
 def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | None = None,
                 tick_ms: int = 1000) -> Kiosk:
-    """Create the view-model and QML windows now, the back end after the first frame.
+    """Create the view-model and QML windows now, the back end right after the first frame.
 
-    A QGuiApplication must exist. Every setting is checked here (a ConfigError stops the
-    start); the outbox, platform, printers and face verifier are built by ``Backend.warm``.
+    A QGuiApplication must exist. Every setting is checked here (a ConfigError stops the start);
+    the outbox, platform, printers and face verifier are built by ``Backend.warm``.
     """
-    config.path("kiosk.state_dir").mkdir(parents=True, exist_ok=True)
+    state_dir = config.path("kiosk.state_dir")
+    state_dir.mkdir(parents=True, exist_ok=True)
     backend = Backend(config)
     reader = make_reader(config)
     demo_control = demo_control and hasattr(reader, "insert")  # the demo window places cards on simulators
     services = KioskServices(face=backend.face, platform=backend.platform, outbox=backend.outbox,
                              printer=backend.printer, kiosk_id=config["kiosk.id"], receipts=backend.receipts,
-                             copy_valid_days=config["printer.copy_valid_days"])
+                             copy_valid_days=config["printer.copy_valid_days"],
+                             staff=StaffDirectory(state_dir / "staff.json"),
+                             audit=make_audit_trail(config, backend.outbox))
     vm = JourneyViewModel(services=services, timing=timing_from(config),
                           speaker=speaker if speaker is not None else EspeakSpeaker(),
                           speech=config["ui.speech"], tick_ms=tick_ms)
@@ -123,8 +142,17 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
         engine.load(QUrl.fromLocalFile(str(QML_DIR / "DemoControl.qml")))
     reader.start(vm.reader_listener)
     kiosk = Kiosk(engine, vm, reader, backend, demo)
-    _after_first_frame(kiosk.window, backend.warm)
+
+    def after_first_frame() -> None:
+        backend.warm()
+        if demo_control:  # the demo's fictitious staff (devices/sim_staff.py), hashed off the start-up path
+            from devices.sim_staff import provision_demo_staff
+
+            vm.tasks.run("disk", lambda: provision_demo_staff(services.staff))
+        vm.audit("kiosk_start", demo=demo_control)  # writes the audit log and ships it via the outbox
+    _after_first_frame(kiosk.window, after_first_frame)
     kiosk.timers.append(_every(SYNC_STATUS_MS, lambda: _read_sync_status(kiosk)))
+    _close_before_exit(kiosk)
     return kiosk
 
 
@@ -141,6 +169,25 @@ def _after_first_frame(window: QQuickWindow, fn: Callable[[], None]) -> None:
     QTimer.singleShot(WARM_FALLBACK_MS, window, once)
 
 
+def _close_before_exit(kiosk: Kiosk) -> None:
+    """Close the kiosk when the app quits or Python exits without closing it (a script that only
+    calls app.quit()): otherwise Python may free the view-model while the QML still reads it."""
+    import atexit
+    import weakref
+
+    ref = weakref.ref(kiosk)
+
+    def close() -> None:
+        k = ref()
+        if k is not None:
+            k.close()
+
+    app = QCoreApplication.instance()
+    if app is not None:
+        app.aboutToQuit.connect(close)
+    atexit.register(close)
+
+
 def _every(ms: int, fn: Callable[[], None]) -> QTimer:
     timer = QTimer()
     timer.setInterval(ms)
@@ -153,10 +200,26 @@ def _read_sync_status(kiosk: Kiosk) -> None:
     """The engine records whether the platform answers; the header shows it (read on the disk lane)."""
     if not kiosk.outbox.built:
         return  # not opened yet: the header keeps its start-up state
+
     def work() -> bool | None:
         kiosk.outbox.refresh()  # another process may have quarantined the file
         return kiosk.outbox.sync_status()
     kiosk.vm.tasks.run("disk", work, lambda online: online is None or kiosk.vm.set_online(online))
+
+
+def dock_demo_control(kiosk: Kiosk) -> None:
+    """Put the demo control window beside the kiosk, never over it: the kiosk takes the screen's
+    left part (its content scales to fit) and the control docks at the right edge. With no
+    window manager (xvfb-run) nobody could move a window that covered the kiosk's header."""
+    ctl = next((o for o in kiosk.engine.rootObjects() if o.objectName() == "demoControl"), None)
+    screen = QGuiApplication.primaryScreen()
+    if ctl is None or screen is None:
+        return
+    area = screen.availableGeometry()
+    width = min(ctl.width(), area.width() // 3)
+    ctl.setGeometry(area.right() + 1 - width, area.top(), width, min(ctl.height(), area.height()))
+    kiosk.window.setGeometry(area.left(), area.top(), area.width() - width - 8, area.height())
+    kiosk.window.show()
 
 
 def qml_message_collector(sink: list[str]) -> Callable[..., None]:
@@ -168,6 +231,25 @@ def qml_message_collector(sink: list[str]) -> Callable[..., None]:
     return handler
 
 
+def _quit_on_signals(app: QGuiApplication) -> tuple[object, ...]:
+    """Ctrl-C and SIGTERM end the event loop quietly. Python runs signal handlers only between
+    bytecodes, so a wake-up socket watched by Qt gives it that chance while Qt waits."""
+    import signal
+    import socket
+
+    from PySide6.QtCore import QSocketNotifier
+
+    rsock, wsock = socket.socketpair()
+    rsock.setblocking(False)
+    wsock.setblocking(False)
+    signal.set_wakeup_fd(wsock.fileno())
+    notifier = QSocketNotifier(rsock.fileno(), QSocketNotifier.Type.Read)
+    notifier.activated.connect(lambda *_: rsock.recv(512))
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: app.quit())
+    return rsock, wsock, notifier
+
+
 def run(config: Config, *, demo: bool, windowed: bool = False) -> int:
     """Start the application and run its event loop until it quits."""
     os.environ.setdefault("QT_QUICK_CONTROLS_STYLE", "Basic")
@@ -177,8 +259,11 @@ def run(config: Config, *, demo: bool, windowed: bool = False) -> int:
     qInstallMessageHandler(qml_message_collector(messages))
     kiosk = build_kiosk(config, demo_control=demo)
     window = kiosk.window
-    if config["kiosk.fullscreen"] and not windowed:
+    if kiosk.demo is not None and not windowed:
+        dock_demo_control(kiosk)
+    elif config["kiosk.fullscreen"] and not windowed:
         window.showFullScreen()
+    keep = _quit_on_signals(app)  # noqa: F841 (the socket pair and notifier live as long as the loop)
     log.info("kiosk started", extra={"event": "start", "demo": demo, "platform": "local" if
                                      kiosk.platform_server is not None else "remote"})
     code = app.exec()

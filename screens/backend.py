@@ -33,6 +33,8 @@ class Backend:
         build_printer, build_receipts = printer_builder(config), receipt_builder(config)
         build_camera, build_face = camera_builder(config), face_builder(config)
         self.server = None if config["platform.url"] else Deferred(_local_platform, "local platform")
+        # The demo enrols itself once against its local platform; a real kiosk was enrolled by `kiosk enrol`.
+        self.enrolment = None if self.server is None else Deferred(self._local_enrolment, "enrolment")
         self.outbox = Deferred(self._open_outbox, "outbox")
         self.platform = Deferred(self._client, "platform client")
         self.printer = Deferred(build_printer, "printer")
@@ -46,6 +48,15 @@ class Backend:
         """The platform's address: configured, or the local reference platform's (started on demand)."""
         return self.config["platform.url"] or self.server.url
 
+    def device_key(self) -> Any:
+        """The demo's key from its local enrolment, or None (the client finds the enrolled key itself)."""
+        return self.enrolment.device_key() if self.enrolment is not None else None
+
+    def _local_enrolment(self) -> Any:
+        from sync.enrolment import LocalEnrolment
+
+        return LocalEnrolment(self.server.get(), self.config)
+
     def _open_outbox(self) -> Any:
         from sync.service import limits_from, outbox_path
         from sync.store import ManagedOutbox
@@ -56,7 +67,7 @@ class Backend:
     def _client(self) -> Any:
         from sync.platform_client import client_from_config  # requests is slow to import
 
-        return client_from_config(self.url(), self.config)
+        return client_from_config(self.url(), self.config, device_key=self.device_key())
 
     def _face(self, build_face: Callable[[Any], Any], build_camera: Callable[[], Any]) -> Any:
         face = build_face(build_camera())
@@ -96,7 +107,7 @@ class Backend:
         from sync.service import EngineThread
         from sync.service import make_client as make_sync_client
 
-        thread = EngineThread(self.config, lambda: make_sync_client(self.config, self.url()))
+        thread = EngineThread(self.config, lambda: make_sync_client(self.config, self.url(), self.device_key()))
         if not self._stop.is_set():
             self.sync_thread = thread
             thread.start()
