@@ -51,6 +51,10 @@ _declare("ui.idle_seconds", int, 60, "Inactivity before the 'are you still there
 _declare("ui.warning_seconds", int, 20, "Countdown of the inactivity warning; at least 20 (doubled in assisted mode).")
 _declare("ui.done_seconds", int, 15, "How long the goodbye screen stays before the attract screen returns.")
 _declare("ui.speech", bool, True, "Speak guidance in assisted mode.")
+_declare("ui.take_card_reminder_seconds", int, 8,
+         "After a session, while the ID card still lies on the reader: how often the chime and prompt repeat.")
+_declare("ui.take_card_staff_seconds", int, 30,
+         "After a session, staff are called if the ID card still lies on the reader this long.")
 _declare("reader.driver", str, "sim", "ID-card reader driver (sam-emulator: the SAM driver on an emulated device).",
          ("sim", "sam", "pcsc", "sam-emulator"))
 _declare("reader.port", str, "/dev/ttyUSB0", "Serial port of a SAM reader.")
