@@ -41,6 +41,8 @@ SPOKEN = {
     "card_pulled": ("card_pulled_title", "card_pulled_printing"),
     "card_pulled_printed": ("card_pulled_printed",),
     "card_pulled_failed": ("print_failed_title",),
+    "out_of_service": ("out_of_service_title", "out_of_service_detail"),
+    "maintenance": (),
 }
 
 

@@ -19,6 +19,7 @@ from kiosk.identity import HolderCodeType, IdentityDocument
 from kiosk.idnumbers import is_valid_uscc, mask_id_number, mask_name
 from kiosk.interfaces import Certificate, FaceOutcome, PrintResult
 from kiosk.journey_leaving import LeavingMixin
+from kiosk.journey_staff import StaffSignIn, TerminalSteps
 from kiosk.session import Session
 
 
@@ -47,11 +48,14 @@ class Screen(enum.Enum):
     QUEUED = "queued"  # the application waits in the outbox; receipt with tracking code
     TAKE_CARD = "take_card"  # the session has ended but the ID card still lies on the reader
     CARD_PULLED = "card_pulled"  # the card was taken while a copy printed: what became of the print
+    OUT_OF_SERVICE = "out_of_service"  # no citizens taken (reason: Journey.out_of_service_reason())
+    MAINTENANCE = "maintenance"  # a technician's pages (screens/maintenance); citizens cannot start
 
 
 # Screens where the kiosk, not the citizen, is working: no inactivity warning there.
 BUSY_SCREENS = frozenset({Screen.ATTRACT, Screen.FACE_CHECK, Screen.LOADING, Screen.PRINTING, Screen.DONE,
-                          Screen.QUEUEING, Screen.TAKE_CARD, Screen.CARD_PULLED})
+                          Screen.QUEUEING, Screen.TAKE_CARD, Screen.CARD_PULLED, Screen.OUT_OF_SERVICE,
+                          Screen.MAINTENANCE})
 # Platform failures after which the citizen may leave an application to be sent later.
 OFFLINE_MESSAGES = frozenset({"platform_offline", "platform_timeout", "platform_server_error",
                               "platform_rate_limited"})
@@ -144,7 +148,7 @@ class PrintReceipt:
 
 
 Effect = (VerifyFace | LoadCertificates | PrintCertificate | Record | CallStaff | Speak | SessionEnded
-          | QueueApplication | PrintReceipt)
+          | QueueApplication | PrintReceipt | StaffSignIn)
 
 
 @dataclass(frozen=True)
@@ -154,14 +158,16 @@ class Timing:
     done_seconds: float = 15
     elderly_age: int = 65
     face_enabled: bool = True
-    staff_code: str = "2580"
     default_language: str = "zh-CN"
     take_card_reminder_seconds: float = 8  # the take-your-card prompt sounds again this often
     take_card_staff_seconds: float = 30  # staff are called if a card lies this long after its session
 
 
-class Journey(LeavingMixin):
-    """State machine of one terminal. Not thread-safe: call it from one thread."""
+class Journey(LeavingMixin, TerminalSteps):
+    """State machine of one terminal. Not thread-safe: call it from one thread.
+
+    Staff check, out of service and maintenance steps: kiosk/journey_staff.py; the end of a session
+    (card taken back, abandoned print): kiosk/journey_leaving.py."""
 
     def __init__(
         self,
@@ -186,6 +192,7 @@ class Journey(LeavingMixin):
         self.warning_deadline: float | None = None
         self.staff_called = False
         self._init_leaving()
+        self.out_of_service: set[str] = set()
 
     # ------------------------------------------------------------ helpers
 
@@ -347,17 +354,6 @@ class Journey(LeavingMixin):
         self._call_staff(reason)
         self._go(Screen.STAFF_CHECK)
 
-    def staff_confirm(self, code: str) -> None:
-        if not self._in(Screen.STAFF_CHECK):
-            return
-        if code == self.timing.staff_code:
-            self._record("identity_check", verified=True, method="staff", liveness_passed=False)
-            self._verified("staff")
-        else:
-            self.session.input_error = "staff_code_wrong"
-            self._touch()
-            self._changed()
-
     def _verified(self, method: str) -> None:
         self.session.verified_by = method
         self._go(Screen.SERVICE_MENU)
@@ -518,6 +514,7 @@ class Journey(LeavingMixin):
             Screen.QUEUED: Screen.SERVICE_MENU,
             Screen.PREVIEW: Screen.CERT_LIST,
             Screen.PURPOSE: Screen.PREVIEW,
+            Screen.STAFF_CHECK: Screen.FACE_CONSENT,
         }
         if self._in(Screen.RATING) and self.session.rating_group:
             self.session.rating_group = ""  # assisted rating, step 2: back to good / neutral / bad

@@ -96,7 +96,7 @@ class LeavingMixin:
         self.assisted = False
         self.language = self.timing.default_language
         self.pulled_print_outcome = ""
-        self.screen = Screen.ATTRACT
+        self.screen = Screen.OUT_OF_SERVICE if self.out_of_service else Screen.ATTRACT
         self._touch()
         self._changed()
 

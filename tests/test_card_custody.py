@@ -125,7 +125,7 @@ def test_assisted_rating_step_two_has_a_way_back() -> None:
 
 
 ACTIONS = st.sampled_from(["insert", "insert_bad", "remove", "start", "finish", "back", "tick", "wait",
-                           "agree", "service", "cert", "preview", "purpose", "rate", "release"])
+                           "agree", "service", "cert", "preview", "purpose", "rate", "release", "oos_on", "oos_off"])
 
 
 @given(st.lists(ACTIONS, max_size=40))
@@ -155,6 +155,8 @@ def test_attract_never_shows_with_a_card_on_the_reader(actions: list[str]) -> No
             {"start": j.start, "finish": j.finish, "back": j.back, "agree": lambda: j.face_consent(True),
              "service": lambda: j.choose_service("personal_certs"), "cert": lambda: j.select_certificate("c0001"),
              "preview": j.confirm_preview, "purpose": lambda: j.choose_purpose("purpose_loan"),
-             "rate": lambda: j.rate(5)}.get(action, lambda: None)()
+             "rate": lambda: j.rate(5), "oos_on": lambda: j.set_out_of_service("out_of_service_technician"),
+             "oos_off": lambda: j.set_out_of_service("out_of_service_technician", False),
+             }.get(action, lambda: None)()
         if j.screen in (Screen.ATTRACT, Screen.INSERT_CARD):
             assert not on_reader, f"{j.screen} invites the next person with a card on the reader"

@@ -39,6 +39,8 @@ Window {
                                      body: !v.printOutcome ? t.card_pulled_printing : (v.printOutcome === "printed" ? t.card_pulled_printed
                                            : t.card_pulled_failed.arg(t[v.printOutcome] || t.printer_error)),
                                      buttons: v.printOutcome ? [b(t.got_it, "finish")] : [] }
+        case "out_of_service": return { title: t.out_of_service_title, body: t[v.outOfService] || t.out_of_service_technician,
+                                        detail: t.out_of_service_detail, buttons: [] }
         }
         return { title: "", buttons: [] }
     }
@@ -89,7 +91,8 @@ Window {
                 case "face_consent": return faceConsent
                 case "face_check": return faceCheck
                 case "service_menu": return menu
-                case "uscc_entry": case "staff_check": return keypad
+                case "uscc_entry": return keypad
+                case "staff_check": return staffCheck
                 case "cert_list": return certs
                 case "preview": case "purpose": return preview
                 case "rating": return rating
@@ -106,6 +109,19 @@ Window {
     Component { id: faceCheck; FaceCheckScreen {} }
     Component { id: menu; MenuScreen {} }
     Component { id: keypad; KeypadScreen {} }
+    Component {
+        id: staffCheck
+        StaffSignIn {
+            objectName: "staffCheck"
+            title: vm.t.staff_check_title
+            body: vm.t.staff_check_body
+            error: vm.view.inputError || ""
+            waitSeconds: vm.view.staffWait || 0
+            triesLeft: vm.view.staffTriesLeft || 0
+            onSubmit: (number, pin) => vm.staffConfirm(number, pin)
+            onCancel: vm.back()
+        }
+    }
     Component { id: certs; CertListScreen {} }
     Component { id: preview; PreviewScreen {} }
     Component { id: rating; RatingScreen {} }
