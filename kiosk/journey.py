@@ -192,6 +192,7 @@ class Journey(LeavingMixin, TerminalSteps):
         self.warning_deadline: float | None = None
         self.staff_called = False
         self._init_leaving()
+        self.held = False  # a video call covers the screen: no inactivity warning (kiosk.video_help)
         self.out_of_service: set[str] = set()
 
     # ------------------------------------------------------------ helpers
@@ -254,7 +255,7 @@ class Journey(LeavingMixin, TerminalSteps):
             if now - self._last_activity >= self.timing.done_seconds:
                 self.end_session("done")
             return
-        if self.screen in BUSY_SCREENS:
+        if self.screen in BUSY_SCREENS or self.held:
             self._last_activity = now
             return
         if self.warning_deadline is None:
@@ -266,6 +267,15 @@ class Journey(LeavingMixin, TerminalSteps):
             self.end_session("timeout")
         else:
             self._changed()  # countdown moves
+
+    def hold(self, on: bool) -> None:
+        """A video call starts (on) or ends: the inactivity clock stops, then starts afresh."""
+        if on != self.held:
+            self.held = on
+            had_warning = self.warning_deadline is not None
+            self._touch()
+            if had_warning:
+                self._changed()
 
     def expire_idle(self) -> None:
         """Act as if the idle time has just run out (screen tests and screenshots)."""
