@@ -15,8 +15,9 @@ from refplatform.server import PlatformServer
 from sync.disk_space import MB
 from sync.engine import SyncEngine, SyncPolicy
 from sync.outbox import OutboxWriteError, SqliteOutbox
-from sync.service import heartbeat_for, make_client, run_loop
+from sync.service import heartbeat_for, run_loop
 from sync.store import ManagedOutbox, OfflineLimits
+from tests.signed_requests import TEST_KEY, enrol, enrolled_client
 from tests.test_outbox_faults import holder
 
 LIMITS = OfflineLimits(min_free_bytes=2 * MB, reserve_bytes=MB)
@@ -81,12 +82,9 @@ def test_full_disk_is_seen_ahead_refused_cleanly_and_recovered(small_disk: Path,
     server = PlatformServer(db_path=str(tmp_path / "platform.db"))
     server.start()
     box = ManagedOutbox(state / "outbox.db", limits=LIMITS)
-    from kiosk.config import Config
-
-    cfg = Config().with_overrides(kiosk__state_dir=str(state), platform__url=server.url)
-    engine = SyncEngine(box, make_client(cfg, server.url), SyncPolicy(batch_size=50, poll_interval=0.05,
-                                                                      jitter=False),
-                        heartbeat=heartbeat_for(box, "KIOSK-T"))
+    enrol(server, "kiosk-test", TEST_KEY)
+    engine = SyncEngine(box, enrolled_client(server), SyncPolicy(batch_size=50, poll_interval=0.05, jitter=False),
+                        heartbeat=heartbeat_for(box, "kiosk-test"))
     stop = threading.Event()
     loop = threading.Thread(target=run_loop, args=(engine, box, stop))
     loop.start()
