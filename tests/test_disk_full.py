@@ -15,8 +15,9 @@ from refplatform.server import PlatformServer
 from sync.disk_space import MB
 from sync.engine import SyncEngine, SyncPolicy
 from sync.outbox import OutboxWriteError, SqliteOutbox
-from sync.service import heartbeat_for, make_client, run_loop
+from sync.service import heartbeat_for, run_loop
 from sync.store import ManagedOutbox, OfflineLimits
+from tests.signed_requests import TEST_KEY, enrol, enrolled_client
 from tests.test_outbox_faults import holder
 
 LIMITS = OfflineLimits(min_free_bytes=2 * MB, reserve_bytes=MB)
@@ -56,14 +57,6 @@ def fill_disk(box: ManagedOutbox, start: int = 0) -> tuple[list[str], list[str],
 
 def test_full_disk_is_seen_ahead_refused_cleanly_and_recovered(small_disk: Path, tmp_path: Path) -> None:
     state = small_disk / "state"
-    # The kiosk was enrolled (its device key written) before the disk filled up.
-    from kiosk.config import Config
-    from sync.enrolment import enrol_kiosk
-
-    server = PlatformServer(db_path=str(tmp_path / "platform.db"))
-    server.start()
-    enrol_kiosk(server.url, Config().with_overrides(kiosk__state_dir=str(state), platform__url=server.url),
-                server.issue_enrolment_code("KIOSK-DEMO-001"))
     filler = small_disk / "filler"
     filler.write_bytes(b"\0" * (4 * MB))
     box = ManagedOutbox(state / "outbox.db", limits=LIMITS)
@@ -86,12 +79,12 @@ def test_full_disk_is_seen_ahead_refused_cleanly_and_recovered(small_disk: Path,
 
     # WHEN the sync engine runs on the full disk THEN it does not crash-loop; WHEN space returns
     # THEN it delivers everything by itself and the reserve is taken again.
+    server = PlatformServer(db_path=str(tmp_path / "platform.db"))
+    server.start()
     box = ManagedOutbox(state / "outbox.db", limits=LIMITS)
-
-    cfg = Config().with_overrides(kiosk__state_dir=str(state), platform__url=server.url)
-    engine = SyncEngine(box, make_client(cfg, server.url), SyncPolicy(batch_size=50, poll_interval=0.05,
-                                                                      jitter=False),
-                        heartbeat=heartbeat_for(box, "KIOSK-T"))
+    enrol(server, "kiosk-test", TEST_KEY)
+    engine = SyncEngine(box, enrolled_client(server), SyncPolicy(batch_size=50, poll_interval=0.05, jitter=False),
+                        heartbeat=heartbeat_for(box, "kiosk-test"))
     stop = threading.Event()
     loop = threading.Thread(target=run_loop, args=(engine, box, stop))
     loop.start()
