@@ -114,6 +114,8 @@ def timing_from(config: Config) -> Timing:
         done_seconds=config["ui.done_seconds"], elderly_age=config["ui.elderly_age"],
         face_enabled=config["face.enabled"],
         default_language=config["ui.default_language"],
+        take_card_reminder_seconds=config["ui.take_card_reminder_seconds"],
+        take_card_staff_seconds=config["ui.take_card_staff_seconds"],
     )
 
 
