@@ -27,9 +27,10 @@ from kiosk.journey import Timing
 from kiosk.services import KioskServices
 from kiosk.staff import StaffDirectory
 from screens.backend import Backend
-from screens.camera_preview import install_preview
+from screens.camera_preview import PreviewFeed, install_preview
 from screens.demo_control import DemoControl
 from screens.pdf_preview import PreviewImageProvider
+from screens.video_help import VideoHelp
 from screens.view_model import JourneyViewModel
 
 log = logging.getLogger("kiosk.app")
@@ -76,9 +77,14 @@ class Kiosk:
             timer.stop()
         self.reader.stop()
         self.vm.shutdown()
-        # Destroy the QML before the objects its bindings read.
-        for root in self.engine.rootObjects():
+        # Destroy the QML before the objects its bindings read. Hide the windows and let the
+        # window system's events for them (expose, hide) be handled first: an expose event that
+        # reaches a window after its QML was deleted crashes Qt (seen in ~1 of 6 exits).
+        roots = self.engine.rootObjects()
+        for root in roots:
             root.close()
+        QCoreApplication.processEvents()
+        for root in roots:
             root.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         self.engine.deleteLater()
@@ -127,12 +133,16 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     backend.on_face = lambda face: face.camera.set_listener(vm.camera_feed.push)
     engine = QQmlApplicationEngine()
     vm.camera_provider = install_preview(engine, vm.camera_feed)
+    vm.video = VideoHelp(vm=vm, config=config, camera=backend.camera, agent_feed=PreviewFeed("agent"))
+    vm.agent_provider = install_preview(engine, vm.video.agent_feed)
+    ctx_video = vm.video
     ctx = engine.rootContext()
     ctx.setContextProperty("vm", vm)
     ctx.setContextProperty("theme", vm.theme)
     ctx.setContextProperty("pdfPreview", vm.preview)
     engine.addImageProvider("preview", PreviewImageProvider(vm.preview))
     ctx.setContextProperty("cameraFeed", vm.camera_feed)
+    ctx.setContextProperty("videoHelp", ctx_video)
     demo = None
     if demo_control:
         demo = DemoControl(reader, backend.printer, backend.face)
@@ -140,6 +150,7 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     engine.load(QUrl.fromLocalFile(str(QML_DIR / "Main.qml")))
     if not engine.rootObjects():
         raise RuntimeError("the kiosk screens failed to load (see the QML messages above)")
+    vm.video.window = engine.rootObjects()[0]  # the picture shared in a video call
     if demo_control:
         engine.load(QUrl.fromLocalFile(str(QML_DIR / "DemoControl.qml")))
     reader.start(vm.reader_listener)

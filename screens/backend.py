@@ -40,6 +40,7 @@ class Backend:
         self.printer = Deferred(build_printer, "printer")
         self.receipts = None if config["receipt.driver"] == "none" else Deferred(build_receipts, "receipts")
         self.face = Deferred(lambda: self._face(build_face, build_camera), "face verifier")
+        self.camera = Deferred(lambda: self.face.get().camera, "camera")  # the face verifier's, shared
         self.sync_thread: Any = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
