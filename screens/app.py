@@ -257,7 +257,12 @@ def _quit_on_signals(app: QGuiApplication) -> tuple[object, ...]:
     wsock.setblocking(False)
     signal.set_wakeup_fd(wsock.fileno())
     notifier = QSocketNotifier(rsock.fileno(), QSocketNotifier.Type.Read)
-    notifier.activated.connect(lambda *_: rsock.recv(512))
+    def drain(*_: object) -> None:
+        try:
+            rsock.recv(512)
+        except BlockingIOError:  # woken with nothing left to read (another wake-up took it)
+            pass
+    notifier.activated.connect(drain)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: app.quit())
     return rsock, wsock, notifier
