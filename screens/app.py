@@ -272,6 +272,7 @@ def qml_message_collector(sink: list[str]) -> Callable[..., None]:
 def _quit_on_signals(app: QGuiApplication) -> tuple[object, ...]:
     """Ctrl-C and SIGTERM end the event loop quietly. Python runs signal handlers only between
     bytecodes, so a wake-up socket watched by Qt gives it that chance while Qt waits."""
+    import contextlib
     import signal
     import socket
 
@@ -282,7 +283,10 @@ def _quit_on_signals(app: QGuiApplication) -> tuple[object, ...]:
     wsock.setblocking(False)
     signal.set_wakeup_fd(wsock.fileno())
     notifier = QSocketNotifier(rsock.fileno(), QSocketNotifier.Type.Read)
-    notifier.activated.connect(lambda *_: rsock.recv(512))
+    def drain(*_: object) -> None:
+        with contextlib.suppress(BlockingIOError):  # already drained (close() processes events once more)
+            rsock.recv(512)
+    notifier.activated.connect(drain)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: app.quit())
     return rsock, wsock, notifier
