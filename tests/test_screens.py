@@ -105,6 +105,7 @@ def test_card_pulled_mid_print_is_recorded_and_told(kiosk, qtbot) -> None:
     w.expect("card_pulled")
     assert kiosk.vm.journey.session is None
     qtbot.waitUntil(lambda: kiosk.vm.view.get("printOutcome") == "printed", timeout=10_000)
+    qtbot.waitUntil(lambda: kiosk.vm.tasks.pending == 0, timeout=10_000)  # the record is written on the disk lane
     prints = [r.payload for r in kiosk.outbox.take(100) if r.kind == "print"]
     assert [(p["ok"], p["citizen_present"]) for p in prints] == [(True, False)]
     assert list(kiosk.printer.folder.glob("*.pdf")), "the job was finished"
