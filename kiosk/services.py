@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -61,6 +62,14 @@ class KioskServices:
     print_progress: Callable[[int, str], None] = lambda ticket, key: None  # (ticket, message key)
     copy_valid_days: int = 30  # how long a printed copy's verification code stays valid
     now: Callable[[], _dt.datetime] = _dt.datetime.now
+    # (answered, time.time()) after each platform request: the header shows the last result
+    platform_seen: Callable[[bool, float], None] = lambda answered, at: None
+
+    def _seen(self, exc: BaseException | None = None) -> None:
+        """Tell the header what this request learnt: any answer means reachable."""
+        unreachable = isinstance(exc, PlatformError) and exc.kind in (PlatformErrorKind.OFFLINE,
+                                                                     PlatformErrorKind.TIMEOUT)
+        self.platform_seen(not unreachable, time.time())
 
     def execute(self, effect: Effect) -> Completion:
         """Do the blocking work an effect asks for; return what to tell the journey."""
@@ -100,12 +109,14 @@ class KioskServices:
         try:
             certs = self.platform.search_certificates(effect.holder_code, effect.holder_type)
         except PlatformError as exc:
+            self._seen(exc)
             log.warning("certificate search failed", extra={"event": "platform_error", "kind": exc.kind.value})
             key = exc.message_key
             return lambda j: j.certificates_finished(effect.ticket, None, key)
         except Exception as exc:
             log.error("certificate search crashed", extra={"event": "platform_error", "error": type(exc).__name__})
             return lambda j: j.certificates_finished(effect.ticket, None, "platform_bad_data")
+        self._seen()
         log.info("certificates found", extra={"event": "certificates", "count": len(certs)})
         return lambda j: j.certificates_finished(effect.ticket, certs)
 
@@ -138,12 +149,14 @@ class KioskServices:
         try:
             copy = self.platform.stamped_copy(effect.certificate, purpose, self.copy_valid_days)
         except PlatformError as exc:
+            self._seen(exc)
             log.warning("stamped copy failed", extra={"event": "platform_error", "kind": exc.kind.value})
             unverified = exc.kind is PlatformErrorKind.BAD_SIGNATURE
             return failed("print_file_unverified" if unverified else exc.message_key, "fetch")
         except Exception as exc:
             log.error("stamped copy crashed", extra={"event": "platform_error", "error": type(exc).__name__})
             return failed("platform_bad_data", "fetch")
+        self._seen()
         if copy.cert_id != effect.certificate.cert_id:
             return failed("platform_bad_data", "fetch")
         progress("print_stage_composing")

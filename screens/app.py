@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,10 +180,17 @@ def _every(ms: int, fn: Callable[[], None]) -> QTimer:
 
 def _read_sync_status(kiosk: Kiosk) -> None:
     """The engine records whether the platform answers; the header shows it (read on the disk lane)."""
-    def work() -> bool | None:
+    def work() -> tuple[bool | None, float]:
         kiosk.outbox.refresh()  # another process may have quarantined the file
-        return kiosk.outbox.sync_status()
-    kiosk.vm.tasks.run("disk", work, lambda online: online is None or kiosk.vm.set_online(online))
+        online, state = kiosk.outbox.sync_status(), kiosk.outbox.sync_state()
+        # A stale word counts as news "now"; a fresh one carries the moment the engine learnt it.
+        return online, (state[1] if state and online == state[0] else time.time())
+
+    def show(result: tuple[bool | None, float]) -> None:
+        online, at = result
+        if online is not None:
+            kiosk.vm.note_platform(online, at)
+    kiosk.vm.tasks.run("disk", work, show)
 
 
 def qml_message_collector(sink: list[str]) -> Callable[..., None]:

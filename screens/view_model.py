@@ -50,6 +50,7 @@ class JourneyViewModel(QObject):
     _readerEvent = Signal(object)
     _facePrompt = Signal(str)
     _printProgress = Signal(int, str)
+    _platformSeen = Signal(bool, float)  # (answered, when): the result of the kiosk's own last request
 
     def __init__(self, *, services: KioskServices, timing: Timing, speaker: Speaker | None = None,
                  speech: bool = True, tasks: TaskRunner | None = None, tick_ms: int = 1000) -> None:
@@ -64,10 +65,13 @@ class JourneyViewModel(QObject):
         self._texts: dict[str, str] = {}
         self._prompt = ""
         self._online = True
+        self._online_at = 0.0  # wall-clock time of the word _online rests on
         self._reader_ok = True
         self.preview = PdfPreview(self.tasks, services.platform, self)
         self.journey = Journey(timing=timing, on_effect=self._on_effect, on_change=self._refresh)
         services.face_prompt = self._facePrompt.emit
+        services.platform_seen = self._platformSeen.emit
+        self._platformSeen.connect(self.note_platform)
         self._facePrompt.connect(self._set_prompt)
         services.print_progress = self._printProgress.emit
         self._printProgress.connect(self._on_print_progress)
@@ -98,6 +102,13 @@ class JourneyViewModel(QObject):
             log.log(logging.INFO if self._reader_ok else logging.WARNING, "reader status",
                     extra={"event": "reader", "connected": self._reader_ok})
             self.statusChanged.emit()
+
+    @Slot(bool, float)
+    def note_platform(self, online: bool, at: float) -> None:
+        """What a request (ours or the sync engine's) just learnt of the platform; the newest word wins."""
+        if at >= self._online_at:
+            self._online_at = at
+            self.set_online(online)
 
     def set_online(self, online: bool) -> None:
         if online != self._online:

@@ -47,6 +47,7 @@ class SyncPolicy:
     heartbeat_interval: float = 300.0
     purge_interval: float = 3600.0
     status_interval: float = 30.0  # how often the online flag is re-written while unchanged
+    probe_interval: float = 20.0  # idle: ask the platform at least this often, so the header is never a guess
 
 
 def retry_delay(attempts: int, retry_after: float | None, policy: SyncPolicy, rng: random.Random) -> float:
@@ -109,6 +110,8 @@ class SyncEngine:
         self.heartbeat = heartbeat  # now -> heartbeat payload; None: no heartbeats
         self.online: bool | None = None
         self._status_written = -1e18
+        self._checked = -1e18  # when the platform last answered or failed to (probe or batch)
+        self._quiet_until = 0.0  # a Retry-After in force: no request at all before this
         self._next_heartbeat = 0.0
         self._next_purge = 0.0
 
@@ -127,6 +130,11 @@ class SyncEngine:
         result, taken = self.deliver(now)
         if taken == self.policy.batch_size and not result.retry:
             return 0.0  # more may be due: keep draining
+        if taken == 0 and now - self._checked >= self.policy.probe_interval:
+            if now < self._quiet_until:  # the platform answered "wait": that answer still stands
+                self._set_online(bool(self.online), now)
+            else:
+                self._probe(now)  # idle: a light probe keeps the online state true, never stale
         if self.breaker.state == "open":
             return max(0.0, self.breaker.open_until - now)
         due = self.outbox.next_due()
@@ -165,11 +173,12 @@ class SyncEngine:
             self.breaker.success()
         else:
             self.breaker.failure(now)
-        self._set_online(ok, now)
+        self._set_online(ok, now, force=True)
         return ok
 
-    def _set_online(self, online: bool, now: float) -> None:
-        if online != self.online or now - self._status_written >= self.policy.status_interval:
+    def _set_online(self, online: bool, now: float, *, force: bool = False) -> None:
+        self._checked = now
+        if force or online != self.online or now - self._status_written >= self.policy.status_interval:
             if online != self.online:
                 log.info("platform reachable" if online else "platform unreachable",
                          extra={"event": "sync_online", "online": online})
@@ -184,6 +193,8 @@ class SyncEngine:
             if exc.kind in RETRYABLE or "_".join(exc.detail.split("_")[:2]) in NOT_THE_ROWS:  # http_401_<slug> too
                 self._retry(rows, str(exc), exc.retry_after, now, result)
                 self.breaker.failure(now, exc.retry_after)
+                if exc.retry_after:
+                    self._quiet_until = max(self._quiet_until, now + exc.retry_after)
                 self._set_online(exc.kind not in (PlatformErrorKind.OFFLINE, PlatformErrorKind.TIMEOUT), now)
             elif len(rows) > 1:  # a refusal of the whole batch: find the row(s) it is about
                 half = len(rows) // 2
