@@ -44,6 +44,11 @@ _declare("kiosk.id", str, "KIOSK-DEMO-001", "This terminal's id, sent with every
 _declare("kiosk.state_dir", str, "~/.local/state/kiosk", "Where the outbox, logs and keys live.")
 _declare("kiosk.fullscreen", bool, True, "Show the touch UI full-screen.")
 _declare("kiosk.staff_code", str, "2580", "Code staff enter on the terminal after checking a citizen by hand.")
+_declare("kiosk.hall", str, "demo-hall", "The hall this terminal stands in: its staff see it on the hall dashboard.")
+_declare("kiosk.place", str, "", "Where in the hall (shown to staff with each call), e.g. '一楼 A3'.")
+_declare("staff.answer_seconds", int, 60, "A staff call not acknowledged by then: the kiosk says so and offers "
+         "what else works.")
+_declare("staff.stuck_seconds", int, 120, "The kiosk working on one screen this long calls staff by itself.")
 _declare("ui.default_language", str, "zh-CN", "Language shown at the start of each session.",
          ("zh-CN", "zh-TW", "en"))
 _declare("ui.elderly_age", int, 65, "Card holders this old or older are offered assisted mode.")
@@ -166,6 +171,8 @@ def _check(key: str, value: Any, origin: str) -> Any:
         raise ConfigError(f"{origin}: 'ui.warning_seconds' must be at least 20 so people have time to respond.")
     if key == "sync.batch_size" and not 1 <= value <= 100:
         raise ConfigError(f"{origin}: 'sync.batch_size' must be between 1 and 100.")
+    if key in ("staff.answer_seconds", "staff.stuck_seconds") and not 10 <= value <= 3600:
+        raise ConfigError(f"{origin}: '{key}' must be between 10 and 3600 seconds.")
     return value
 
 

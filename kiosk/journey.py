@@ -19,6 +19,7 @@ from kiosk.identity import HolderCodeType, IdentityDocument
 from kiosk.idnumbers import is_valid_uscc, mask_id_number, mask_name
 from kiosk.interfaces import Certificate, FaceOutcome, PrintResult
 from kiosk.session import Session
+from kiosk.staff_call import CallDesk
 
 
 class Screen(enum.Enum):
@@ -152,6 +153,8 @@ class Timing:
     face_enabled: bool = True
     staff_code: str = "2580"
     default_language: str = "zh-CN"
+    staff_answer_seconds: float = 60.0  # no acknowledgement by then: say so and offer what else works
+    stuck_seconds: float = 120.0  # the kiosk working on one screen this long calls staff by itself
 
 
 class Journey:
@@ -178,7 +181,8 @@ class Journey:
         self._tickets = 0
         self._last_activity = clock()
         self.warning_deadline: float | None = None
-        self.staff_called = False
+        self._screen_since = clock()
+        self.calls = CallDesk(on_effect, on_change, clock, self.timing.staff_answer_seconds)
 
     # ------------------------------------------------------------ helpers
 
@@ -189,7 +193,14 @@ class Journey:
     def _factor(self) -> float:
         return 2.0 if self.assisted else 1.0
 
+    @property
+    def staff_called(self) -> bool:
+        """A staff call is open or answered (the header shows its state)."""
+        return self.calls.active
+
     def _go(self, screen: Screen) -> None:
+        if screen is not self.screen:
+            self._screen_since = self._clock()
         self.screen = screen
         self._touch()
         self._emit(Speak(screen.value))
@@ -234,6 +245,11 @@ class Journey:
     def tick(self) -> None:
         """Called about once a second by the runner."""
         now = self._clock()
+        self.calls.tick()
+        if (self.screen in BUSY_SCREENS and self.screen not in (Screen.ATTRACT, Screen.DONE)
+                and now - self._screen_since >= self.timing.stuck_seconds and not self.calls.active):
+            self._screen_since = now  # once per stuck stretch
+            self.call_staff("session_stuck", kind="fault")
         if self.screen is Screen.DONE:
             if now - self._last_activity >= self.timing.done_seconds:
                 self.end_session("done")
@@ -480,6 +496,8 @@ class Journey:
             self.session.message = result.reason or "printer_error"
             self.session.print_stage = result.stage
             self._go(Screen.PRINT_FAILED)
+            if self.session.message.startswith("printer_"):  # the device needs a person, not another try
+                self.call_staff(self.session.message, kind="fault")
 
     def print_progress(self, ticket: int, stage: str) -> None:
         """What the print is doing now (a message key), shown on the printing screen."""
@@ -546,24 +564,30 @@ class Journey:
         if self._in(Screen.RATING):
             self._go(Screen.DONE)
 
-    def call_staff(self) -> None:
-        if self.staff_called:
-            return
-        self._call_staff("citizen_request")
-        self._touch()
+    def call_staff(self, reason: str = "citizen_request", *, kind: str = "help") -> None:
+        """Call staff to this kiosk (the citizen's button, or the kiosk itself: printer faults, a card
+        left behind, a stuck session). A call already open is repeated; the button never goes away."""
+        repeat = self.calls.active
+        self._call_staff(reason, kind)
+        if not repeat:
+            self._touch()
         self._changed()
 
-    def _call_staff(self, reason: str) -> None:
-        self.staff_called = True
-        self._emit(CallStaff(reason, self.screen.value))
-        self._record("help_request", reason=reason, screen=self.screen.value)
+    def cancel_staff_call(self) -> None:
+        self.calls.cancel()
+
+    def _call_staff(self, reason: str, kind: str = "help") -> None:
+        if not self.calls.active:
+            self._emit(CallStaff(reason, self.screen.value))
+            self._record("help_request", reason=reason, screen=self.screen.value)
+        self.calls.place(reason, self.screen.value, self.assisted, kind)
 
     def end_session(self, reason: str) -> None:
         """Wipe the session, reset display settings, return to the attract screen."""
         if self.session is not None:
             self.session.wipe()
         self.session = None
-        self.staff_called = False
+        self.calls.session_ended()
         self.assisted = False
         self.language = self.timing.default_language
         self.screen = Screen.ATTRACT

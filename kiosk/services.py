@@ -38,6 +38,7 @@ from kiosk.journey import (
     Record,
     VerifyFace,
 )
+from kiosk.staff_call import CancelStaffCall, PlaceStaffCall, PollStaffCall
 
 log = logging.getLogger("kiosk.services")
 
@@ -61,6 +62,8 @@ class KioskServices:
     receipts: ReceiptPrinter | None = None
     print_progress: Callable[[int, str], None] = lambda ticket, key: None  # (ticket, message key)
     copy_valid_days: int = 30  # how long a printed copy's verification code stays valid
+    hall: str = "demo-hall"  # where this kiosk stands: the hall dashboard shows it to that hall's staff
+    place: str = ""
     now: Callable[[], _dt.datetime] = _dt.datetime.now
     # (answered, time.time()) after each platform request: the header shows the last result
     platform_seen: Callable[[bool, float], None] = lambda answered, at: None
@@ -83,12 +86,42 @@ class KioskServices:
             return offline.queue_application(self.outbox, effect, self.kiosk_id)
         if isinstance(effect, PrintReceipt):
             return offline.print_receipt(self.receipts, effect, self.kiosk_id)
+        if isinstance(effect, PlaceStaffCall | CancelStaffCall | PollStaffCall):
+            return self._staff_call(effect)
         if isinstance(effect, Record):
             self.record(effect.kind, effect.payload)
         elif isinstance(effect, CallStaff):
             log.warning("staff called", extra={"event": "staff_called", "reason": effect.reason,
                                                "screen": effect.screen})
         return _nothing
+
+    def _staff_call(self, effect: PlaceStaffCall | CancelStaffCall | PollStaffCall) -> Completion:
+        """Reach the platform at once; when it cannot be reached, a new call goes into the outbox."""
+        call_id = effect.call_id
+        try:
+            if isinstance(effect, PlaceStaffCall):
+                body = {"kind": effect.kind, "reason": effect.reason, "screen": effect.screen,
+                        "assisted": effect.assisted, "hall": self.hall, "place": self.place}
+                answer = self.platform.staff_call(call_id, body=body)
+                if effect.repeat:
+                    answer = self.platform.staff_call(call_id, "repeat")
+            else:
+                answer = self.platform.staff_call(call_id, "cancel" if isinstance(effect, CancelStaffCall) else "")
+        except PlatformError as exc:
+            self._seen(exc)
+            if isinstance(effect, PlaceStaffCall) and not effect.repeat:
+                self.record("staff_call", {"call_id": call_id, "kind": effect.kind, "reason": effect.reason,
+                                           "screen": effect.screen, "assisted": effect.assisted, "hall": self.hall,
+                                           "place": self.place})
+                return lambda j: j.calls.delivered(call_id, "queued")
+            return _nothing
+        except Exception as exc:  # a client bug: the call stays open, the poll tries again
+            log.error("staff call failed", extra={"event": "staff_call_error", "error": type(exc).__name__})
+            return _nothing
+        self._seen()
+        state = "waiting" if answer["state"] == "open" else answer["state"]
+        staff_id = str(answer.get("staff_id", ""))[:32]
+        return lambda j: j.calls.delivered(call_id, state, staff_id)
 
     def record(self, kind: str, payload: dict) -> None:
         try:

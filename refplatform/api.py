@@ -63,6 +63,8 @@ class Reply:
     body: bytes
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    # A streamed body (Server-Sent Events): called with write(bytes) -> False once the client is gone.
+    stream: Callable[[Callable[[bytes], bool]], None] | None = None
 
 
 def json_reply(status: int, obj: Any, **headers: str) -> Reply:
@@ -77,6 +79,7 @@ class Platform:
     public_url: Callable[[], str]
     signature_fault: Callable[[], str | None]
     clock: Callable[[], _dt.datetime] = lambda: _dt.datetime.now(_dt.UTC)
+    hall: Any = None  # refplatform.hall.Hall: live kiosk state, staff calls, staff sign-in
     _files: dict[str, tuple[bytes, FileSignature]] = field(default_factory=dict)
     _files_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -258,7 +261,20 @@ def _ingest_one(platform: Platform, body: dict[str, Any], kiosk_id: str) -> tupl
             and isinstance(payload, dict)):
         raise Problem(400, "bad-transaction", "idempotency_key, kind and an object payload are required")
     stored = platform.store.ingest(key, kind, payload, kiosk_id=kiosk_id)
+    if stored and platform.hall is not None and kind in ("staff_call", "heartbeat") and kiosk_id:
+        _to_hall(platform.hall, kind, payload, kiosk_id)
     return (201, {"status": "accepted"}) if stored else (200, {"status": "duplicate"})
+
+
+def _to_hall(hall: Any, kind: str, payload: dict[str, Any], kiosk_id: str) -> None:
+    """A staff call or heartbeat that came through the outbox reaches the hall like a direct one."""
+    try:
+        if kind == "staff_call":
+            hall.open_call(kiosk_id, payload)
+        else:
+            hall.heartbeat(kiosk_id, payload)
+    except (ValueError, PermissionError):
+        pass  # stored as a transaction; a malformed call is not shown
 
 
 def ingest(platform: Platform, req: Request) -> Reply:
@@ -321,6 +337,8 @@ def heartbeat(platform: Platform, req: Request) -> Reply:
     payload = {k: v for k, v in body.items() if k != "idempotency_key"}
     payload["kiosk_id"] = req.kiosk_id or str(body.get("kiosk_id", "-"))[:64]
     platform.store.ingest(_optional_key(body, "hb"), "heartbeat", payload, kiosk_id=req.kiosk_id)
+    if platform.hall is not None and req.kiosk_id:
+        platform.hall.heartbeat(req.kiosk_id, payload)
     return json_reply(200, {"status": "ok", "server_time": format_time(platform.clock())})
 
 

@@ -27,8 +27,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from refplatform import api
+from refplatform import api, hall_api
 from refplatform.api import Platform, Problem, Reply, Request
+from refplatform.hall import Hall
 from refplatform.seed import CERTIFICATES
 from refplatform.store import Store
 from sync.request_signing import DEMO_HMAC_KEY, RequestRejected, RequestVerifier
@@ -72,6 +73,18 @@ ROUTE_TABLE: tuple[tuple[str, str, Callable[[Platform, Request], Reply], bool], 
     ("POST", "/v1/kiosk/heartbeat", api.heartbeat, False),
     ("GET", "/v1/kiosk/status", api.kiosk_status, False),
     ("POST", "/v1/ratings", api.rating, False),
+    ("POST", "/v1/kiosk/presence", hall_api.presence, False),
+    ("POST", "/v1/staff-calls", hall_api.place_call, False),
+    ("GET", "/v1/staff-calls/{call_id}", hall_api.call_status, False),
+    ("POST", "/v1/staff-calls/{call_id}/repeat", hall_api.repeat_call, False),
+    ("POST", "/v1/staff-calls/{call_id}/cancel", hall_api.cancel_call, False),
+    # The hall dashboard: public as far as kiosk signatures go; the handlers require a staff session.
+    ("GET", "/hall", hall_api.page, True),
+    ("POST", "/hall/session", hall_api.sign_in, True),
+    ("DELETE", "/hall/session", hall_api.sign_out, True),
+    ("GET", "/hall/state", hall_api.state, True),
+    ("GET", "/hall/events", hall_api.events, True),
+    ("POST", "/hall/calls/{call_id}/ack", hall_api.acknowledge, True),
 )
 _COMPILED = [(m, t, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", t) + "$"), h, p)
              for m, t, h, p in ROUTE_TABLE]
@@ -126,6 +139,9 @@ class _Handler(BaseHTTPRequestHandler):
         data = reply.body
         if faults.malformed_json and reply.content_type.startswith("application/json") and data:
             data = data[: max(1, len(data) // 2)]
+        if reply.stream is not None:
+            self._stream(reply)
+            return
         self.send_response(reply.status)
         elapsed_ms = (time.perf_counter() - self._started) * 1000 if self._started else 0.0
         headers = {"Content-Type": reply.content_type, "Content-Length": str(len(data)), "Cache-Control": "no-store",
@@ -143,6 +159,28 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
         self.wfile.write(data)
+
+    def _stream(self, reply: Reply) -> None:
+        """A body of unknown length (Server-Sent Events): headers now, the body until either side stops."""
+        self.close_connection = True
+        self.send_response(reply.status)
+        for name, value in {"Content-Type": reply.content_type, "Cache-Control": "no-store",
+                            "Connection": "close", **reply.headers}.items():
+            self.send_header(name, value)
+        self.end_headers()
+
+        def write(data: bytes) -> bool:
+            if self.server.stopping.is_set() or self.server.faults.offline:
+                return False
+            try:
+                self.wfile.write(data)
+                self.wfile.flush()
+            except OSError:
+                return False
+            return True
+
+        assert reply.stream is not None
+        reply.stream(write)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Protocol-level errors (bad request line, unknown method) as problem+json too."""
@@ -274,9 +312,10 @@ class PlatformServer:
         self.faults = Faults()
         self.store = Store(db_path)
         self.store.seed(CERTIFICATES)
+        self.hall = Hall(db_path)
         self._public_url = public_url
         self.platform = Platform(self.store, lambda: (self._public_url or self.url).rstrip("/"),
-                                 lambda: self.faults.signature)
+                                 lambda: self.faults.signature, hall=self.hall)
         verifier = None
         if require_signatures:
             keys = dict(kiosk_keys) if kiosk_keys is not None else None
@@ -316,6 +355,7 @@ class PlatformServer:
     def stop(self) -> None:
         """Stop serving, drop open connections and close the store."""
         self._httpd.stopping.set()
+        self.hall.close()  # ends the dashboards' event streams
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join(timeout=5)

@@ -106,6 +106,7 @@ def timing_from(config: Config) -> Timing:
         done_seconds=config["ui.done_seconds"], elderly_age=config["ui.elderly_age"],
         face_enabled=config["face.enabled"], staff_code=config["kiosk.staff_code"],
         default_language=config["ui.default_language"],
+        staff_answer_seconds=config["staff.answer_seconds"], stuck_seconds=config["staff.stuck_seconds"],
     )
 
 
@@ -137,7 +138,8 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     demo_control = demo_control and hasattr(reader, "insert")  # the demo window places cards on simulators
     services = KioskServices(face=face, platform=platform, outbox=outbox, printer=printer,
                              kiosk_id=config["kiosk.id"], receipts=receipts,
-                             copy_valid_days=config["printer.copy_valid_days"])
+                             copy_valid_days=config["printer.copy_valid_days"],
+                             hall=config["kiosk.hall"], place=config["kiosk.place"])
     vm = JourneyViewModel(services=services, timing=timing_from(config),
                           speaker=speaker if speaker is not None else EspeakSpeaker(),
                           speech=config["ui.speech"], tick_ms=tick_ms)
@@ -167,7 +169,22 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
         kiosk.sync_thread = EngineThread(config, lambda: make_sync_client(config, url))
         kiosk.sync_thread.start()
     kiosk.timers.append(_every(SYNC_STATUS_MS, lambda: _read_sync_status(kiosk)))
+    last: list[dict] = [{}]
+    vm.viewChanged.connect(lambda: _write_kiosk_state(kiosk, last))
+    vm.statusChanged.connect(lambda: _write_kiosk_state(kiosk, last))
     return kiosk
+
+
+def _write_kiosk_state(kiosk: Kiosk, last: list[dict]) -> None:
+    """Session, screen name and device states for the sync engine's presence probe and heartbeat
+    (shared through the outbox file: the engine may be another process). Written when it changes."""
+    journey = kiosk.vm.journey
+    state = {"in_session": journey.session is not None, "screen": journey.screen.value,
+             "devices": {"reader": {"state": "connected" if kiosk.vm.readerOk else "lost"},
+                         "speech": {"state": "on" if kiosk.vm.speech and kiosk.vm.speaker is not None else "off"}}}
+    if state != last[0]:
+        last[0] = state
+        kiosk.vm.tasks.run("disk", lambda: kiosk.outbox.set_meta("kiosk_state", state))
 
 
 def _every(ms: int, fn: Callable[[], None]) -> QTimer:

@@ -29,6 +29,7 @@ from kiosk.journey import (
 )
 from kiosk.journey_view import build_view
 from kiosk.services import KioskServices
+from kiosk.staff_call import CancelStaffCall, PlaceStaffCall, PollStaffCall
 from screens.camera_preview import PreviewFeed
 from screens.pdf_preview import PdfPreview
 from screens.tasks import TaskRunner
@@ -37,7 +38,7 @@ from screens.theme import Theme
 log = logging.getLogger("kiosk.ui")
 
 LANE_FOR = {VerifyFace: "camera", LoadCertificates: "network", PrintCertificate: "printer", QueueApplication: "disk",
-            PrintReceipt: "printer"}
+            PrintReceipt: "printer", PlaceStaffCall: "staff", CancelStaffCall: "staff", PollStaffCall: "staff"}
 
 
 class JourneyViewModel(QObject):
@@ -65,6 +66,7 @@ class JourneyViewModel(QObject):
         self._texts: dict[str, str] = {}
         self._prompt = ""
         self._online = True
+        self._polling = False
         self._online_at = 0.0  # wall-clock time of the word _online rests on
         self._reader_ok = True
         self.preview = PdfPreview(self.tasks, services.platform, self)
@@ -116,8 +118,14 @@ class JourneyViewModel(QObject):
             self.statusChanged.emit()
 
     def _on_effect(self, effect: Effect) -> None:
-        if isinstance(effect, Speak):
+        if isinstance(effect, Speak) and effect.key.startswith("staff_call_"):
+            self._say_staff_call(effect.key)
+        elif isinstance(effect, Speak):
             self._say(i18n.spoken(effect.key, self.journey.language))
+        elif isinstance(effect, PollStaffCall):
+            if not self._polling:  # one poll at a time: a slow platform must not pile them up
+                self._polling = True
+                self.tasks.run("staff", lambda: self.services.execute(effect), self._poll_complete)
         elif isinstance(effect, SessionEnded):
             log.info("session ended", extra={"event": "session_end", "reason": effect.reason})
             self._prompt = ""
@@ -133,6 +141,17 @@ class JourneyViewModel(QObject):
 
     def _complete(self, completion: Any) -> None:
         completion(self.journey)
+
+    def _poll_complete(self, completion: Any) -> None:
+        self._polling = False
+        completion(self.journey)
+
+    def _say_staff_call(self, key: str) -> None:
+        """Staff-call news is spoken in every mode: the citizen may be looking around for help."""
+        call = self.journey.calls.call
+        text = i18n.fmt(key + "_spoken", self.journey.language, call.staff_id if call else "")
+        if self.speaker is not None and self.speech:
+            self.speaker.say(text, self.journey.language)
 
     def _face_complete(self, completion: Any) -> None:
         self.camera_feed.clear()  # the decision is made: the last frame goes
@@ -268,6 +287,10 @@ class JourneyViewModel(QObject):
     @Slot()
     def callStaff(self) -> None:
         self.journey.call_staff()
+
+    @Slot()
+    def cancelStaffCall(self) -> None:
+        self.journey.cancel_staff_call()
 
     def shutdown(self) -> None:
         self._timer.stop()

@@ -101,13 +101,15 @@ class SyncEngine:
 
     def __init__(self, outbox: SqliteOutbox, client: PlatformClient, policy: SyncPolicy | None = None, *,
                  clock: Callable[[], float] = time.time, rng: random.Random | None = None,
-                 heartbeat: Callable[[float], dict[str, Any]] | None = None) -> None:
+                 heartbeat: Callable[[float], dict[str, Any]] | None = None,
+                 presence: Callable[[float], dict[str, Any]] | None = None) -> None:
         self.outbox, self.client = outbox, client
         self.policy = policy or SyncPolicy()
         self.clock = clock
         self.rng = rng or random.Random()
         self.breaker = CircuitBreaker(self.policy, self.rng)
         self.heartbeat = heartbeat  # now -> heartbeat payload; None: no heartbeats
+        self.presence = presence  # now -> what the probe tells the hall (client.presence); None: a plain ping
         self.online: bool | None = None
         self._status_written = -1e18
         self._checked = -1e18  # when the platform last answered or failed to (probe or batch)
@@ -165,7 +167,10 @@ class SyncEngine:
 
     def _probe(self, now: float) -> bool:
         try:
-            ok = bool(self.client.ping())
+            if self.presence is not None and hasattr(self.client, "presence"):
+                ok = bool(self.client.presence(self.presence(now)))
+            else:
+                ok = bool(self.client.ping())
         except Exception as exc:  # a client bug must not stop the loop
             log.error("probe crashed", extra={"event": "sync_probe_error", "error": type(exc).__name__})
             ok = False

@@ -340,6 +340,34 @@ class HttpPlatformClient:
             return False
         return isinstance(body, dict) and body.get("status") == "ok"
 
+    # ------------------------------------------------------------ staff calls and presence (refplatform.hall_api)
+
+    def staff_call(self, call_id: str, action: str = "", body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Place (action "" with a body), read (action "" without), "repeat" or "cancel" a staff call.
+
+        Returns {"state", "staff_id", ...}; raises PlatformError. One attempt: the caller polls anyway.
+        """
+        if not SAFE_ID.fullmatch(call_id) or action not in ("", "repeat", "cancel"):
+            raise _fail(PlatformErrorKind.BAD_DATA, "call_id")
+        if action:
+            answer = self._json("POST", f"/v1/staff-calls/{call_id}/{action}", {}, idempotent=True, retries=0)
+        elif body is not None:
+            answer = self._json("POST", "/v1/staff-calls", {**body, "call_id": call_id}, idempotent=True, retries=0)
+        else:
+            answer = self._json("GET", f"/v1/staff-calls/{call_id}", idempotent=True, retries=0)
+        if not (isinstance(answer, dict) and answer.get("state") in ("open", "acknowledged", "cancelled")
+                and isinstance(answer.get("staff_id", ""), str)):
+            raise _fail(PlatformErrorKind.BAD_DATA, "staff_call")
+        return answer
+
+    def presence(self, status: dict[str, Any]) -> bool:
+        """The idle probe with this kiosk's presence (hall, place, in session or not): True when answered."""
+        try:
+            body = self._json("POST", "/v1/kiosk/presence", status, idempotent=True, retries=0)
+        except PlatformError:
+            return False
+        return isinstance(body, dict) and body.get("status") == "ok"
+
     def close(self) -> None:
         self.session.close()
 
