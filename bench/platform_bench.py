@@ -22,6 +22,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -45,9 +46,26 @@ def server_ms(resp_headers) -> float:
     return float(match.group(1)) if match else 0.0
 
 
+def enrolled_key(url: str, db: str, kiosk_id: str):  # noqa: ANN201 - sync.device_key.DeviceKey
+    """Enrol kiosk_id with a fresh device key, as `kiosk-platform enrol-code` + `kiosk enrol` would."""
+    from refplatform.store import Store
+    from refplatform.trust import TrustRegistry
+    from sync.device_key import DeviceKey
+    from sync.platform_client import HttpPlatformClient
+
+    store = Store(db)
+    code = TrustRegistry(store).issue_code(kiosk_id)
+    store.close()
+    key = DeviceKey.generate()
+    client = HttpPlatformClient(url, kiosk_id=kiosk_id, device_key=key, retries=0)
+    client.enrol(code)
+    client.close()
+    return key
+
+
 @contextmanager
-def platform_process() -> Iterator[str]:
-    proc = subprocess.Popen([sys.executable, "-m", "refplatform.server", "--port", "0"], cwd=ROOT,
+def platform_process(db: str) -> Iterator[str]:
+    proc = subprocess.Popen([sys.executable, "-m", "refplatform.server", "--port", "0", "--db", db], cwd=ROOT,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         assert proc.stderr is not None
@@ -73,12 +91,13 @@ def bench_journey(rounds: int) -> None:
 
     person = SAMPLE_PEOPLE[0]
     body = {"holder_code": person.number, "holder_type": "resident_id"}
-    with platform_process() as url:
-        client = HttpPlatformClient(url, kiosk_id="kiosk-bench", retries=0)
+    with tempfile.TemporaryDirectory() as tmp, platform_process(str(Path(tmp) / "platform.db")) as url:
+        key = enrolled_key(url, str(Path(tmp) / "platform.db"), "kiosk-bench")
+        client = HttpPlatformClient(url, kiosk_id="kiosk-bench", retries=0, device_key=key)
         server_times: list[float] = []
         client.session.hooks["response"].append(lambda r, *a, **k: server_times.append(server_ms(r.headers)))
         bare = requests.Session()
-        bare.auth = KioskAuth("kiosk-bench")
+        bare.auth = KioskAuth("kiosk-bench", key)
         # the household proof is SM2-signed, the tax proof ECDSA-signed (refplatform.keys)
         for index, label in ((0, "SM2-SM3"), (2, "ECDSA-P256")):
             client.download(client.search_certificates(person.number, HolderCodeType.RESIDENT_ID)[index])  # warm-up

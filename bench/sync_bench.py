@@ -87,11 +87,16 @@ def bench_drain(n: int = 10_000) -> None:
                                     stderr=subprocess.DEVNULL)
         url = f"http://127.0.0.1:{port}"
         try:
-            client = HttpPlatformClient(url, kiosk_id="BENCH", read_timeout=30)
+            probe = HttpPlatformClient(url, kiosk_id="BENCH", read_timeout=30)
             for _ in range(100):
-                if client.ping():
+                if probe.ping():
                     break
                 time.sleep(0.05)
+            probe.close()
+            from bench.platform_bench import enrolled_key
+
+            client = HttpPlatformClient(url, kiosk_id="BENCH", read_timeout=30,
+                                        device_key=enrolled_key(url, str(Path(tmp) / "platform.db"), "BENCH"))
             # The platform's own ceiling: pre-built batches of 100 POSTed back to back, no outbox.
             batches = [[(new_idempotency_key(), "application", APPLICATION) for _ in range(100)]
                        for _ in range(n // 100)]

@@ -20,18 +20,42 @@ for arg in "$@"; do
   esac
 done
 
+# Run a long step, showing only the lines that match $1 (one per package or stage); on failure,
+# show the step's last lines. Returns the step's own exit code.
+step() {
+  local pattern=$1 log rc
+  shift
+  log=$(mktemp)
+  set +e
+  "$@" 2>&1 | tee "$log" | { grep -E --line-buffered "$pattern" | sed -u 's/^/[install]   /'; true; }
+  rc=${PIPESTATUS[0]}
+  set -e
+  if [ "$rc" -ne 0 ]; then
+    echo "[install] failed (exit $rc); its last lines:" >&2
+    tail -30 "$log" >&2
+  fi
+  rm -f "$log"
+  return "$rc"
+}
+
 if [ "$want_apt" = 1 ]; then
   mapfile -t pkgs < <(grep -v '^\s*#' "$here/apt-packages.txt" | grep -v '^\s*$')
-  missing=()
-  for p in "${pkgs[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  if [ "${#missing[@]}" -gt 0 ]; then
-    echo "[install] apt packages: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    "${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=600 update -q
-    "${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt_get=("${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=600)
+  # A new machine gets today's versions (a cups security update once broke printing while an
+  # older machine stayed green), so this one must too: refresh the lists on the first install,
+  # when apt's sources change, and when our last refresh is older than a day; then install the
+  # whole list, which also upgrades what is already there.
+  apt_stamp=/var/cache/kiosk-installer/apt-lists.stamp
+  if [ ! -f "$apt_stamp" ] || [ -n "$(find "$apt_stamp" -mmin +1440)" ] \
+     || [ -n "$(find /etc/apt/sources.list /etc/apt/sources.list.d -newer "$apt_stamp" 2>/dev/null)" ]; then
+    echo "[install] apt: refreshing the package lists"
+    "${apt_get[@]}" update -q
+    "${sudo_cmd[@]}" mkdir -p "$(dirname "$apt_stamp")"
+    "${sudo_cmd[@]}" touch "$apt_stamp"
   fi
+  echo "[install] apt: ${#pkgs[@]} packages at today's versions"
+  step '^(Setting up|[0-9]+ upgraded)' "${apt_get[@]}" install -y -q --no-install-recommends "${pkgs[@]}"
 fi
 
 # Debian's own python3 (3.11 on Debian 12), never a user's pyenv shim.
@@ -43,9 +67,13 @@ if [ ! -x "$venv/bin/python" ]; then
   "$py" -m venv "$venv"
 fi
 if [ ! -f "$stamp" ] || [ "$repo/pyproject.toml" -nt "$stamp" ]; then
-  echo "[install] python packages"
+  echo "[install] pip: upgrading pip"
   "$venv/bin/python" -m pip install -q --upgrade pip
-  "$venv/bin/python" -m pip install -q -e "$repo[test]"
+  echo "[install] pip: the project and its packages (first time: ~1 GB of wheels, PySide6 and dlib"
+  echo "[install]      are the big ones, pyscard and pycups compile; a few minutes)"
+  # One line per package as pip gets to it, instead of minutes of silence.
+  step '^(Collecting|Building wheel|Successfully)' \
+    "$venv/bin/python" -m pip install --progress-bar off -e "$repo[test]"
   touch "$stamp"
 fi
 echo "[install] ready: $venv/bin/kiosk"

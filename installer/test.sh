@@ -7,6 +7,12 @@ repo="$(dirname "$here")"
 "$here/install.sh"
 venv="${KIOSK_VENV:-$repo/.venv}"
 cd "$repo"
+# The versions that decide whether the daemons behave, so a failure can be matched to one.
+echo "[test] versions:"
+for pkg in cups-daemon pcscd vsmartcard-vpcd python3 chromium prometheus cage; do
+  printf '[test]   %-16s %s\n' "$pkg" "$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || echo missing)"
+done
+printf '[test]   %-16s %s\n' PySide6 "$("$venv/bin/python" -c 'import PySide6; print(PySide6.__version__)')"
 echo "[test] ruff"
 "$venv/bin/ruff" check .
 echo "[test] pytest"

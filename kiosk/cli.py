@@ -7,6 +7,9 @@ kiosk screenshots   render every screen in standard and assisted mode to PNG fil
 kiosk devices       card reader tools: list, watch, read, doctor (kiosk/cli_devices.py)
 kiosk sync          deliver the outbox to the platform (--once: one drain); see kiosk/cli_queue.py
 kiosk queue         outbox counts, dead letters, support bundle, key rotation
+kiosk staff         provision staff numbers, PINs and roles (kiosk/cli_staff.py)
+kiosk audit         verify the hash-chained audit trail, show its newest entries (kiosk/cli_audit.py)
+kiosk enrol CODE    make this kiosk's device key and enrol it with the platform (kiosk/cli_enrol.py)
 
 The GUI commands import the Qt front end (screens/) only when they run, so the
 core stays importable and testable without Qt.
@@ -15,22 +18,35 @@ core stays importable and testable without Qt.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from kiosk import cli_devices, cli_queue
+from kiosk import cli_audit, cli_devices, cli_enrol, cli_queue, cli_staff
 from kiosk import config as kconfig
+from kiosk.config_checks import check_files
 from kiosk.logs import setup_logging
 
 
-def _load(args: argparse.Namespace) -> kconfig.Config:
+def config_problem(exc: kconfig.ConfigError) -> int:
+    """Print a configuration problem (one line per problem, no traceback); returns exit code 2."""
+    for line in str(exc).splitlines():
+        print(f"kiosk: configuration problem: {line}", file=sys.stderr)
+    return 2
+
+
+def _load(args: argparse.Namespace, *, files: bool = True) -> kconfig.Config:
+    """The configuration, with the files and folders it names checked (exit 2 on any problem)."""
     try:
-        return kconfig.load(Path(args.config) if args.config else None)
+        cfg = kconfig.load(Path(args.config) if args.config else None)
+        if files:
+            check_files(cfg)
+        return cfg
     except kconfig.ConfigError as exc:
-        print(f"kiosk: configuration problem: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        raise SystemExit(config_problem(exc)) from None
 
 
 def _gui(args: argparse.Namespace, *, demo: bool) -> int:
@@ -42,16 +58,19 @@ def _gui(args: argparse.Namespace, *, demo: bool) -> int:
     try:
         return run(cfg, demo=demo, windowed=args.windowed)
     except kconfig.ConfigError as exc:
-        print(f"kiosk: configuration problem: {exc}", file=sys.stderr)
-        return 2
+        return config_problem(exc)
 
 
 def _config(args: argparse.Namespace) -> int:
-    cfg = _load(args)
+    cfg = _load(args, files=False)
     print(kconfig.describe())
     print("# Resolved from: " + ", ".join(cfg.sources))
     for key, value in cfg.items():
         print(f"# {key} = {value!r}")
+    try:
+        check_files(cfg)
+    except kconfig.ConfigError as exc:
+        return config_problem(exc)
     return 0
 
 
@@ -59,16 +78,36 @@ def _screenshots(args: argparse.Namespace) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from screens.screenshots import render_all
 
+    # The demo's state, prints and logs go to a private temp folder that is always removed:
+    # it holds a composed certificate PDF of a fictitious person, and nobody needs it afterwards.
     work = Path(tempfile.mkdtemp(prefix="kiosk-shots-"))
-    cfg = kconfig.Config().with_overrides(kiosk__state_dir=str(work / "state"),
-                                          printer__pdf_folder=str(work / "prints"))
-    setup_logging(work / "logs", stdout=False)
-    files = render_all(cfg, Path(args.out))
+    try:
+        cfg = kconfig.Config().with_overrides(kiosk__state_dir=str(work / "state"),
+                                              printer__pdf_folder=str(work / "prints"))
+        setup_logging(work / "logs", stdout=False)
+        files = render_all(cfg, Path(args.out))
+    finally:
+        for handler in list(logging.getLogger("kiosk").handlers):
+            logging.getLogger("kiosk").removeHandler(handler)
+            handler.close()
+        shutil.rmtree(work, ignore_errors=True)
     print(f"wrote {len(files)} screenshots to {args.out}")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; Ctrl-C ends any of them quietly (exit 130)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `kiosk queue list | head`
+        sys.stderr.close()
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="kiosk", description="Self-service government kiosk")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, text in (("demo", "run on simulators and the local reference platform"),
@@ -82,11 +121,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="docs/screenshots")
     cli_devices.add_parser(sub)
     cli_queue.register(sub, lambda p: p.add_argument("--config", help="TOML file with overrides"))
+    cli_audit.register(sub, lambda p: p.add_argument("--config", help="TOML file with overrides"))
+    cli_staff.register(sub, lambda p: p.add_argument("--config", help="TOML file with overrides"))
+    cli_enrol.register(sub, lambda p: p.add_argument("--config", help="TOML file with overrides"))
     args = parser.parse_args(argv)
+    if args.command == "staff":
+        return cli_staff.run(args, _load(args))
+    if args.command == "audit":
+        return cli_audit.run(args, _load(args))
     if args.command == "devices":
         return cli_devices.run(args)
     if args.command in ("sync", "queue"):
         return cli_queue.run(args, _load(args))
+    if args.command == "enrol":
+        return cli_enrol.run(args, _load(args))
     if args.command == "demo":
         return _gui(args, demo=True)
     if args.command == "run":

@@ -185,6 +185,11 @@ def _doctor(cfg: kconfig.Config, args: argparse.Namespace) -> int:
         findings.append(check_pcsc(cfg["reader.pcsc_reader_filter"]))
     if driver == "sam-emulator":
         findings.append(Finding(True, "the emulated SAM reader needs no hardware"))
+    if cfg["printer.driver"] == "cups":
+        from printing.factory import make_printer
+
+        ok, summary, fix = make_printer(cfg).diagnose()
+        findings.append(Finding(ok, summary, fix))
     for f in findings:
         print(("OK      " if f.ok else "PROBLEM ") + f.summary)
         for line in f.details:

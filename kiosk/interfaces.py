@@ -111,6 +111,10 @@ class PlatformErrorKind(enum.Enum):
     BAD_DATA = "bad_data"
     NOT_FOUND = "not_found"
     BAD_SIGNATURE = "bad_signature"  # a file whose signature fails or whose key is unknown
+    NOT_ENROLLED = "not_enrolled"  # the platform does not know this kiosk (or its key)
+    KIOSK_REVOKED = "kiosk_revoked"  # the platform revoked this kiosk's enrolment
+    GRANT_EXPIRED = "grant_expired"  # the citizen's grant expired or was revoked: start again
+    NOT_AUTHORISED = "not_authorised"  # the person may not act for that business or person
 
 
 class PlatformError(Exception):

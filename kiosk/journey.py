@@ -18,6 +18,7 @@ from typing import Any
 from kiosk.identity import HolderCodeType, IdentityDocument
 from kiosk.idnumbers import is_valid_uscc, mask_id_number, mask_name
 from kiosk.interfaces import Certificate, FaceOutcome, PrintResult
+from kiosk.journey_staff import StaffSignIn, TerminalSteps
 from kiosk.session import Session
 from kiosk.staff_call import CallDesk
 
@@ -45,11 +46,13 @@ class Screen(enum.Enum):
     DONE = "done"
     QUEUEING = "queueing"  # saving an offline application
     QUEUED = "queued"  # the application waits in the outbox; receipt with tracking code
+    OUT_OF_SERVICE = "out_of_service"  # no citizens taken (reason: Journey.out_of_service_reason())
+    MAINTENANCE = "maintenance"  # a technician's pages (screens/maintenance); citizens cannot start
 
 
 # Screens where the kiosk, not the citizen, is working: no inactivity warning there.
 BUSY_SCREENS = frozenset({Screen.ATTRACT, Screen.FACE_CHECK, Screen.LOADING, Screen.PRINTING, Screen.DONE,
-                          Screen.QUEUEING})
+                          Screen.QUEUEING, Screen.OUT_OF_SERVICE, Screen.MAINTENANCE})
 # Platform failures after which the citizen may leave an application to be sent later.
 OFFLINE_MESSAGES = frozenset({"platform_offline", "platform_timeout", "platform_server_error",
                               "platform_rate_limited"})
@@ -141,7 +144,7 @@ class PrintReceipt:
 
 
 Effect = (VerifyFace | LoadCertificates | PrintCertificate | Record | CallStaff | Speak | SessionEnded
-          | QueueApplication | PrintReceipt)
+          | QueueApplication | PrintReceipt | StaffSignIn)
 
 
 @dataclass(frozen=True)
@@ -151,14 +154,15 @@ class Timing:
     done_seconds: float = 15
     elderly_age: int = 65
     face_enabled: bool = True
-    staff_code: str = "2580"
     default_language: str = "zh-CN"
     staff_answer_seconds: float = 60.0  # no acknowledgement by then: say so and offer what else works
     stuck_seconds: float = 120.0  # the kiosk working on one screen this long calls staff by itself
 
 
-class Journey:
-    """State machine of one terminal. Not thread-safe: call it from one thread."""
+class Journey(TerminalSteps):
+    """State machine of one terminal. Not thread-safe: call it from one thread.
+
+    Staff check, out of service and maintenance steps: kiosk/journey_staff.py."""
 
     def __init__(
         self,
@@ -183,6 +187,8 @@ class Journey:
         self.warning_deadline: float | None = None
         self._screen_since = clock()
         self.calls = CallDesk(on_effect, on_change, clock, self.timing.staff_answer_seconds)
+        self.held = False  # a video call covers the screen: no inactivity warning (kiosk.video_help)
+        self.out_of_service: set[str] = set()
 
     # ------------------------------------------------------------ helpers
 
@@ -254,7 +260,7 @@ class Journey:
             if now - self._last_activity >= self.timing.done_seconds:
                 self.end_session("done")
             return
-        if self.screen in BUSY_SCREENS:
+        if self.screen in BUSY_SCREENS or self.held:
             self._last_activity = now
             return
         if self.warning_deadline is None:
@@ -266,6 +272,15 @@ class Journey:
             self.end_session("timeout")
         else:
             self._changed()  # countdown moves
+
+    def hold(self, on: bool) -> None:
+        """A video call starts (on) or ends: the inactivity clock stops, then starts afresh."""
+        if on != self.held:
+            self.held = on
+            had_warning = self.warning_deadline is not None
+            self._touch()
+            if had_warning:
+                self._changed()
 
     def expire_idle(self) -> None:
         """Act as if the idle time has just run out (screen tests and screenshots)."""
@@ -355,17 +370,6 @@ class Journey:
         self.session.input_error = ""
         self._call_staff(reason)
         self._go(Screen.STAFF_CHECK)
-
-    def staff_confirm(self, code: str) -> None:
-        if not self._in(Screen.STAFF_CHECK):
-            return
-        if code == self.timing.staff_code:
-            self._record("identity_check", verified=True, method="staff", liveness_passed=False)
-            self._verified("staff")
-        else:
-            self.session.input_error = "staff_code_wrong"
-            self._touch()
-            self._changed()
 
     def _verified(self, method: str) -> None:
         self.session.verified_by = method
@@ -527,6 +531,7 @@ class Journey:
             Screen.QUEUED: Screen.SERVICE_MENU,
             Screen.PREVIEW: Screen.CERT_LIST,
             Screen.PURPOSE: Screen.PREVIEW,
+            Screen.STAFF_CHECK: Screen.FACE_CONSENT,
         }
         target = targets.get(self.screen)
         if target is Screen.ATTRACT:
@@ -590,7 +595,7 @@ class Journey:
         self.calls.session_ended()
         self.assisted = False
         self.language = self.timing.default_language
-        self.screen = Screen.ATTRACT
+        self.screen = Screen.OUT_OF_SERVICE if self.out_of_service else Screen.ATTRACT
         self._touch()
         self._emit(SessionEnded(reason))
         self._changed()

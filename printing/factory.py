@@ -20,7 +20,8 @@ def make_printer(config: Config) -> Printer:
             raise ConfigError("'printer.queue' must name the CUPS queue when 'printer.driver' is \"cups\" "
                               "(see 'lpstat -p').")
         return CupsPrinter(queue, server=config["printer.cups_server"] or None,
-                           job_timeout=config["printer.job_timeout"])
+                           job_timeout=config["printer.job_timeout"],
+                           fault_file=config.path("kiosk.state_dir") / "printer-fault.json")
     raise ConfigError(f"'printer.driver' {driver!r} is not supported.")
 
 

@@ -6,6 +6,7 @@ codes). Files go out as PDF bodies with a detached signature in X-File-Signature
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import hashlib
 import json
@@ -21,7 +22,10 @@ from kiosk.idnumbers import mask_id_number, mask_name
 from refplatform import keys
 from refplatform.seed import SERVICES
 from refplatform.store import Store
+from refplatform.trust import EnrolmentRefused, TrustRegistry
 from refplatform.verify_page import verify_html
+from sync.device_key import decode_public_key, verify_signature
+from sync.enrolment import enrol_message
 from sync.signatures import FileSignature, SigningKey, decode_signature, encode_signature, format_time, parse_time
 
 SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -48,13 +52,45 @@ class Request:
     kiosk_id: str = ""  # verified signer; "" on public endpoints
 
     def json(self) -> dict[str, Any]:
+        """The body as a JSON object: strict (no NaN/Infinity, at most MAX_JSON_DEPTH deep); an integral
+        number such as 1.0 counts as the integer 1, as JSON Schema says."""
         try:
-            body = json.loads(self.body) if self.body else None
+            body = json.loads(self.body, parse_constant=_no_constant, parse_float=_number) if self.body else None
+        except RecursionError:
+            raise Problem(400, "too-deep", f"JSON nested deeper than {MAX_JSON_DEPTH}") from None
         except (ValueError, UnicodeDecodeError):
-            raise Problem(400, "bad-json", "request body is not JSON") from None
+            raise Problem(400, "bad-json", "request body is not JSON (NaN and Infinity are not JSON)") from None
         if not isinstance(body, dict):
             raise Problem(400, "bad-json", "request body must be a JSON object")
+        if _depth(body) > MAX_JSON_DEPTH:
+            raise Problem(400, "too-deep", f"JSON nested deeper than {MAX_JSON_DEPTH}")
         return body
+
+
+MAX_JSON_DEPTH = 32
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError("not JSON")
+
+
+def _number(text: str) -> int | float:
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError("not a finite number")
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of parsed JSON, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level <= MAX_JSON_DEPTH:
+                stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 @dataclass
@@ -78,6 +114,7 @@ class Platform:
     store: Store
     public_url: Callable[[], str]
     signature_fault: Callable[[], str | None]
+    trust: TrustRegistry | None = None
     clock: Callable[[], _dt.datetime] = lambda: _dt.datetime.now(_dt.UTC)
     hall: Any = None  # refplatform.hall.Hall: live kiosk state, staff calls, staff sign-in
     _files: dict[str, tuple[bytes, FileSignature]] = field(default_factory=dict)
@@ -136,6 +173,28 @@ def services(platform: Platform, req: Request) -> Reply:
 def public_keys(platform: Platform, req: Request) -> Reply:
     now = platform.clock()
     return json_reply(200, {"keys": [keys.key_json(k.public, now) for k in keys.PUBLISHED]})
+
+
+def enrol(platform: Platform, req: Request) -> Reply:
+    """A kiosk enrols its own public key with a one-time code, proving it holds the private key."""
+    body = req.json()
+    kiosk_id, code, public_key, proof = (body.get(k) for k in ("kiosk_id", "code", "public_key", "proof"))
+    if not all(isinstance(v, str) and 0 < len(v) <= 128 for v in (kiosk_id, code, public_key, proof)):
+        raise Problem(400, "bad-request", "kiosk_id, code, public_key and proof are required")
+    key = decode_public_key(public_key)
+    try:
+        signature = base64.b64decode(proof, validate=True)
+    except ValueError:
+        signature = b""
+    if key is None or not verify_signature(key, signature, enrol_message(kiosk_id, code, public_key)):
+        raise Problem(400, "bad-proof", "public_key must be a base64 Ed25519 key and proof its signature")
+    if platform.trust is None:
+        raise Problem(404, "not-found", "this platform does not enrol kiosks")
+    try:
+        platform.trust.enrol(kiosk_id, code, public_key)
+    except EnrolmentRefused:
+        raise Problem(403, "enrolment-refused", "the code is unknown, used, expired or for another kiosk") from None
+    return json_reply(201, {"kiosk_id": kiosk_id, "status": "enrolled"})
 
 
 def search(platform: Platform, req: Request) -> Reply:

@@ -3,8 +3,10 @@
 The stdlib server starts in a few milliseconds (the demo runs it in-process) and gives the
 fault switches byte-level control (connections dropped mid-body, silence). Handlers live in
 refplatform.api. Errors are RFC 9457 problem+json. Every non-public request must carry a
-valid HMAC signature (sync.request_signing); replays and skewed clocks are refused. The
-access log holds method, route template and status only: never query strings, ids or bodies.
+valid signature by an enrolled kiosk's own device key (sync.request_signing, refplatform.trust);
+unknown and revoked kiosks, replays (nonces kept in SQLite) and skewed clocks are refused. Requests
+are read strictly: a body where none belongs, chunked bodies, deep JSON and NaN are refused, not
+ignored. The access log holds method, route template and status only: never query strings, ids or bodies.
 """
 
 from __future__ import annotations
@@ -20,19 +22,22 @@ import ssl
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from refplatform import api, hall_api
+from refplatform import api, hall_api, video_api
+from refplatform.admin import ADMIN_COMMANDS, admin_main
 from refplatform.api import Platform, Problem, Reply, Request
 from refplatform.hall import Hall
 from refplatform.seed import CERTIFICATES
 from refplatform.store import Store
-from sync.request_signing import DEMO_HMAC_KEY, RequestRejected, RequestVerifier
+from refplatform.trust import TrustRegistry
+from refplatform.video_calls import VideoCalls
+from sync.request_signing import ALL_HEADERS, KioskRevoked, RequestRejected, RequestVerifier
 
 access_log = logging.getLogger("refplatform.access")
 
@@ -62,6 +67,7 @@ class Faults:
 ROUTE_TABLE: tuple[tuple[str, str, Callable[[Platform, Request], Reply], bool], ...] = (
     ("GET", "/v1/health", api.health, True),
     ("GET", "/v1/keys", api.public_keys, True),
+    ("POST", "/v1/kiosks/enrol", api.enrol, True),
     ("GET", "/v1/services", api.services, False),
     ("POST", "/v1/certificates/search", api.search, False),
     ("GET", "/v1/certificates/{cert_id}/file", api.download, False),
@@ -85,6 +91,10 @@ ROUTE_TABLE: tuple[tuple[str, str, Callable[[Platform, Request], Reply], bool], 
     ("GET", "/hall/state", hall_api.state, True),
     ("GET", "/hall/events", hall_api.events, True),
     ("POST", "/hall/calls/{call_id}/ack", hall_api.acknowledge, True),
+    # Video help (issue 18): signalling only; media goes peer to peer.
+    ("POST", "/v1/video-calls", video_api.open_call, False),
+    ("GET", "/v1/video-calls/{call_id}", video_api.call_status, False),
+    ("POST", "/v1/video-calls/{call_id}/end", video_api.end_call, False),
 )
 _COMPILED = [(m, t, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", t) + "$"), h, p)
              for m, t, h, p in ROUTE_TABLE]
@@ -186,8 +196,12 @@ class _Handler(BaseHTTPRequestHandler):
         """Protocol-level errors (bad request line, unknown method) as problem+json too."""
         self.close_connection = True
         if int(code) == 501:  # a method this server has no handler for at all
-            self._template = _route(urlsplit(self.path).path)[0] if hasattr(self, "path") else None
-            self._problem(Problem(405, "method-not-allowed", "method not allowed on this resource"))
+            self._template, candidates = _route(urlsplit(self.path).path) if hasattr(self, "path") else (None, [])
+            if not candidates:
+                self._problem(Problem(404, "not-found", "no such resource"))
+                return
+            self._problem(Problem(405, "method-not-allowed", "method not allowed on this resource",
+                                  {"Allow": ", ".join(c[0] for c in candidates)}))
             return
         self._problem(Problem(int(code), "protocol", "request could not be handled"))
 
@@ -198,15 +212,32 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(Reply(p.status, body, "application/problem+json", p.headers))
 
     def _read_body(self) -> bytes:
-        length_text = self.headers.get("Content-Length") or "0"
-        if not length_text.isdigit():
+        """Read the body, or refuse it: every byte on the connection is accounted for (no smuggling).
+
+        A body where the method takes none is 400, Transfer-Encoding (chunked) is 411; both close
+        the connection, so nothing left unread can be taken for a second request.
+        """
+        lengths = self.headers.get_all("Content-Length") or []
+        if self.headers.get("Transfer-Encoding") is not None:
             self.close_connection = True
-            raise Problem(400, "bad-request", "Content-Length is not a number")
-        length = int(length_text)
+            raise Problem(411, "length-required", "send a Content-Length; Transfer-Encoding is not accepted")
+        if len(lengths) > 1 or (lengths and not (lengths[0].isdigit() and len(lengths[0]) <= 12)):
+            self.close_connection = True
+            raise Problem(400, "bad-request", "Content-Length must be one number")
+        length = int(lengths[0]) if lengths else 0
+        if self.command not in ("POST", "PUT", "PATCH"):
+            if length > 0:
+                self.close_connection = True
+                raise Problem(400, "body-not-allowed", "this method takes no request body")
+            return b""
         if length > MAX_BODY:
             self.close_connection = True
             raise Problem(413, "too-large", "request body too large")
-        return self.rfile.read(length) if length > 0 else b""
+        body = self.rfile.read(length) if length > 0 else b""
+        if len(body) != length:
+            self.close_connection = True
+            raise ConnectionError("body cut short")
+        return body
 
     def _injected(self) -> Problem | None:
         faults = self.server.faults
@@ -225,7 +256,7 @@ class _Handler(BaseHTTPRequestHandler):
         faults = self.server.faults
         path = urlsplit(self.path).path
         self._template, candidates = _route(path)
-        body = self._read_body() if self.command in ("POST", "PUT", "PATCH") else b""
+        body = self._read_body()
         if faults.latency > 0 and self.server.stopping.wait(faults.latency):
             faults = Faults(offline=True)
         if faults.offline:
@@ -243,9 +274,11 @@ class _Handler(BaseHTTPRequestHandler):
         _, handler, public, params = chosen
         kiosk_id = ""
         if not public and self.server.verifier is not None:
-            headers = {name: self.headers.get(name) for name in self.server.signed_headers}
+            headers = {name: self.headers.get(name) for name in ALL_HEADERS}
             try:
                 kiosk_id = self.server.verifier.verify(self.command, self.path, headers, body)
+            except KioskRevoked:
+                raise Problem(403, "kiosk-revoked", "this kiosk's enrolment was revoked") from None
             except RequestRejected as e:
                 raise Problem(401, str(e).replace("_", "-"), "request signature refused") from None
         request = Request(self.command, params, self.headers.get, body,
@@ -272,10 +305,7 @@ class _HttpServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], faults: Faults, platform: Platform,
                  verifier: RequestVerifier | None) -> None:
-        from sync.request_signing import SIGNED_HEADERS
-
         self.faults, self.platform, self.verifier = faults, platform, verifier
-        self.signed_headers = SIGNED_HEADERS
         self.rng = random.Random(4)
         self.stopping = threading.Event()
         self._open: set[socket.socket] = set()
@@ -301,26 +331,26 @@ class _HttpServer(ThreadingHTTPServer):
 class PlatformServer:
     """The reference platform on a background thread: start(), url, received(), faults, stop().
 
-    kiosk_keys maps kiosk id -> HMAC key; None accepts any kiosk id signing with the demo key.
+    Only enrolled kiosks get past the signature check: issue_enrolment_code() gives a technician
+    the one-time code for `kiosk enrol`, revoke_kiosk() shuts a kiosk out.
     require_signatures=False accepts unsigned requests (for poking at it with curl).
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, db_path: str | None = None,
-                 kiosk_keys: Mapping[str, bytes] | None = None, require_signatures: bool = True,
-                 max_skew: float = 300.0, public_url: str | None = None,
+                 require_signatures: bool = True, max_skew: float = 300.0, public_url: str | None = None,
                  ssl_context: ssl.SSLContext | None = None) -> None:
         self.faults = Faults()
         self.store = Store(db_path)
         self.store.seed(CERTIFICATES)
+        self.trust = TrustRegistry(self.store)
         self.hall = Hall(db_path)
         self._public_url = public_url
         self.platform = Platform(self.store, lambda: (self._public_url or self.url).rstrip("/"),
-                                 lambda: self.faults.signature, hall=self.hall)
+                                 lambda: self.faults.signature, trust=self.trust, hall=self.hall)
+        self.platform.video = self.video = VideoCalls()  # video help: in memory, no media ever
         verifier = None
         if require_signatures:
-            keys = dict(kiosk_keys) if kiosk_keys is not None else None
-            verifier = RequestVerifier(lambda kid: keys.get(kid) if keys is not None else DEMO_HMAC_KEY,
-                                       max_skew=max_skew)
+            verifier = RequestVerifier(self.trust.key_for, self.trust, max_skew=max_skew)
         self._httpd = _HttpServer((host, port), self.faults, self.platform, verifier)
         self._tls = ssl_context is not None
         if ssl_context is not None:
@@ -339,6 +369,14 @@ class PlatformServer:
                                         daemon=True)
         self._thread.start()
         return int(self._httpd.server_address[1])
+
+    def issue_enrolment_code(self, kiosk_id: str) -> str:
+        """A one-time code a technician types into `kiosk enrol` on the kiosk with this id."""
+        return self.trust.issue_code(kiosk_id)
+
+    def revoke_kiosk(self, kiosk_id: str) -> bool:
+        """Refuse this kiosk from now on (until it is enrolled again); False when it was never enrolled."""
+        return self.trust.revoke(kiosk_id)
 
     def received(self) -> list[dict[str, Any]]:
         """Every ingested transaction, in arrival order, each stored once."""
@@ -365,25 +403,21 @@ class PlatformServer:
         self.store.close()
 
 
-def _read_kiosk_keys(path: str) -> dict[str, bytes]:
-    with open(path, encoding="utf-8") as f:
-        raw = json.load(f)
-    return {str(k): bytes.fromhex(v) for k, v in raw.items()}
-
-
 def main(argv: list[str] | None = None) -> None:
-    """Console script `kiosk-platform`: run the reference platform until Ctrl-C."""
+    """Console script `kiosk-platform`: run the reference platform until Ctrl-C (or an admin command)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ADMIN_COMMANDS:
+        raise SystemExit(admin_main(argv))
     parser = argparse.ArgumentParser(prog="kiosk-platform", description="Reference public data platform")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--db", default=None, help="SQLite file for ingested transactions and issued copies")
-    parser.add_argument("--kiosk-keys", default=None,
-                        help="JSON file {kiosk id: HMAC key in hex}; default: any kiosk with the demo key")
+    parser.add_argument("--db", default=None,
+                        help="SQLite file for enrolled kiosks, nonces, transactions and issued copies")
     parser.add_argument("--public-url", default=None, help="base URL printed in verification QR codes")
     parser.add_argument("--tls-cert", default=None, help="PEM certificate chain: serve HTTPS")
     parser.add_argument("--tls-key", default=None, help="PEM private key of --tls-cert")
     parser.add_argument("--client-ca", default=None, help="require client certificates signed by this CA")
-    parser.add_argument("--allow-unsigned", action="store_true", help="accept requests without an HMAC signature")
+    parser.add_argument("--allow-unsigned", action="store_true", help="accept requests without a kiosk signature")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     context = None
@@ -394,7 +428,6 @@ def main(argv: list[str] | None = None) -> None:
             context.load_verify_locations(args.client_ca)
             context.verify_mode = ssl.CERT_REQUIRED
     server = PlatformServer(args.host, args.port, db_path=args.db, require_signatures=not args.allow_unsigned,
-                            kiosk_keys=_read_kiosk_keys(args.kiosk_keys) if args.kiosk_keys else None,
                             public_url=args.public_url, ssl_context=context)
     server.start()
     access_log.info("serving on %s (Ctrl-C to stop)", server.url)

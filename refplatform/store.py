@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS transactions (idempotency_key TEXT PRIMARY KEY, kind TEXT NOT NULL,
@@ -154,6 +157,18 @@ class Store:
         cur = self._db.execute(f"SELECT * FROM stamped_copies WHERE {where}", (value,))
         row = cur.fetchone()
         return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
+
+    def atomic(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run work(connection) in one transaction under the store's lock (refplatform.trust uses it)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(self._db)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return result
 
     def close(self) -> None:
         with self._lock:

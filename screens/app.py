@@ -22,10 +22,13 @@ from PySide6.QtQuick import QQuickWindow
 from devices.face.factory import build_camera, build_face
 from devices.reader_factory import make_reader
 from devices.speech import EspeakSpeaker
+from kiosk.audit_log import AuditLog
+from kiosk.audit_trail import AuditTrail
 from kiosk.config import Config
 from kiosk.interfaces import CardReader
 from kiosk.journey import Timing
 from kiosk.services import KioskServices
+from kiosk.staff import StaffDirectory
 from printing.factory import make_printer, make_receipt_printer
 from screens.camera_preview import install_preview
 from screens.demo_control import DemoControl
@@ -56,12 +59,18 @@ class Kiosk:
     timers: list[QTimer] = field(default_factory=list)
     receipts: object | None = None  # a kiosk.interfaces.ReceiptPrinter
     sync_thread: EngineThread | None = None
+    closed: bool = False
 
     @property
     def window(self) -> QQuickWindow:
         return self.engine.rootObjects()[0]
 
     def close(self) -> None:
+        """Stop everything; the QML goes first so no binding reads a view-model that is gone.
+        Runs once, whichever comes first: an explicit call, the app quitting or the interpreter exiting."""
+        if self.closed:
+            return
+        self.closed = True
         for timer in self.timers:
             timer.stop()
         self.reader.stop()
@@ -104,10 +113,17 @@ def timing_from(config: Config) -> Timing:
     return Timing(
         idle_seconds=config["ui.idle_seconds"], warning_seconds=config["ui.warning_seconds"],
         done_seconds=config["ui.done_seconds"], elderly_age=config["ui.elderly_age"],
-        face_enabled=config["face.enabled"], staff_code=config["kiosk.staff_code"],
+        face_enabled=config["face.enabled"],
         default_language=config["ui.default_language"],
         staff_answer_seconds=config["staff.answer_seconds"], stuck_seconds=config["staff.stuck_seconds"],
     )
+
+
+def make_audit_trail(config: Config, outbox: object) -> AuditTrail:
+    """The chained audit trail under the state directory, shipped through the outbox."""
+    log_ = AuditLog(config.path("kiosk.state_dir") / "audit", max_bytes=config["audit.max_bytes"],
+                    retention_days=config["audit.retention_days"])
+    return AuditTrail(log_, outbox, kiosk_id=config["kiosk.id"], ship=config["audit.ship"])
 
 
 def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | None = None,
@@ -115,19 +131,24 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     """Create drivers, services, view-model and QML windows (a QGuiApplication must exist)."""
     state_dir = config.path("kiosk.state_dir")
     state_dir.mkdir(parents=True, exist_ok=True)
-    server = None
+    server = enrolment = None
     url = config["platform.url"]
     if not url:
         from refplatform.server import PlatformServer  # the local reference platform
+        from sync.enrolment import LocalEnrolment
 
         server = PlatformServer("127.0.0.1", 0)
         server.start()
         url = server.url
+        enrolment = LocalEnrolment(server, config)  # the demo enrols itself on first use (a worker)
+
+    def device_key() -> object:
+        return enrolment.device_key() if enrolment is not None else None
 
     def make_client() -> object:
         from sync.platform_client import client_from_config  # requests is slow to import
 
-        return client_from_config(url, config)
+        return client_from_config(url, config, device_key=device_key())
     platform = LazyPlatform(make_client)
     # The GUI only writes; the engine (its own process, or a thread in the demo) delivers.
     outbox = ManagedOutbox(state_dir / "outbox.db", limits=limits_from(config), recover=False)
@@ -139,10 +160,16 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     services = KioskServices(face=face, platform=platform, outbox=outbox, printer=printer,
                              kiosk_id=config["kiosk.id"], receipts=receipts,
                              copy_valid_days=config["printer.copy_valid_days"],
+                             staff=StaffDirectory(state_dir / "staff.json"), audit=make_audit_trail(config, outbox),
                              hall=config["kiosk.hall"], place=config["kiosk.place"])
     vm = JourneyViewModel(services=services, timing=timing_from(config),
                           speaker=speaker if speaker is not None else EspeakSpeaker(),
                           speech=config["ui.speech"], tick_ms=tick_ms)
+    if demo_control:  # the demo's fictitious staff (devices/sim_staff.py), hashed off the start-up path
+        from devices.sim_staff import provision_demo_staff
+
+        vm.tasks.run("disk", lambda: provision_demo_staff(services.staff))
+    vm.audit("kiosk_start", demo=demo_control)
     if hasattr(face, "preload"):
         vm.tasks.run("camera", face.preload)  # load the face models off the start-up path
     engine = QQmlApplicationEngine()
@@ -166,13 +193,33 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     reader.start(vm.reader_listener)
     kiosk = Kiosk(engine, vm, reader, printer, face, outbox, platform, server, demo, receipts=receipts)
     if config["sync.in_process"]:
-        kiosk.sync_thread = EngineThread(config, lambda: make_sync_client(config, url))
+        kiosk.sync_thread = EngineThread(config, lambda: make_sync_client(config, url, device_key()))
         kiosk.sync_thread.start()
     kiosk.timers.append(_every(SYNC_STATUS_MS, lambda: _read_sync_status(kiosk)))
     last: list[dict] = [{}]
     vm.viewChanged.connect(lambda: _write_kiosk_state(kiosk, last))
     vm.statusChanged.connect(lambda: _write_kiosk_state(kiosk, last))
+    _close_before_exit(kiosk)
     return kiosk
+
+
+def _close_before_exit(kiosk: Kiosk) -> None:
+    """Close the kiosk when the app quits or Python exits without closing it (a script that only
+    calls app.quit()): otherwise Python may free the view-model while the QML still reads it."""
+    import atexit
+    import weakref
+
+    ref = weakref.ref(kiosk)
+
+    def close() -> None:
+        k = ref()
+        if k is not None:
+            k.close()
+
+    app = QCoreApplication.instance()
+    if app is not None:
+        app.aboutToQuit.connect(close)
+    atexit.register(close)
 
 
 def _write_kiosk_state(kiosk: Kiosk, last: list[dict]) -> None:
@@ -210,6 +257,21 @@ def _read_sync_status(kiosk: Kiosk) -> None:
     kiosk.vm.tasks.run("disk", work, show)
 
 
+def dock_demo_control(kiosk: Kiosk) -> None:
+    """Put the demo control window beside the kiosk, never over it: the kiosk takes the screen's
+    left part (its content scales to fit) and the control docks at the right edge. With no
+    window manager (xvfb-run) nobody could move a window that covered the kiosk's header."""
+    ctl = next((o for o in kiosk.engine.rootObjects() if o.objectName() == "demoControl"), None)
+    screen = QGuiApplication.primaryScreen()
+    if ctl is None or screen is None:
+        return
+    area = screen.availableGeometry()
+    width = min(ctl.width(), area.width() // 3)
+    ctl.setGeometry(area.right() + 1 - width, area.top(), width, min(ctl.height(), area.height()))
+    kiosk.window.setGeometry(area.left(), area.top(), area.width() - width - 8, area.height())
+    kiosk.window.show()
+
+
 def qml_message_collector(sink: list[str]) -> Callable[..., None]:
     """A Qt message handler that keeps warnings (tests fail on any QML warning)."""
     def handler(mode: QtMsgType, context: object, message: str) -> None:
@@ -217,6 +279,25 @@ def qml_message_collector(sink: list[str]) -> Callable[..., None]:
             sink.append(message)
             log.warning("qt message", extra={"event": "qt_warning", "qt": message[:300]})
     return handler
+
+
+def _quit_on_signals(app: QGuiApplication) -> tuple[object, ...]:
+    """Ctrl-C and SIGTERM end the event loop quietly. Python runs signal handlers only between
+    bytecodes, so a wake-up socket watched by Qt gives it that chance while Qt waits."""
+    import signal
+    import socket
+
+    from PySide6.QtCore import QSocketNotifier
+
+    rsock, wsock = socket.socketpair()
+    rsock.setblocking(False)
+    wsock.setblocking(False)
+    signal.set_wakeup_fd(wsock.fileno())
+    notifier = QSocketNotifier(rsock.fileno(), QSocketNotifier.Type.Read)
+    notifier.activated.connect(lambda *_: rsock.recv(512))
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: app.quit())
+    return rsock, wsock, notifier
 
 
 def run(config: Config, *, demo: bool, windowed: bool = False) -> int:
@@ -228,8 +309,11 @@ def run(config: Config, *, demo: bool, windowed: bool = False) -> int:
     qInstallMessageHandler(qml_message_collector(messages))
     kiosk = build_kiosk(config, demo_control=demo)
     window = kiosk.window
-    if config["kiosk.fullscreen"] and not windowed:
+    if kiosk.demo is not None and not windowed:
+        dock_demo_control(kiosk)
+    elif config["kiosk.fullscreen"] and not windowed:
         window.showFullScreen()
+    keep = _quit_on_signals(app)  # noqa: F841 (the socket pair and notifier live as long as the loop)
     log.info("kiosk started", extra={"event": "start", "demo": demo, "platform": "local" if
                                      kiosk.platform_server else "remote"})
     code = app.exec()

@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
 
 from kiosk import i18n
+from kiosk.audit_trail import JourneyAuditor
 from kiosk.interfaces import ReaderEvent, ReaderEventKind, Speaker
 from kiosk.journey import (
     Effect,
@@ -70,6 +71,7 @@ class JourneyViewModel(QObject):
         self._online_at = 0.0  # wall-clock time of the word _online rests on
         self._reader_ok = True
         self.preview = PdfPreview(self.tasks, services.platform, self)
+        self.auditor = JourneyAuditor()  # session start/end, identity method, prints -> the audit trail
         self.journey = Journey(timing=timing, on_effect=self._on_effect, on_change=self._refresh)
         services.face_prompt = self._facePrompt.emit
         services.platform_seen = self._platformSeen.emit
@@ -117,7 +119,17 @@ class JourneyViewModel(QObject):
             self._online = online
             self.statusChanged.emit()
 
+    def audit(self, event: str, **fields: Any) -> None:
+        """Write an audit entry on the disk lane; a disk that refuses takes the kiosk out of service."""
+        self.tasks.run("disk", lambda: self.services.audit_event(event, **fields), self._audit_done)
+
+    def _audit_done(self, ok: bool) -> None:
+        if ok != ("audit_unavailable" not in self.journey.out_of_service):
+            self.journey.set_out_of_service("audit_unavailable", not ok)
+
     def _on_effect(self, effect: Effect) -> None:
+        for event, fields in self.auditor.events(effect, self.journey):
+            self.audit(event, **fields)
         if isinstance(effect, Speak) and effect.key.startswith("staff_call_"):
             self._say_staff_call(effect.key)
         elif isinstance(effect, Speak):
@@ -224,9 +236,9 @@ class JourneyViewModel(QObject):
     def faceConsent(self, agree: bool) -> None:
         self.journey.face_consent(agree)
 
-    @Slot(str)
-    def staffConfirm(self, code: str) -> None:
-        self.journey.staff_confirm(code)
+    @Slot(str, str)
+    def staffConfirm(self, number: str, pin: str) -> None:
+        self.journey.staff_confirm(number, pin)
 
     @Slot(str)
     def chooseService(self, service_id: str) -> None:

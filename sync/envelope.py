@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import fcntl
 import json
 import logging
 import os
 import secrets
+import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +70,7 @@ class Keyring:
         if not self.path.exists():
             if not create:
                 raise KeyFileError("key file missing")
-            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            kid = secrets.token_hex(4)
-            self._write({kid: AESGCM.generate_key(bit_length=256)}, kid)
+            self._create()
         if self.path.stat().st_mode & 0o077:
             log.warning("key file was readable by others; fixing its mode", extra={"event": "key_mode"})
             os.chmod(self.path, 0o600)
@@ -82,22 +84,61 @@ class Keyring:
             raise KeyFileError(f"key file {self.path.name} is inconsistent")
         self._keys, self._current, self._mtime = keys, current, self.path.stat().st_mtime
 
-    def _write(self, keys: dict[str, bytes], current: str) -> None:
-        """Atomically replace the key file (write 0600 temp, fsync, rename, fsync dir)."""
-        text = json.dumps({"current": current, "keys": {k: _b64(v) for k, v in keys.items()}})
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    @staticmethod
+    def _text(keys: dict[str, bytes], current: str) -> str:
+        return json.dumps({"current": current, "keys": {k: _b64(v) for k, v in keys.items()}})
+
+    def _temp_file(self, text: str) -> Path:
+        """A complete, fsynced 0600 file with a name no other process uses."""
+        fd, name = tempfile.mkstemp(prefix=".outbox-keys-", suffix=".tmp", dir=self.directory)
         try:
+            os.fchmod(fd, 0o600)
             os.write(fd, text.encode())
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, self.path)
+        return Path(name)
+
+    def _sync_dir(self) -> None:
         dir_fd = os.open(self.directory, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+    def _create(self) -> None:
+        """Make the first key exactly once: the file appears whole (link, not rename) and only if no
+        other process made it first; the loser simply reads the winner's key."""
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        kid = secrets.token_hex(4)
+        tmp = self._temp_file(self._text({kid: AESGCM.generate_key(bit_length=256)}, kid))
+        try:
+            os.link(tmp, self.path)
+        except FileExistsError:
+            log.info("another process created the outbox key first", extra={"event": "key_created_elsewhere"})
+        finally:
+            os.unlink(tmp)
+        self._sync_dir()
+
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        """Rotation and retirement read, change and replace the file: one process at a time."""
+        fd = os.open(self.directory / (KEY_FILE + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def _write(self, keys: dict[str, bytes], current: str) -> None:
+        """Atomically replace the key file (unique 0600 temp, fsync, rename, fsync dir)."""
+        tmp = self._temp_file(self._text(keys, current))
+        try:
+            os.replace(tmp, self.path)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            raise
+        self._sync_dir()
         self._keys, self._current, self._mtime = dict(keys), current, self.path.stat().st_mtime
 
     def _refresh(self) -> None:
@@ -129,16 +170,16 @@ class Keyring:
 
     def rotate(self) -> str:
         """Add a new key and make it current; returns its id. Old keys are kept."""
-        with self._lock:
-            self._refresh()
+        with self._lock, self._file_lock():
+            self._load()
             kid = secrets.token_hex(4)
             self._write({**self._keys, kid: AESGCM.generate_key(bit_length=256)}, kid)
             return kid
 
     def retire(self, in_use: set[str]) -> list[str]:
         """Drop keys that are neither current nor in use; returns the dropped ids."""
-        with self._lock:
-            self._refresh()
+        with self._lock, self._file_lock():
+            self._load()
             keep = {k: v for k, v in self._keys.items() if k == self._current or k in in_use}
             dropped = sorted(set(self._keys) - set(keep))
             if dropped:

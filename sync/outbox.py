@@ -34,6 +34,7 @@ __all__ = ["SCHEMA_VERSION", "STATUSES", "OutboxRow", "OutboxWriteError", "Sqlit
 log = logging.getLogger("kiosk.sync.outbox")
 STATUSES = ("pending", "in_flight", "done", "dead")
 LEASE_SECONDS = 120.0
+JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024  # bytes a WAL may keep after a checkpoint
 
 _key_lock = threading.Lock()
 _key_last = (0, 0)  # (milliseconds, counter) of the last key made in this process
@@ -88,9 +89,45 @@ _COLUMNS = "idempotency_key, kind, payload, created_at, seq, attempts, next_atte
 _INFO_COLUMNS = "seq, idempotency_key, kind, status, attempts, created_at, next_attempt_at, last_error"
 
 
+def _lenient_text(data: bytes) -> str:
+    """SQLite text as str. Damaged bytes become lone surrogates (see _damaged) instead of an error
+    whose message would quote the row's text and stop every read of the batch."""
+    return data.decode("utf-8", "surrogateescape")
+
+
+def _damaged(row: tuple[Any, ...]) -> bool:
+    """A row with text that was not valid UTF-8 on disk (bytes flipped inside a page)."""
+    for value in row:
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
+
+
+def _printable(value: Any) -> Any:
+    """Text safe to print: damaged bytes shown as U+FFFD."""
+    return value.encode("utf-8", "replace").decode("utf-8") if isinstance(value, str) else value
+
+
 def _write_error(exc: sqlite3.Error) -> OutboxWriteError:
     name = getattr(exc, "sqlite_errorname", "")
     return OutboxWriteError("outbox_full" if name == "SQLITE_FULL" else "outbox_io")
+
+
+def _wal_mode(db: sqlite3.Connection, busy_timeout: float) -> None:
+    """Switch to WAL. SQLite does not wait on its busy handler for this pragma: when another process
+    is creating the same fresh file at this moment, retry until the busy timeout."""
+    end = time.monotonic() + busy_timeout
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorname", "") != "SQLITE_BUSY" or time.monotonic() >= end:
+                raise
+            time.sleep(0.005 + secrets.randbelow(20) / 1000)
 
 
 class SqliteOutbox:
@@ -105,11 +142,13 @@ class SqliteOutbox:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(os.fspath(path), check_same_thread=False, isolation_level=None,
                                    timeout=busy_timeout)
+        self._db.text_factory = _lenient_text
         try:
             self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
-            self._db.execute("PRAGMA journal_mode=WAL")
+            _wal_mode(self._db, busy_timeout)
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed: no stale plaintext
+            self._db.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")  # the WAL shrinks back
             if max_page_count is not None:
                 self._db.execute(f"PRAGMA max_page_count={int(max_page_count)}")
             with self._lock, self._tx():
@@ -172,17 +211,17 @@ class SqliteOutbox:
         """Claim up to limit due rows, oldest first, marking them in_flight until now + lease.
 
         Due rows are pending ones whose retry time has come and in_flight ones whose lease
-        ran out. A row whose stored payload cannot be read goes to dead with the reason.
+        ran out. A row that cannot be read (damaged bytes, bad envelope, unknown key) goes to
+        dead by itself with the reason; the others are claimed as usual.
         """
         now = self._clock() if now is None else now
         with self._lock, self._tx():
-            rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM outbox WHERE status IN ('pending', 'in_flight') AND next_attempt_at<=?"
-                " ORDER BY seq LIMIT ?", (now, limit),
-            ).fetchall()
-            out, unreadable = [], []
+            rows, unreadable = self._due_rows(now, limit)
+            out = []
             for r in rows:
                 try:
+                    if _damaged(r):
+                        raise envelope.EnvelopeError("damaged text")
                     out.append(OutboxRow(r[0], r[1], self._payload(r[0], r[1], r[2]), r[3], r[4], r[5] + 1,
                                          now + lease, "in_flight", r[8]))
                 except envelope.EnvelopeError as exc:
@@ -192,9 +231,28 @@ class SqliteOutbox:
                 " WHERE seq=?", [(now + lease, now, row.seq) for row in out])
             self._db.executemany("UPDATE outbox SET status='dead', last_error=?, updated_at=? WHERE seq=?",
                                  unreadable)
-        for _ in unreadable:
-            log.error("outbox row unreadable", extra={"event": "outbox_unreadable"})
+        for reason, _, seq in unreadable:
+            log.error("outbox row unreadable: dead-lettered", extra={"event": "outbox_unreadable", "seq": seq,
+                                                                     "reason": reason})
         return out
+
+    def _due_rows(self, now: float, limit: int) -> tuple[list[tuple[Any, ...]], list[tuple[str, float, int]]]:
+        """The due rows; when the batch cannot be read as a whole, row by row so one damaged row is
+        set aside (returned as unreadable) instead of stalling every batch behind it."""
+        where = "WHERE status IN ('pending', 'in_flight') AND next_attempt_at<=? ORDER BY seq LIMIT ?"
+        try:
+            return self._db.execute(f"SELECT {_COLUMNS} FROM outbox {where}", (now, limit)).fetchall(), []
+        except sqlite3.DatabaseError as exc:
+            log.error("outbox batch unreadable: reading row by row", extra={
+                "event": "outbox_batch_unreadable", "error": getattr(exc, "sqlite_errorname", "")})
+        rows, unreadable = [], []
+        for (seq,) in self._db.execute(f"SELECT seq FROM outbox {where}", (now, limit)).fetchall():
+            try:
+                rows.append(self._db.execute(f"SELECT {_COLUMNS} FROM outbox WHERE seq=?", (seq,)).fetchone())
+            except sqlite3.DatabaseError as exc:
+                unreadable.append((f"unreadable: {getattr(exc, 'sqlite_errorname', '') or 'damaged row'}",
+                                   now, seq))
+        return [r for r in rows if r is not None], unreadable
 
     def settle(self, done: Iterable[str] = (), failed: Iterable[tuple[str, str, float, bool]] = ()) -> None:
         """Record a batch's outcome in one transaction.
@@ -259,7 +317,7 @@ class SqliteOutbox:
             for seq, key, kind, text in rows:
                 try:
                     kid = envelope.sealed_key_id(text)
-                    if kid is None or kid == current:
+                    if kid is None or kid == current or _damaged((key, kind, text)):
                         continue
                     payload = self._payload(key, kind, text)
                 except envelope.EnvelopeError:
@@ -268,6 +326,12 @@ class SqliteOutbox:
                                  (envelope.seal(self.keyring, key, kind, *fields.split(kind, payload)), seq))
                 changed += 1
         return changed
+
+    def checkpoint(self) -> bool:
+        """Copy the WAL into the database and truncate it; True when it completed (no reader in the way)."""
+        with self._lock:
+            busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return busy == 0
 
     def set_meta(self, name: str, value: Any) -> None:
         with self._lock, self._tx():
@@ -314,7 +378,7 @@ class SqliteOutbox:
             rows = self._db.execute(f"SELECT {_INFO_COLUMNS} FROM outbox {where} ORDER BY seq DESC LIMIT ?",
                                     (*params, limit)).fetchall()
         names = [c.strip() for c in _INFO_COLUMNS.split(",")]
-        return [dict(zip(names, r, strict=True)) for r in rows]
+        return [dict(zip(names, (_printable(v) for v in r), strict=True)) for r in rows]
 
     def key_ids_in_use(self) -> set[str]:
         """Ids of the keys that some stored row is sealed with."""
@@ -356,7 +420,13 @@ class _Transaction:
                 self._db.execute("COMMIT")
                 return
             except sqlite3.Error:
-                self._db.execute("ROLLBACK")
+                self._rollback()  # SQLite may have rolled back already (a full disk): keep the real error
                 raise
+        self._rollback()
+
+    def _rollback(self) -> None:
         if self._db.in_transaction:
-            self._db.execute("ROLLBACK")
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # the caller's error is the one that matters

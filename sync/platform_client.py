@@ -1,7 +1,8 @@
 """HTTP client of the public data platform (kiosk.interfaces.PlatformClient over requests).
 
 One pooled Session; connect and read timeouts; TLS verification always on (optional CA
-bundle and client certificate); every request signed with HMAC-SHA256 (sync.request_signing);
+bundle and client certificate; http:// only to loopback); every request signed with this kiosk's
+own device key (sync.request_signing, sync.device_key);
 bounded retries with backoff, only for idempotent calls, re-signed on every attempt; every
 file's detached signature checked (sync.signatures) before its bytes are returned. Files live
 in memory only. Every failure is a typed PlatformError whose message is a short key: never
@@ -23,6 +24,8 @@ from requests.adapters import HTTPAdapter
 
 from kiosk.identity import HolderCodeType
 from kiosk.interfaces import Certificate, PlatformError, PlatformErrorKind, ServiceInfo, StampedCopy
+from sync.device_key import DeviceKey
+from sync.enrolment import check_platform_url, enrol_proof
 from sync.platform_cache import CACHE_FILE, PlatformCache
 from sync.platform_parsing import (
     SAFE_ID,
@@ -35,7 +38,7 @@ from sync.platform_parsing import (
     parse_service,
     problem_slug,
 )
-from sync.request_signing import DEMO_HMAC_KEY, sign_request
+from sync.request_signing import sign_request
 from sync.signatures import PublicKey, SignatureRejected, verify_file
 
 __all__ = ["HttpPlatformClient", "client_from_config", "parse_certificate", "parse_service"]
@@ -48,6 +51,11 @@ MAX_FILE_BYTES = 20 << 20
 MAX_JSON_BYTES = 4 << 20
 RETRY_KINDS = frozenset({PlatformErrorKind.OFFLINE, PlatformErrorKind.TIMEOUT, PlatformErrorKind.SERVER_ERROR,
                          PlatformErrorKind.RATE_LIMITED})
+
+
+# Problem types of the trust checks (401/403) that the kiosk reacts to in their own way.
+TRUST_KINDS = {"unknown-kiosk": PlatformErrorKind.NOT_ENROLLED, "kiosk-revoked": PlatformErrorKind.KIOSK_REVOKED,
+               "grant": PlatformErrorKind.GRANT_EXPIRED, "not-authorised": PlatformErrorKind.NOT_AUTHORISED}
 
 
 def _status_kind(status: int) -> PlatformErrorKind | None:
@@ -70,15 +78,16 @@ class HttpPlatformClient:
     """PlatformClient over HTTP(S) with one requests.Session. Every call blocks: use a worker."""
 
     def __init__(self, base_url: str, *, kiosk_id: str, connect_timeout: float = 3.0, read_timeout: float = 10.0,
-                 session: requests.Session | None = None, hmac_key: bytes = DEMO_HMAC_KEY,
+                 session: requests.Session | None = None, device_key: DeviceKey | None = None,
                  ca_bundle: str | None = None, client_cert: str | tuple[str, str] | None = None,
                  cache_dir: Path | None = None, retries: int = 2, backoff: float = 0.2,
                  max_retry_wait: float = 2.0) -> None:
+        check_platform_url(base_url)  # ValueError: http:// to another machine
         self.base_url = base_url.rstrip("/")
         self.kiosk_id = kiosk_id
         self.timeout = (connect_timeout, read_timeout)
         self.retries, self.backoff, self.max_retry_wait = max(0, retries), backoff, max_retry_wait
-        self._hmac_key = hmac_key
+        self._device_key = device_key  # None: unsigned (only the public endpoints answer)
         self.session = session or requests.Session()
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=4, max_retries=0)
         self.session.mount("https://", adapter)
@@ -95,7 +104,8 @@ class HttpPlatformClient:
 
     def _send_once(self, method: str, path: str, data: bytes | None, accept: str,
                    headers: dict[str, str] | None, limit: int) -> tuple[requests.Response, bytes]:
-        signed = sign_request(self._hmac_key, self.kiosk_id, method, path, data or b"")
+        signed = {} if self._device_key is None else sign_request(self._device_key, self.kiosk_id, method, path,
+                                                                   data or b"")
         all_headers = {**signed, "Accept": accept, **(headers or {})}
         if data is not None:
             all_headers["Content-Type"] = "application/json"
@@ -163,11 +173,14 @@ class HttpPlatformClient:
         kind = not_found if status in (404, 410) else _status_kind(status)
         if kind is not None:
             detail = f"http_{status}"
-            if status == 401:
+            if status in (401, 403):
                 try:
-                    detail += "_" + problem_slug(json.loads(content))
+                    slug = problem_slug(json.loads(content))
                 except ValueError:
-                    pass
+                    slug = ""
+                if slug:
+                    detail += "_" + slug
+                kind = TRUST_KINDS.get(slug.split("-")[0] if slug.startswith("grant-") else slug, kind)
             raise _fail(kind, detail, parse_retry_after(resp.headers.get("Retry-After")))
         if not 200 <= status < 300:
             raise _fail(PlatformErrorKind.BAD_DATA, f"http_{status}")
@@ -332,6 +345,16 @@ class HttpPlatformClient:
         if not (isinstance(body, dict) and body.get("status") == "ok"):
             raise _fail(PlatformErrorKind.BAD_DATA, "heartbeat")
 
+    def enrol(self, code: str) -> None:
+        """Enrol this kiosk's device key with a one-time code from the platform (not retried)."""
+        if self._device_key is None:
+            raise _fail(PlatformErrorKind.BAD_DATA, "no_device_key")
+        body = self._json("POST", "/v1/kiosks/enrol", {
+            "kiosk_id": self.kiosk_id, "code": code, "public_key": self._device_key.public_text,
+            "proof": enrol_proof(self._device_key, self.kiosk_id, code)}, idempotent=False)
+        if not (isinstance(body, dict) and body.get("status") == "enrolled"):
+            raise _fail(PlatformErrorKind.BAD_DATA, "enrol")
+
     def ping(self) -> bool:
         """True when the platform answers its health check (one attempt, no retries)."""
         try:
@@ -372,26 +395,16 @@ class HttpPlatformClient:
         self.session.close()
 
 
-def _read_hmac_key(path: Path) -> bytes:
-    """A key file holds the key as hex (64+ digits) or raw bytes (32+)."""
-    raw = path.read_bytes().strip()
-    try:
-        key = bytes.fromhex(raw.decode("ascii"))
-    except (UnicodeDecodeError, ValueError):
-        key = raw
-    if len(key) < 32:
-        raise ValueError(f"{path}: the HMAC key must have at least 32 bytes")
-    return key
+def client_from_config(url: str, config: Any, *, device_key: DeviceKey | None = None) -> HttpPlatformClient:
+    """A client configured from kiosk.config (platform.* keys); url is the resolved base URL. The device
+    key is read from platform.device_key_dir unless given; a kiosk without one signs nothing."""
+    from sync.enrolment import load_device_key
 
-
-def client_from_config(url: str, config: Any) -> HttpPlatformClient:
-    """A client configured from kiosk.config (platform.* keys); url is the resolved base URL."""
-    key_file = config["platform.hmac_key_file"]
     cert, key = config["platform.client_cert"], config["platform.client_key"]
     return HttpPlatformClient(
         url, kiosk_id=config["kiosk.id"], connect_timeout=config["platform.connect_timeout"],
         read_timeout=config["platform.read_timeout"], retries=config["platform.retries"],
-        hmac_key=_read_hmac_key(config.path("platform.hmac_key_file")) if key_file else DEMO_HMAC_KEY,
+        device_key=device_key or load_device_key(config),
         ca_bundle=str(config.path("platform.ca_bundle")) if config["platform.ca_bundle"] else None,
         client_cert=(str(Path(cert).expanduser()), str(Path(key).expanduser())) if cert and key else (
             str(Path(cert).expanduser()) if cert else None),

@@ -55,10 +55,12 @@ def kiosk(qapp, qml_warnings, kiosk_config):
 
 @pytest.fixture
 def server():
-    """The reference platform on 127.0.0.1, a fresh one per test."""
+    """The reference platform on 127.0.0.1, a fresh one per test, with kiosk-test enrolled."""
     from refplatform.server import PlatformServer
+    from tests.signed_requests import TEST_KEY, enrol
 
     srv = PlatformServer()
+    enrol(srv, "kiosk-test", TEST_KEY)  # the kiosk of the `client` fixture and of tests.signed_requests.AUTH
     srv.start()
     yield srv
     srv.stop()
@@ -66,9 +68,9 @@ def server():
 
 @pytest.fixture
 def client(server):
-    """The kiosk's platform client, with short timeouts, talking to `server`."""
-    from sync.platform_client import HttpPlatformClient
+    """The enrolled kiosk's platform client, with short timeouts, talking to `server`."""
+    from tests.signed_requests import enrolled_client
 
-    c = HttpPlatformClient(server.url, kiosk_id="kiosk-test", connect_timeout=1.0, read_timeout=0.5)
+    c = enrolled_client(server, connect_timeout=1.0, read_timeout=0.5)
     yield c
     c.close()

@@ -118,6 +118,11 @@ class CupsBench:
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
         )
         self._wait_ready()
+        self._add_queues()
+
+    def _add_queues(self) -> None:
+        """Create (or refresh) both queues: idempotent, and needed again after a crash, since a
+        crashed cupsd comes back without the queues it had not saved."""
         self.lpadmin("-p", CAPTURE_QUEUE, "-E", "-v", f"kiosk-capture:{self.capture_dir}", "-m", "raw",
                      "-o", "printer-error-policy=abort-job")
         self.lpadmin("-p", PDF_QUEUE, "-E", "-v", f"cups-pdf:/{PDF_QUEUE}", "-P", CUPS_PDF_PPD,
@@ -167,6 +172,22 @@ class CupsBench:
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
         )
         self._wait_ready()
+        self._add_queues()
+
+    def death(self) -> str | None:
+        """How cupsd ended if it died on its own ("signal 11", "exit code 1"), else None."""
+        proc = self._proc
+        if proc is None or proc.poll() is None:
+            return None
+        code = proc.returncode
+        return f"signal {-code}" if code < 0 else f"exit code {code}"
+
+    def check_alive(self, when: str) -> None:
+        """Fail plainly when cupsd died, instead of a later 'unknown destination'."""
+        death = self.death()
+        if death is not None:
+            tail = self.error_log()[-600:]
+            pytest.fail(f"cupsd crashed ({death}) during {when}; its error log ends:\n{tail}", pytrace=False)
 
     @property
     def running(self) -> bool:
@@ -281,8 +302,15 @@ def cups_bench_session() -> Iterator[CupsBench]:
 
 
 @pytest.fixture
-def cups_bench(cups_bench_session: CupsBench) -> Iterator[CupsBench]:
-    """The running test cupsd, reset to healthy empty queues before and after each test."""
+def cups_bench(cups_bench_session: CupsBench, request: pytest.FixtureRequest) -> Iterator[CupsBench]:
+    """The running test cupsd, reset to healthy empty queues before and after each test.
+
+    A cupsd that dies during a test fails it as "cupsd crashed (signal N) during <test>" (tests
+    that kill it on purpose call ``restart()`` or ``stop()`` first, which clears this)."""
+    cups_bench_session.check_alive(f"the test before {request.node.name}")
     cups_bench_session.reset()
     yield cups_bench_session
-    cups_bench_session.reset()
+    try:
+        cups_bench_session.check_alive(request.node.name)
+    finally:
+        cups_bench_session.reset()

@@ -56,6 +56,37 @@ def _is_pcscd(pid: int) -> bool:
         return False
 
 
+VPCD_PORTS = (35963, 35964)  # hard-coded in vsmartcard-vpcd
+
+
+def vpcd_port_holders(ports: tuple[int, ...] = VPCD_PORTS) -> str:
+    """Which processes listen on the vpcd ports, as "pid 123 (pcscd)", or "" when they are free."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) in ports:
+                inodes.add(fields[9])  # state 0A = LISTEN
+    if not inodes:
+        return ""
+    owners: list[str] = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            links = {os.readlink(fd) for fd in (proc / "fd").iterdir()}
+            comm = (proc / "comm").read_text().strip()
+        except OSError:
+            continue
+        if any(f"socket:[{inode}]" in links for inode in inodes):
+            owners.append(f"pid {proc.name} ({comm})")
+    return ", ".join(owners) or "a process in another namespace or owned by another user"
+
+
 class Pcscd:
     """One pcscd process that this harness owns."""
 
@@ -75,6 +106,11 @@ class Pcscd:
         if running and _alive(running) and _is_pcscd(running):
             raise PcscdError(f"another pcscd (pid {running}) is already running and owns the readers; stop it "
                              "(e.g. 'systemctl stop pcscd.socket pcscd') before running the tests.")
+        holders = vpcd_port_holders()
+        if holders:
+            raise PcscdError(f"the vpcd ports {VPCD_PORTS} are already taken by {holders}: that process owns the "
+                             "virtual readers; stop it (for a pcscd: 'systemctl stop pcscd.socket pcscd' or kill it) "
+                             "before running the tests.")
         log = self.log_path.open("ab")
         self.started_at = time.perf_counter()
         self.process = subprocess.Popen(["pcscd", "--foreground"], stdout=log, stderr=subprocess.STDOUT,

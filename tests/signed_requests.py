@@ -1,18 +1,43 @@
-"""requests auth that signs like the kiosk (HMAC headers), for tests that talk to the server raw."""
+"""Signing like an enrolled kiosk, for tests that talk to the reference server raw or through the client.
+
+TEST_KEY is the device key of "kiosk-test"; the conftest `server` fixture enrols it, so AUTH and
+the `client` fixture work against every fresh server. enrol() enrols any other kiosk id.
+"""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
-from sync.request_signing import DEMO_HMAC_KEY, sign_request
+from sync.device_key import DeviceKey
+from sync.request_signing import sign_request
+
+TEST_KEY = DeviceKey.generate()
+
+
+def enrol(server: Any, kiosk_id: str = "kiosk-test", key: DeviceKey | None = None) -> DeviceKey:
+    """Enrol kiosk_id with key (a fresh one when None) on server, through its registry."""
+    key = key or DeviceKey.generate()
+    server.trust.enrol(kiosk_id, server.issue_enrolment_code(kiosk_id), key.public_text)
+    return key
+
+
+def enrolled_client(server: Any, kiosk_id: str = "kiosk-test", key: DeviceKey | None = None, *,
+                    url: str | None = None, **kw: Any) -> Any:
+    """An HttpPlatformClient of an enrolled kiosk (kiosk-test with TEST_KEY by default)."""
+    from sync.platform_client import HttpPlatformClient
+
+    if key is None:
+        key = TEST_KEY if kiosk_id == "kiosk-test" else enrol(server, kiosk_id)
+    return HttpPlatformClient(url or server.url, kiosk_id=kiosk_id, device_key=key, **kw)
 
 
 class KioskAuth(requests.auth.AuthBase):
-    def __init__(self, kiosk_id: str = "kiosk-test", key: bytes = DEMO_HMAC_KEY, *, now: float | None = None,
-                 nonce: str | None = None) -> None:
-        self.kiosk_id, self.key, self.now, self.nonce = kiosk_id, key, now, nonce
+    def __init__(self, kiosk_id: str = "kiosk-test", key: DeviceKey = TEST_KEY, *, now: float | None = None,
+                 nonce: str | None = None, grant: str = "") -> None:
+        self.kiosk_id, self.key, self.now, self.nonce, self.grant = kiosk_id, key, now, nonce, grant
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         body = r.body or b""
@@ -20,7 +45,7 @@ class KioskAuth(requests.auth.AuthBase):
         parts = urlsplit(r.url or "")
         target = parts.path + ("?" + parts.query if parts.query else "")
         r.headers.update(sign_request(self.key, self.kiosk_id, r.method or "GET", target, body, now=self.now,
-                                      nonce=self.nonce))
+                                      nonce=self.nonce, grant=self.grant))
         return r
 
 

@@ -24,6 +24,7 @@ def setup(tmp_path: Path, server: PlatformServer) -> tuple[Path, Path]:
                                 "tracking_code": "T1"})
     box.enqueue("k" * 70, {"holder_code": ID_NUMBER})  # the platform rejects this kind: a dead letter
     box.close()
+    assert cli.main(["enrol", server.issue_enrolment_code("KIOSK-DEMO-001"), "--config", str(config)]) == 0
     return config, tmp_path / "state" / "outbox.db"
 
 

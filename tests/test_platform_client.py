@@ -101,7 +101,7 @@ def test_offline_fault(client: HttpPlatformClient, server: PlatformServer) -> No
 def test_status_faults(client: HttpPlatformClient, server: PlatformServer, status: int,
                        kind: PlatformErrorKind) -> None:
     server.faults.status = status
-    assert expect_error(client, kind).detail == f"http_{status}"
+    assert expect_error(client, kind).detail.startswith(f"http_{status}")
     with pytest.raises(PlatformError) as info:
         client.submit("k", "print", {"holder": CODE})
     assert info.value.kind is kind and CODE not in str(info.value)

@@ -16,8 +16,9 @@ from kiosk import i18n
 from kiosk.identity import HolderCodeType
 from kiosk.interfaces import Certificate, PlatformError, PlatformErrorKind, StampedCopy
 from refplatform.server import PlatformServer
+from sync.device_key import DeviceKey
 from sync.platform_client import HttpPlatformClient
-from tests.signed_requests import AUTH, KioskAuth
+from tests.signed_requests import AUTH, KioskAuth, enrol, enrolled_client
 
 PERSON = SAMPLE_PEOPLE[0]  # holds an SM2-signed household proof and an ECDSA-signed tax proof
 
@@ -143,7 +144,8 @@ def test_replay_and_clock_skew_are_refused(server: PlatformServer) -> None:
     skewed = requests.get(url, auth=KioskAuth(now=time.time() - 900), timeout=5)
     assert skewed.status_code == 401 and skewed.json()["type"].endswith("/clock-skew")
     assert requests.get(url, timeout=5).status_code == 401  # unsigned
-    wrong = HttpPlatformClient(server.url, kiosk_id="kiosk-x", hmac_key=b"w" * 32, retries=0)
+    enrol(server, "kiosk-x")
+    wrong = enrolled_client(server, "kiosk-x", DeviceKey.generate(), retries=0)  # not the key it enrolled
     try:
         assert expect(PlatformErrorKind.REFUSED, wrong.catalog).detail == "http_401_bad-signature"
     finally:
@@ -151,7 +153,7 @@ def test_replay_and_clock_skew_are_refused(server: PlatformServer) -> None:
 
 
 def test_catalog_and_keys_are_cached_for_offline_use(server: PlatformServer, tmp_path) -> None:
-    client = HttpPlatformClient(server.url, kiosk_id="k", cache_dir=tmp_path, retries=0)
+    client = enrolled_client(server, cache_dir=tmp_path, retries=0)
     services = client.catalog()
     client.public_keys()
     client.download(certs(client)[0])
@@ -160,7 +162,7 @@ def test_catalog_and_keys_are_cached_for_offline_use(server: PlatformServer, tmp
     cached = (tmp_path / "platform-cache.json").read_text(encoding="utf-8")
     assert PERSON.number not in cached and PERSON.name not in cached and "%PDF" not in cached
     server.stop()
-    offline = HttpPlatformClient(server.url, kiosk_id="k", cache_dir=tmp_path, retries=0)
+    offline = enrolled_client(server, cache_dir=tmp_path, retries=0)
     try:
         assert offline.catalog() == services
         assert set(offline.public_keys(refresh=False)) == {"sm2-2024", "p256-2024", "sm2-2019"}

@@ -10,14 +10,14 @@ import requests
 from devices.sim_people import SAMPLE_BUSINESSES, SAMPLE_PEOPLE
 from kiosk.identity import HolderCodeType
 from refplatform.server import PlatformServer
-from sync.platform_client import HttpPlatformClient
+from tests.signed_requests import enrolled_client
 
 
 def test_journey_requests_keep_personal_data_out_of_urls_and_logs(server: PlatformServer,
                                                                    caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)  # everything: our loggers, urllib3's request lines, the access log
     urls: list[str] = []
-    client = HttpPlatformClient(server.url, kiosk_id="kiosk-privacy")
+    client = enrolled_client(server, "kiosk-privacy")
     client.session.hooks["response"].append(lambda resp, *args, **kwargs: urls.append(resp.request.url))
     try:
         assert client.ping() and client.catalog() and client.public_keys()

@@ -19,10 +19,12 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from refplatform.server import PlatformServer
-from tests.signed_requests import KioskAuth
+from sync.device_key import DeviceKey
+from tests.signed_requests import KioskAuth, enrol
 
 SPEC = Path(__file__).resolve().parent.parent / "docs" / "platform-api.yaml"
 schema = schemathesis.openapi.from_path(SPEC)
+FUZZ_KEY = DeviceKey.generate()
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance, negative_data_rejection]
 
@@ -30,6 +32,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 @pytest.fixture(scope="module")
 def fuzz_server() -> Iterator[PlatformServer]:
     server = PlatformServer()
+    enrol(server, "kiosk-fuzz", FUZZ_KEY)
     server.start()
     yield server
     server.stop()
@@ -46,7 +49,7 @@ class FuzzAuth(KioskAuth):
 @pytest.fixture(scope="module")
 def signed_session() -> Iterator[requests.Session]:
     session = requests.Session()
-    session.auth = FuzzAuth("kiosk-fuzz")
+    session.auth = FuzzAuth("kiosk-fuzz", FUZZ_KEY)
     yield session
     session.close()
 

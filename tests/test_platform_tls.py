@@ -16,7 +16,9 @@ from cryptography.x509.oid import NameOID
 from kiosk.config import Config
 from kiosk.interfaces import PlatformError, PlatformErrorKind
 from refplatform.server import PlatformServer
+from sync.enrolment import enrol_kiosk
 from sync.platform_client import HttpPlatformClient, client_from_config
+from tests.signed_requests import enrolled_client
 
 
 def _issue(subject: str, issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None, *, ca: bool = False,
@@ -67,10 +69,10 @@ def test_tls_with_ca_bundle_and_without(pki: dict[str, str]) -> None:
     server = _tls_server(pki, mutual=False)
     try:
         assert server.url.startswith("https://127.0.0.1:")
-        trusted = HttpPlatformClient(server.url, kiosk_id="k", ca_bundle=pki["ca"], retries=0)
+        trusted = enrolled_client(server, "k", ca_bundle=pki["ca"], retries=0)
         assert trusted.ping() and trusted.catalog()
         trusted.close()
-        system_cas = HttpPlatformClient(server.url, kiosk_id="k", retries=0)  # our CA is not a system CA
+        system_cas = enrolled_client(server, "k2", retries=0)  # our CA is not a system CA
         with pytest.raises(PlatformError) as info:
             system_cas.catalog()
         assert (info.value.kind, info.value.detail) == (PlatformErrorKind.REFUSED, "tls")
@@ -82,18 +84,19 @@ def test_tls_with_ca_bundle_and_without(pki: dict[str, str]) -> None:
 
 def test_mutual_tls_from_config(pki: dict[str, str], tmp_path: Path) -> None:
     server = _tls_server(pki, mutual=True)
-    key_file = tmp_path / "hmac.key"
-    key_file.write_text("11" * 32)
     try:
         config = Config().with_overrides(kiosk__state_dir=str(tmp_path / "state"), platform__ca_bundle=pki["ca"],
                                          platform__client_cert=pki["client_cert"],
-                                         platform__client_key=pki["client_key"],
-                                         platform__hmac_key_file=str(key_file), platform__retries=0)
-        client = client_from_config(server.url, config)
+                                         platform__client_key=pki["client_key"], platform__retries=0)
+        client = client_from_config(server.url, config)  # not enrolled yet: no device key, unsigned
         assert client.ping()  # health is public: the TLS handshake with a client certificate is what counts
-        with pytest.raises(PlatformError) as info:  # the server only knows the demo key by default
+        with pytest.raises(PlatformError) as info:
             client.catalog()
-        assert info.value.detail == "http_401_bad-signature"
+        assert info.value.detail == "http_401_unsigned"
+        client.close()
+        enrol_kiosk(server.url, config, server.issue_enrolment_code(config["kiosk.id"]))  # over mutual TLS
+        client = client_from_config(server.url, config)
+        assert client.catalog()
         client.close()
         anonymous = HttpPlatformClient(server.url, kiosk_id="k", ca_bundle=pki["ca"], retries=0)
         assert not anonymous.ping()

@@ -13,7 +13,7 @@ from devices.sim_people import SAMPLE_BUSINESSES, SAMPLE_PEOPLE
 from kiosk.idnumbers import id_check_digit, is_valid_uscc, mod37_36_check_char
 from refplatform.seed import IDENTIFIER_ROOT, is_valid_identifier, make_identifier
 from refplatform.server import PlatformServer
-from tests.signed_requests import AUTH
+from tests.signed_requests import AUTH, TEST_KEY, enrol
 
 ALL_CODES = [p.number for p in SAMPLE_PEOPLE] + [b["uscc"] for b in SAMPLE_BUSINESSES]
 
@@ -140,6 +140,7 @@ def test_ingest_survives_restart_with_db_file(tmp_path) -> None:
     db = str(tmp_path / "platform.db")
     tx = {"idempotency_key": "k-9", "kind": "print", "payload": {}}
     first = PlatformServer(db_path=db)
+    enrol(first, "kiosk-test", TEST_KEY)
     first.start()
     assert post(first, "/v1/transactions", tx).status_code == 201
     first.stop()

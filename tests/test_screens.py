@@ -120,3 +120,20 @@ def test_taps_at_odd_moments_do_no_harm(kiosk, qtbot) -> None:
     kiosk.vm.retryPrint()
     kiosk.vm.enterUscc("x")
     assert kiosk.vm.journey.screen.value == "cert_list"
+
+
+def test_demo_control_docks_beside_the_kiosk(kiosk, qtbot) -> None:
+    """The demo control never covers the kiosk (its header included): it docks at the right edge."""
+    from PySide6.QtCore import QRect
+
+    from screens.app import dock_demo_control
+
+    dock_demo_control(kiosk)
+    ctl = next(o for o in kiosk.engine.rootObjects() if o.objectName() == "demoControl")
+    kiosk_rect = QRect(kiosk.window.x(), kiosk.window.y(), kiosk.window.width(), kiosk.window.height())
+    ctl_rect = QRect(ctl.x(), ctl.y(), ctl.width(), ctl.height())
+    assert not kiosk_rect.intersects(ctl_rect), (kiosk_rect, ctl_rect)
+    from PySide6.QtGui import QGuiApplication
+
+    area = QGuiApplication.primaryScreen().availableGeometry()
+    assert kiosk_rect.width() >= 0.6 * area.width() and area.contains(ctl_rect)  # the kiosk keeps most of it

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.certificate_ids import is_valid_holder_code, is_valid_identifier, make_identifier
+from sync.device_key import DeviceKey
 from sync.platform_parsing import (
     BadData,
     parse_certificate,
@@ -19,7 +20,7 @@ from sync.platform_parsing import (
     parse_service,
     problem_slug,
 )
-from sync.request_signing import RequestRejected, RequestVerifier, sign_request
+from sync.request_signing import KioskRevoked, MemoryNonceStore, RequestRejected, RequestVerifier, sign_request
 from sync.signatures import (
     ECDSA_P256,
     SM2_SM3,
@@ -117,26 +118,54 @@ def test_bad_sm2_keys_are_refused(bad: str) -> None:
 
 def test_request_signature_replay_and_skew() -> None:
     now = [1_700_000_000.0]
-    verifier = RequestVerifier(lambda kid: b"k" * 32 if kid == "kiosk-1" else None, clock=lambda: now[0])
-    headers = sign_request(b"k" * 32, "kiosk-1", "POST", "/v1/x", b"{}", now=now[0])
+    key, other = DeviceKey.generate(), DeviceKey.generate()
+
+    def key_for(kiosk_id: str):
+        if kiosk_id == "kiosk-gone":
+            raise KioskRevoked("kiosk_revoked")
+        return key.public if kiosk_id == "kiosk-1" else None
+
+    verifier = RequestVerifier(key_for, MemoryNonceStore(), clock=lambda: now[0])
+
+    def signed(k: DeviceKey = key, kiosk: str = "kiosk-1", **kw) -> dict[str, str]:
+        return sign_request(k, kiosk, "POST", "/v1/x", b"{}", **{"now": now[0], **kw})
+
+    headers = signed()
     assert verifier.verify("POST", "/v1/x", headers, b"{}") == "kiosk-1"
     with pytest.raises(RequestRejected, match="replay"):
         verifier.verify("POST", "/v1/x", headers, b"{}")
+    granted = signed(grant="g" * 43)
+    assert verifier.verify("POST", "/v1/x", granted, b"{}") == "kiosk-1"
     for method, target, body, hdrs, reason in (
-            ("POST", "/v1/x", b"{1}", sign_request(b"k" * 32, "kiosk-1", "POST", "/v1/x", b"{}"), "body_hash"),
-            ("POST", "/v1/y", b"{}", sign_request(b"k" * 32, "kiosk-1", "POST", "/v1/x", b"{}"), "bad_signature"),
-            ("POST", "/v1/x", b"{}", sign_request(b"j" * 32, "kiosk-1", "POST", "/v1/x", b"{}"), "bad_signature"),
-            ("POST", "/v1/x", b"{}", sign_request(b"k" * 32, "kiosk-2", "POST", "/v1/x", b"{}"), "unknown_kiosk"),
+            ("POST", "/v1/x", b"{1}", signed(), "body_hash"),
+            ("POST", "/v1/y", b"{}", signed(), "bad_signature"),
+            ("POST", "/v1/x", b"{}", signed(other), "bad_signature"),
+            ("POST", "/v1/x", b"{}", {**signed(grant="g" * 43), "X-Kiosk-Grant": "h" * 43}, "bad_signature"),
+            ("POST", "/v1/x", b"{}", {**signed(), "X-Kiosk-Signature": "bm90IGEgc2lnbmF0dXJl"}, "bad_signature"),
+            ("POST", "/v1/x", b"{}", signed(kiosk="kiosk-2"), "unknown_kiosk"),
+            ("POST", "/v1/x", b"{}", signed(kiosk="kiosk-gone"), "kiosk_revoked"),
+            ("POST", "/v1/x", b"{}", signed(kiosk="kiosk 1"), "unknown_kiosk"),
+            ("POST", "/v1/x", b"{}", signed(nonce="AB" * 16), "bad_nonce"),
+            ("POST", "/v1/x", b"{}", signed(nonce="ab" * 15), "bad_nonce"),
+            ("POST", "/v1/x", b"{}", signed(nonce="../" * 11 + "a"), "bad_nonce"),
             ("POST", "/v1/x", b"{}", {}, "unsigned"),
-            ("POST", "/v1/x", b"{}", sign_request(b"k" * 32, "kiosk-1", "POST", "/v1/x", b"{}", now=now[0] - 301),
-             "clock_skew"),
-            ("POST", "/v1/x", b"{}", sign_request(b"k" * 32, "kiosk-1", "POST", "/v1/x", b"{}", now=now[0] + 301),
-             "clock_skew")):
+            ("POST", "/v1/x", b"{}", signed(now=now[0] - 301), "clock_skew"),
+            ("POST", "/v1/x", b"{}", signed(now=now[0] + 301), "clock_skew")):
         with pytest.raises(RequestRejected, match=reason):
             verifier.verify(method, target, hdrs, body)
     now[0] += 10_000  # long after: the nonce has aged out, but the timestamp is now skewed
     with pytest.raises(RequestRejected, match="clock_skew"):
         verifier.verify("POST", "/v1/x", headers, b"{}")
+
+
+def test_nonces_are_kept_for_the_whole_window_however_many_arrive() -> None:
+    """A flood of other requests does not push a nonce out: only time does, after the skew window."""
+    store, now = MemoryNonceStore(), 1_000.0
+    assert store.remember("k", "a" * 32, now, now + 301)
+    for i in range(20_000):
+        assert store.remember("k", f"{i:032x}", now, now + 301)
+    assert not store.remember("k", "a" * 32, now + 300, now + 601)  # still remembered at the edge of the window
+    assert store.remember("k", "a" * 32, now + 302, now + 603)  # gone only once no signature could pass
 
 
 # ------------------------------------------------------------------ certificate identifiers

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk import cli
 from refplatform.server import PlatformServer
 from sync.outbox import SqliteOutbox
 
@@ -69,6 +70,7 @@ def test_kill_9_at_random_points_loses_nothing(tmp_path: Path) -> None:
     db = tmp_path / "state" / "outbox.db"
     db.parent.mkdir(parents=True)
     SqliteOutbox(db, recover=False).close()  # schema and key created once, before the race
+    assert cli.main(["enrol", server.issue_enrolment_code("KIOSK-DEMO-001"), "--config", str(config)]) == 0
     acked: list[str] = []
     writer = sync = None
     incarnation = kills = 0

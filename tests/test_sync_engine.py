@@ -21,6 +21,7 @@ from sync.platform_client import HttpPlatformClient
 from sync.service import device_health, heartbeat_for
 from sync.store import ManagedOutbox
 from tests.fault_proxy import FaultProxy
+from tests.signed_requests import TEST_KEY, enrolled_client
 
 T0 = 1_000_000.0
 
@@ -59,7 +60,8 @@ def outbox(tmp_path: Path) -> Iterator[SqliteOutbox]:
 
 
 def _engine(outbox: SqliteOutbox, url: str, **policy: object) -> tuple[SyncEngine, Counting]:
-    client = Counting(HttpPlatformClient(url, kiosk_id="kiosk-test", connect_timeout=0.5, read_timeout=0.5))
+    client = Counting(HttpPlatformClient(url, kiosk_id="kiosk-test", connect_timeout=0.5, read_timeout=0.5,
+                                         device_key=TEST_KEY))
     return SyncEngine(outbox, client, SyncPolicy(**{"batch_size": 20, **policy}), rng=random.Random(1)), client
 
 
@@ -170,7 +172,7 @@ def test_whole_batch_refusals(outbox: SqliteOutbox, proxy: FaultProxy, status: i
 def test_heartbeat_and_retention(tmp_path: Path, server: PlatformServer) -> None:
     clock = [T0]
     box = ManagedOutbox(tmp_path / "outbox.db", clock=lambda: clock[0])
-    client = HttpPlatformClient(server.url, kiosk_id="kiosk-test", connect_timeout=0.5, read_timeout=0.5)
+    client = enrolled_client(server, connect_timeout=0.5, read_timeout=0.5)
     policy = SyncPolicy(retention_seconds=100.0, heartbeat_interval=50.0, purge_interval=10.0)
     devices = device_health(Config().with_overrides(printer__pdf_folder=str(tmp_path / "prints")))
     engine = SyncEngine(box, client, policy, clock=lambda: clock[0], rng=random.Random(1),
