@@ -109,10 +109,6 @@ _declare("kiosk.hall", str, "demo-hall", "The hall this terminal stands in: its 
          pattern=r"[^\x00-\x1f\x7f]{1,64}")
 _declare("kiosk.place", str, "", "Where in the hall (shown to staff with each call), e.g. '一楼 A3'.",
          pattern=r"[^\x00-\x1f\x7f]{0,64}")
-_declare("staff.answer_seconds", int, 60, "A staff call not acknowledged by then: the kiosk says so and offers "
-         "what else works.", at_least=10, at_most=3600)
-_declare("staff.stuck_seconds", int, 120, "The kiosk working on one screen this long calls staff by itself.",
-         at_least=10, at_most=3600)
 _declare("ui.default_language", str, "zh-CN", "Language shown at the start of each session.",
          ("zh-CN", "zh-TW", "en"))
 _declare("ui.elderly_age", int, 65, "Card holders this old or older are offered assisted mode.",
@@ -247,6 +243,10 @@ _declare("audit.max_bytes", int, 1_000_000, "Size of the live audit file before 
 _declare("audit.retention_days", int, 400, "Days rotated audit files are kept; at least 183 (six months, "
          "Cybersecurity Law art. 21).", at_least=183, at_most=36_500)
 _declare("audit.ship", bool, True, "Send every audit entry to the platform through the outbox too.")
+_declare("staff.answer_seconds", int, 60, "A staff call not acknowledged by then: the kiosk says so and offers "
+         "what else works.", at_least=10, at_most=3600)
+_declare("staff.stuck_seconds", int, 120, "The kiosk working on one screen this long calls staff by itself.",
+         at_least=10, at_most=3600)
 _declare("staff.idle_seconds", int, 300, "A staff session (maintenance mode) ends after this long without a touch.",
          at_least=30, at_most=3600)
 _declare("staff.max_session_seconds", int, 28_800, "A staff session ends after this long in all (8 h).",

@@ -185,8 +185,7 @@ class Journey(TerminalSteps):
         self._tickets = 0
         self._last_activity = clock()
         self.warning_deadline: float | None = None
-        self._screen_since = clock()
-        self.calls = CallDesk(on_effect, on_change, clock, self.timing.staff_answer_seconds)
+        self.calls = CallDesk(on_effect, on_change, clock, self.timing.staff_answer_seconds, self.timing.stuck_seconds)
         self.held = False  # a video call covers the screen: no inactivity warning (kiosk.video_help)
         self.out_of_service: set[str] = set()
 
@@ -199,14 +198,9 @@ class Journey(TerminalSteps):
     def _factor(self) -> float:
         return 2.0 if self.assisted else 1.0
 
-    @property
-    def staff_called(self) -> bool:
-        """A staff call is open or answered (the header shows its state)."""
-        return self.calls.active
+    staff_called = property(lambda self: self.calls.active, doc="A staff call is open or answered.")
 
     def _go(self, screen: Screen) -> None:
-        if screen is not self.screen:
-            self._screen_since = self._clock()
         self.screen = screen
         self._touch()
         self._emit(Speak(screen.value))
@@ -251,11 +245,7 @@ class Journey(TerminalSteps):
     def tick(self) -> None:
         """Called about once a second by the runner."""
         now = self._clock()
-        self.calls.tick()
-        if (self.screen in BUSY_SCREENS and self.screen not in (Screen.ATTRACT, Screen.DONE)
-                and now - self._screen_since >= self.timing.stuck_seconds and not self.calls.active):
-            self._screen_since = now  # once per stuck stretch
-            self.call_staff("session_stuck", kind="fault")
+        self.calls.tick(self.screen.value, self.screen in BUSY_SCREENS - {Screen.ATTRACT, Screen.DONE}, self.assisted)
         if self.screen is Screen.DONE:
             if now - self._last_activity >= self.timing.done_seconds:
                 self.end_session("done")

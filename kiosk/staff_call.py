@@ -68,7 +68,10 @@ class CallDesk:
     changed: Callable[[], None]
     clock: Callable[[], float]
     answer_seconds: float = 60.0
+    stuck_seconds: float = 120.0  # the kiosk working on one screen this long calls staff by itself
     call: StaffCall | None = None
+    _screen: str = ""
+    _since: float = 0.0
     _announced: set[str] = field(default_factory=set)
 
     @property
@@ -124,8 +127,15 @@ class CallDesk:
             return
         self.changed()
 
-    def tick(self) -> None:
-        """Once a second: poll an open call, and say so honestly when nobody answers."""
+    def tick(self, screen: str = "", working: bool = False, assisted: bool = False) -> None:
+        """Once a second: poll an open call, say so honestly when nobody answers, and call staff
+        by itself when the kiosk has been working on one screen for stuck_seconds."""
+        now = self.clock()
+        if screen != self._screen:
+            self._screen, self._since = screen, now
+        if working and now - self._since >= self.stuck_seconds and not self.active:
+            self._since = now  # once per stuck stretch
+            self.place("session_stuck", screen, assisted, kind="fault")
         c = self.call
         if c is None:
             return

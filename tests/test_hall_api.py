@@ -15,9 +15,12 @@ import requests
 
 from kiosk.interfaces import PlatformError
 from refplatform.server import PlatformServer
+from sync.device_key import DeviceKey
 from sync.platform_client import HttpPlatformClient
+from tests.signed_requests import enrol, enrolled_client
 
 PASSWORD = "correct horse 15"
+_KEYS: dict[str, DeviceKey] = {}
 
 
 @pytest.fixture
@@ -28,7 +31,11 @@ def hall_server(server: PlatformServer) -> PlatformServer:
 
 
 def _client(server: PlatformServer, kiosk_id: str = "KIOSK-N-01") -> HttpPlatformClient:
-    return HttpPlatformClient(server.url, kiosk_id=kiosk_id, read_timeout=5)
+    if kiosk_id not in _KEYS:
+        _KEYS[kiosk_id] = DeviceKey.generate()
+    if server.trust.key_for(kiosk_id) is None:
+        enrol(server, kiosk_id, _KEYS[kiosk_id])
+    return enrolled_client(server, kiosk_id, _KEYS[kiosk_id], read_timeout=5)
 
 
 def _staff(server: PlatformServer, staff_id: str = "S012") -> requests.Session:

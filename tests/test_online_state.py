@@ -15,8 +15,8 @@ import pytest
 
 from refplatform.server import PlatformServer
 from sync.engine import SyncEngine, SyncPolicy
-from sync.platform_client import HttpPlatformClient
 from sync.store import ManagedOutbox
+from tests.signed_requests import enrolled_client
 
 T0 = 2_000_000.0
 UI_READ = 2.0  # screens/app.py SYNC_STATUS_MS
@@ -34,7 +34,7 @@ class SimClock:
 def rig(tmp_path: Path, server: PlatformServer) -> Iterator[tuple[SimClock, ManagedOutbox, SyncEngine]]:
     clock = SimClock()
     outbox = ManagedOutbox(tmp_path / "outbox.db", clock=clock)
-    client = HttpPlatformClient(server.url, kiosk_id="kiosk-idle", connect_timeout=0.5, read_timeout=0.5, retries=0)
+    client = enrolled_client(server, connect_timeout=0.5, read_timeout=0.5, retries=0)
     engine = SyncEngine(outbox, client, SyncPolicy(heartbeat_interval=300.0), clock=clock)
     yield clock, outbox, engine
     client.close()
