@@ -120,6 +120,12 @@ _declare("ui.warning_seconds", int, 20, "Countdown of the inactivity warning; at
 _declare("ui.done_seconds", int, 15, "How long the goodbye screen stays before the attract screen returns.",
          at_least=3, at_most=600)
 _declare("ui.speech", bool, True, "Speak guidance in assisted mode.")
+_declare("ui.take_card_reminder_seconds", int, 8,
+         "After a session, while the ID card still lies on the reader: how often the chime and prompt repeat.",
+         at_least=3, at_most=120)
+_declare("ui.take_card_staff_seconds", int, 30,
+         "After a session, staff are called if the ID card still lies on the reader this long.",
+         at_least=5, at_most=3600)
 _declare("reader.driver", str, "sim", "ID-card reader driver (sam-emulator: the SAM driver on an emulated device).",
          ("sim", "sam", "pcsc", "sam-emulator"))
 _declare("reader.port", str, "/dev/ttyUSB0", "Serial port of a SAM reader.", pattern=SOME_TEXT)

@@ -147,10 +147,10 @@ class CallDesk:
             self.changed()
 
     def session_ended(self) -> None:
-        """The citizen left: their unanswered call is withdrawn. Calls the kiosk made by itself
-        (faults, a card left behind) and answered calls stay with the platform until staff close them."""
+        """The citizen left (or took the forgotten card): an unanswered "help" call is withdrawn.
+        Device "fault" calls stay open; answered calls stay with the platform until staff close them."""
         c = self.call
-        if c is not None and c.reason == "citizen_request" and c.state in OPEN_STATES:
+        if c is not None and c.kind == "help" and c.state in OPEN_STATES:
             self.emit(CancelStaffCall(c.call_id))
             self.call = None
         elif c is not None and c.state == "acknowledged":

@@ -116,6 +116,8 @@ def timing_from(config: Config) -> Timing:
         face_enabled=config["face.enabled"],
         default_language=config["ui.default_language"],
         staff_answer_seconds=config["staff.answer_seconds"], stuck_seconds=config["staff.stuck_seconds"],
+        take_card_reminder_seconds=config["ui.take_card_reminder_seconds"],
+        take_card_staff_seconds=config["ui.take_card_staff_seconds"],
     )
 
 

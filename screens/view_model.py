@@ -32,6 +32,7 @@ from kiosk.journey_view import build_view
 from kiosk.services import KioskServices
 from kiosk.staff_call import CancelStaffCall, PlaceStaffCall, PollStaffCall
 from screens.camera_preview import PreviewFeed
+from screens.chime import Chime
 from screens.pdf_preview import PdfPreview
 from screens.tasks import TaskRunner
 from screens.theme import Theme
@@ -70,6 +71,7 @@ class JourneyViewModel(QObject):
         self._polling = False
         self._online_at = 0.0  # wall-clock time of the word _online rests on
         self._reader_ok = True
+        self.chime = Chime()
         self.preview = PdfPreview(self.tasks, services.platform, self)
         self.auditor = JourneyAuditor()  # session start/end, identity method, prints -> the audit trail
         self.journey = Journey(timing=timing, on_effect=self._on_effect, on_change=self._refresh)
@@ -133,7 +135,9 @@ class JourneyViewModel(QObject):
         if isinstance(effect, Speak) and effect.key.startswith("staff_call_"):
             self._say_staff_call(effect.key)
         elif isinstance(effect, Speak):
-            self._say(i18n.spoken(effect.key, self.journey.language))
+            if effect.alert:
+                self.chime.play()
+            self._say(i18n.spoken(effect.key, self.journey.language), alert=effect.alert)
         elif isinstance(effect, PollStaffCall):
             if not self._polling:  # one poll at a time: a slow platform must not pile them up
                 self._polling = True
@@ -161,17 +165,15 @@ class JourneyViewModel(QObject):
     def _say_staff_call(self, key: str) -> None:
         """Staff-call news is spoken in every mode: the citizen may be looking around for help."""
         call = self.journey.calls.call
-        text = i18n.fmt(key + "_spoken", self.journey.language, call.staff_id if call else "")
-        if self.speaker is not None and self.speech:
-            self.speaker.say(text, self.journey.language)
+        self._say(i18n.fmt(key + "_spoken", self.journey.language, call.staff_id if call else ""), alert=True)
 
     def _face_complete(self, completion: Any) -> None:
         self.camera_feed.clear()  # the decision is made: the last frame goes
         completion(self.journey)
 
-    def _say(self, text: str) -> None:
-        """Speak guidance in assisted mode; never waits."""
-        if text and self.speaker is not None and self.speech and self.journey.assisted:
+    def _say(self, text: str, *, alert: bool = False) -> None:
+        """Speak guidance in assisted mode (alerts in every mode); never waits."""
+        if text and self.speaker is not None and self.speech and (self.journey.assisted or alert):
             self.speaker.say(text, self.journey.language)
 
     @Slot(int, str)
@@ -302,7 +304,7 @@ class JourneyViewModel(QObject):
 
     @Slot()
     def cancelStaffCall(self) -> None:
-        self.journey.cancel_staff_call()
+        self.journey.calls.cancel()
 
     def shutdown(self) -> None:
         self._timer.stop()

@@ -77,7 +77,7 @@ def test_no_answer_is_said_plainly_and_the_button_stays(h: Harness) -> None:
     h.journey.call_staff()  # pressing again repeats the same call; the dashboard sounds again
     (call_id, call), = h.platform.calls.items()
     assert call["repeats"] == 1 and build_view(h.journey)["staffCall"]["state"] == "waiting"
-    h.journey.cancel_staff_call()
+    h.journey.calls.cancel()
     assert h.platform.calls[call_id]["state"] == "cancelled"
     assert build_view(h.journey)["staffCall"] == {"state": "none"}
     h.journey.call_staff()  # and a new call can be made at once
