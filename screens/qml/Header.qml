@@ -75,7 +75,8 @@ Rectangle {
             Layout.preferredWidth: Math.max(implicitWidth, sizer.implicitWidth + theme.gap * 2)
             kind: "accent"
             fontSize: theme.fontBody
-            onClicked: vm.callStaff()
+            // An open call is repeated; otherwise the help chooser (video help, issue 18) or a person.
+            onClicked: again ? vm.callStaff() : videoHelp.ask()
             Text { id: sizer; visible: false; text: vm.t.call_staff; font.pixelSize: theme.fontBody
                    font.family: theme.fontFamily; font.bold: true }
         }
