@@ -292,3 +292,28 @@ class Hall:
                        for k in sorted(kiosks, key=lambda k: k.kiosk_id)],
             "calls": calls, "summary": summary or {},
         }
+
+
+def staff_add_main(argv: list[str]) -> int:
+    """`kiosk-platform staff-add`: one staff member's own dashboard credential (password from stdin)."""
+    import argparse
+    import getpass
+    import sys
+
+    parser = argparse.ArgumentParser(prog="kiosk-platform staff-add",
+                                     description="Create or replace a hall staff member's dashboard sign-in")
+    parser.add_argument("--db", required=True, help="the platform's SQLite file (kiosk-platform --db)")
+    parser.add_argument("--staff-id", required=True)
+    parser.add_argument("--hall", required=True, help="the hall whose kiosks this staff member sees")
+    args = parser.parse_args(argv)
+    password = (getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline()).rstrip("\n")
+    hall = Hall(args.db)
+    try:
+        hall.add_staff(args.staff_id, args.hall, password)
+    except ValueError as exc:
+        print(f"kiosk-platform: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        hall.close()
+    print(f"staff {args.staff_id} can sign in to {args.hall}'s dashboard at /hall")
+    return 0

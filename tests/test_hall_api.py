@@ -147,3 +147,24 @@ def test_offline_call_through_the_outbox_reaches_the_hall(hall_server: PlatformS
     calls = _staff(hall_server).get(hall_server.url + "/hall/state").json()["calls"]
     assert calls[0]["call_id"] == "call-0006-abcd" and calls[0]["reason"] == "printer_out_of_paper"
     kiosk.close()
+
+
+def test_staff_add_command_stores_a_hash_not_the_password(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    db = tmp_path / "platform.db"
+    done = subprocess.run([sys.executable, "-m", "refplatform.server", "staff-add", "--db", str(db), "--staff-id",
+                           "S077", "--hall", "north-hall"], input="a long password 77\n", capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert b"a long password 77" not in db.read_bytes()
+    srv = PlatformServer(db_path=str(db))
+    try:
+        assert srv.hall.sign_in("S077", "a long password 77") is not None
+        assert srv.hall.sign_in("S077", "wrong password") is None
+    finally:
+        srv.stop()
+    short = subprocess.run([sys.executable, "-m", "refplatform.server", "staff-add", "--db", str(db), "--staff-id",
+                            "S078", "--hall", "x"], input="short\n", capture_output=True, text=True, timeout=60)
+    assert short.returncode == 2 and "Traceback" not in short.stderr
