@@ -244,10 +244,10 @@ _declare("video.screen_fps", float, 8.0, "Frames per second of the kiosk screen 
          at_least=1.0, at_most=30.0)
 _declare("video.screen_width", int, 960, "Width in pixels of the shared screen picture (scaled).",
          at_least=320, at_most=1920)
-_declare("video.microphone", str, "", "Microphone for video help as ffmpeg format:device (pulse:default, "
-         "alsa:default); empty: none.", pattern=r"((pulse|alsa):[^\s]+)?")
-_declare("video.speaker", str, "", "Where the agent's voice plays as ffmpeg format:device (pulse:default, "
-         "alsa:default); empty: received but not played.", pattern=r"((pulse|alsa):[^\s]+)?")
+_declare("video.microphone", str, "", "Microphone for video help as alsa:<device> (alsa:default also reaches "
+         "PulseAudio/PipeWire through their ALSA plugin); empty: none.", pattern=r"(alsa:[^\s]+)?")
+_declare("video.speaker", str, "", "Where the agent's voice plays, as alsa:<device> (alsa:default); empty: "
+         "received but not played.", pattern=r"(alsa:[^\s]+)?")
 _declare("audit.max_bytes", int, 1_000_000, "Size of the live audit file before it rotates (the chain runs on).",
          at_least=10_000, at_most=1_000_000_000)
 _declare("audit.retention_days", int, 400, "Days rotated audit files are kept; at least 183 (six months, "
