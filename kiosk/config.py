@@ -253,6 +253,10 @@ _declare("audit.max_bytes", int, 1_000_000, "Size of the live audit file before 
 _declare("audit.retention_days", int, 400, "Days rotated audit files are kept; at least 183 (six months, "
          "Cybersecurity Law art. 21).", at_least=183, at_most=36_500)
 _declare("audit.ship", bool, True, "Send every audit entry to the platform through the outbox too.")
+_declare("metrics.port", int, 0, "Port of the Prometheus exporter (docs/monitoring.md); 0: off.",
+         at_least=0, at_most=65535)
+_declare("metrics.address", str, "127.0.0.1", "Address the Prometheus exporter listens on.",
+         pattern=r"[0-9A-Za-z.:-]{1,64}")
 _declare("staff.answer_seconds", int, 60, "A staff call not acknowledged by then: the kiosk says so and offers "
          "what else works.", at_least=10, at_most=3600)
 _declare("staff.stuck_seconds", int, 120, "The kiosk working on one screen this long calls staff by itself.",

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from kiosk import i18n, offline
 from kiosk.audit_trail import AuditTrail
@@ -65,6 +66,7 @@ class KioskServices:
     receipts: ReceiptPrinter | None = None
     print_progress: Callable[[int, str], None] = lambda ticket, key: None  # (ticket, message key)
     copy_valid_days: int = 30  # how long a printed copy's verification code stays valid
+    metrics: Any = None  # sync.metrics.KioskMetrics when the Prometheus exporter is on
     hall: str = "demo-hall"  # where this kiosk stands: the hall dashboard shows it to that hall's staff
     place: str = ""
     now: Callable[[], _dt.datetime] = _dt.datetime.now
@@ -152,6 +154,8 @@ class KioskServices:
         return result
 
     def record(self, kind: str, payload: dict) -> None:
+        if self.metrics is not None:
+            self.metrics.record(kind, payload)
         try:
             self.outbox.enqueue(kind, dict(payload, kiosk_id=self.kiosk_id))
         except Exception as exc:  # the citizen's journey goes on; technicians see the log

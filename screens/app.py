@@ -209,6 +209,8 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
         kiosk.sync_thread = EngineThread(config, lambda: make_sync_client(config, url, device_key()))
         kiosk.sync_thread.start()
     kiosk.timers.append(_every(SYNC_STATUS_MS, lambda: _read_sync_status(kiosk)))
+    if config["metrics.port"]:
+        vm.tasks.run("disk", lambda: _start_metrics(kiosk, config))  # prometheus_client: off the start-up path
     last: list[dict] = [{}]
     vm.viewChanged.connect(lambda: _write_kiosk_state(kiosk, last))
     vm.statusChanged.connect(lambda: _write_kiosk_state(kiosk, last))
@@ -233,6 +235,31 @@ def _close_before_exit(kiosk: Kiosk) -> None:
     if app is not None:
         app.aboutToQuit.connect(close)
     atexit.register(close)
+
+
+def _start_metrics(kiosk: Kiosk, config: Config) -> None:
+    from sync.metrics import KioskMetrics
+    from sync.service import device_health
+
+    metrics = KioskMetrics(kiosk.outbox, kiosk_id=config["kiosk.id"], hall=config["kiosk.hall"],
+                           state_dir=config.path("kiosk.state_dir"), printer_health=device_health(config),
+                           call_waiting=lambda: _call_waiting(kiosk), client_cert=config["platform.client_cert"])
+    try:
+        port = metrics.start(config["metrics.port"], config["metrics.address"])
+    except OSError as exc:
+        log.error("metrics exporter failed", extra={"event": "metrics_error", "error": type(exc).__name__})
+        return
+    kiosk.vm.services.metrics = metrics
+    log.info("metrics exporter started", extra={"event": "metrics_start", "port": port})
+
+
+def _call_waiting(kiosk: Kiosk) -> float | None:
+    """Seconds the open staff call has waited without an answer (read from the exporter's thread)."""
+    calls = kiosk.vm.journey.calls
+    call = calls.call
+    if call is None or call.state not in ("waiting", "queued", "unanswered", "sending"):
+        return None
+    return calls.clock() - call.placed_at
 
 
 def _write_kiosk_state(kiosk: Kiosk, last: list[dict]) -> None:

@@ -168,6 +168,8 @@ class JourneyViewModel(QObject):
     def _say_staff_call(self, key: str) -> None:
         """Staff-call news is spoken in every mode: the citizen may be looking around for help."""
         call = self.journey.calls.call
+        if key == "staff_call_acknowledged" and call is not None and self.services.metrics is not None:
+            self.services.metrics.staff_call_answered(self.journey.calls.clock() - call.placed_at)
         self._say(i18n.fmt(key + "_spoken", self.journey.language, call.staff_id if call else ""), alert=True)
 
     def _face_complete(self, completion: Any) -> None:

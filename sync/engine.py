@@ -179,6 +179,9 @@ class SyncEngine:
         else:
             self.breaker.failure(now)
         self._set_online(ok, now, force=True)
+        skew = getattr(self.client, "clock_skew", None)
+        if ok and isinstance(skew, int | float):
+            self.outbox.set_meta("clock_skew", skew)
         return ok
 
     def _set_online(self, online: bool, now: float, *, force: bool = False) -> None:

@@ -85,6 +85,7 @@ class HttpPlatformClient:
         check_platform_url(base_url)  # ValueError: http:// to another machine
         self.base_url = base_url.rstrip("/")
         self.kiosk_id = kiosk_id
+        self.clock_skew: float | None = None  # platform minus kiosk, seconds, from the last answer's Date
         self.timeout = (connect_timeout, read_timeout)
         self.retries, self.backoff, self.max_retry_wait = max(0, retries), backoff, max_retry_wait
         self._device_key = device_key  # None: unsigned (only the public endpoints answer)
@@ -136,7 +137,17 @@ class HttpPlatformClient:
             kind, detail = PlatformErrorKind.OFFLINE, "request"
         if kind is not None:  # raised outside the except block: no chained exception to leak
             raise _fail(kind, detail)
+        self._note_clock(resp.headers.get("Date"))
         return resp, content
+
+    def _note_clock(self, date: str | None) -> None:
+        """Platform clock minus ours, from the HTTP Date header (1 s resolution): for the skew metric."""
+        from email.utils import parsedate_to_datetime
+
+        try:
+            self.clock_skew = round(parsedate_to_datetime(date).timestamp() - time.time(), 1) if date else None
+        except (TypeError, ValueError, IndexError):
+            self.clock_skew = None
 
     def _request(self, method: str, path: str, body: Any = None, *, idempotent: bool,
                  accept: str = "application/json", headers: dict[str, str] | None = None,
