@@ -117,6 +117,7 @@ class Platform:
     trust: TrustRegistry | None = None
     clock: Callable[[], _dt.datetime] = lambda: _dt.datetime.now(_dt.UTC)
     hall: Any = None  # refplatform.hall.Hall: live kiosk state, staff calls, staff sign-in
+    pacer: Any = None  # refplatform.pacing.IngestPacer: per-kiosk slots beyond the ingest rate; None: unpaced
     _files: dict[str, tuple[bytes, FileSignature]] = field(default_factory=dict)
     _files_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -345,6 +346,11 @@ def ingest_batch(platform: Platform, req: Request) -> Reply:
     items = req.json().get("transactions")
     if not isinstance(items, list) or not 0 < len(items) <= MAX_BATCH:
         raise Problem(400, "bad-batch", f"transactions must be a list of 1 to {MAX_BATCH} objects")
+    if platform.pacer is not None:
+        wait, ticket = platform.pacer.admit(len(items), req.headers("X-Ingest-Ticket"))
+        if wait > 0:
+            raise Problem(429, "paced", "come back at your slot", {"Retry-After": f"{wait:.3f}",
+                                                                    "X-Ingest-Ticket": ticket})
     results = []
     for item in items:
         key = item.get("idempotency_key") if isinstance(item, dict) else None
@@ -353,7 +359,12 @@ def ingest_batch(platform: Platform, req: Request) -> Reply:
         except Problem as p:
             answer = {"status": "rejected", "detail": p.detail}
         results.append({"idempotency_key": key if isinstance(key, str) else None, **answer})
-    return json_reply(200, {"results": results})
+    slot: dict[str, str] = {}
+    if platform.pacer is not None:  # kiosks queue: book this one's next batch now (refplatform.pacing)
+        wait, ticket = platform.pacer.next_slot(len(items))
+        if wait > 0:
+            slot = {"X-Next-Slot": f"{wait:.3f}", "X-Ingest-Ticket": ticket}
+    return json_reply(200, {"results": results}, **slot)
 
 
 def _optional_key(body: dict[str, Any], prefix: str) -> str:

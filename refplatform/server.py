@@ -344,7 +344,7 @@ class PlatformServer:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, db_path: str | None = None,
                  require_signatures: bool = True, max_skew: float = 300.0, public_url: str | None = None,
-                 ssl_context: ssl.SSLContext | None = None) -> None:
+                 ssl_context: ssl.SSLContext | None = None, ingest_rate: float | None = None) -> None:
         self.faults = Faults()
         self.store = Store(db_path)
         self.store.seed(CERTIFICATES)
@@ -353,6 +353,10 @@ class PlatformServer:
         self._public_url = public_url
         self.platform = Platform(self.store, lambda: (self._public_url or self.url).rstrip("/"),
                                  lambda: self.faults.signature, trust=self.trust, hall=self.hall)
+        if ingest_rate:
+            from refplatform.pacing import IngestPacer
+
+            self.platform.pacer = IngestPacer(ingest_rate)
         self.platform.video = self.video = VideoCalls()  # video help: in memory, no media ever
         verifier = None
         if require_signatures:
@@ -423,6 +427,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tls-cert", default=None, help="PEM certificate chain: serve HTTPS")
     parser.add_argument("--tls-key", default=None, help="PEM private key of --tls-cert")
     parser.add_argument("--client-ca", default=None, help="require client certificates signed by this CA")
+    parser.add_argument("--ingest-rate", type=float, default=None,
+                        help="transactions per second; beyond it kiosks get a slot (429 + Retry-After + ticket)")
     parser.add_argument("--allow-unsigned", action="store_true", help="accept requests without a kiosk signature")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -434,7 +440,7 @@ def main(argv: list[str] | None = None) -> None:
             context.load_verify_locations(args.client_ca)
             context.verify_mode = ssl.CERT_REQUIRED
     server = PlatformServer(args.host, args.port, db_path=args.db, require_signatures=not args.allow_unsigned,
-                            public_url=args.public_url, ssl_context=context)
+                            public_url=args.public_url, ssl_context=context, ingest_rate=args.ingest_rate)
     server.start()
     access_log.info("serving on %s (Ctrl-C to stop)", server.url)
     try:

@@ -123,6 +123,8 @@ class SyncEngine:
         """Do what is due now; return the seconds to wait before the next step."""
         now = self.clock() if now is None else now
         self._housekeeping(now)
+        if now < self._quiet_until:  # the platform gave us a later slot: nothing goes out before it
+            return self._quiet_until - now
         if not self.breaker.allow(now):
             return self.breaker.open_until - now
         if self.breaker.state == "half_open" or self.online is None:
@@ -199,8 +201,11 @@ class SyncEngine:
             answers = self.client.submit_batch(items)
         except PlatformError as exc:
             if exc.kind in RETRYABLE or "_".join(exc.detail.split("_")[:2]) in NOT_THE_ROWS:  # http_401_<slug> too
-                self._retry(rows, str(exc), exc.retry_after, now, result)
-                self.breaker.failure(now, exc.retry_after)
+                paced = (exc.kind is PlatformErrorKind.RATE_LIMITED and exc.retry_after is not None
+                         and exc.detail.endswith("_slot"))
+                self._retry(rows, str(exc), exc.retry_after, now, result, paced=paced)
+                if not paced:  # a slot from the platform is not a failure: it is alive and pacing us
+                    self.breaker.failure(now, exc.retry_after)
                 if exc.retry_after:
                     self._quiet_until = max(self._quiet_until, now + exc.retry_after)
                 self._set_online(exc.kind not in (PlatformErrorKind.OFFLINE, PlatformErrorKind.TIMEOUT), now)
@@ -220,6 +225,9 @@ class SyncEngine:
             return
         self.breaker.success()
         self._set_online(True, now)
+        slot = getattr(self.client, "next_slot", None)  # the platform's pacer already booked our next batch
+        if isinstance(slot, int | float) and slot > 0:
+            self._quiet_until = max(self._quiet_until, now + slot)
         details = getattr(self.client, "last_rejections", {}) or {}
         done = [r.key for r in rows if answers.get(r.key) in DELIVERED]
         dead = [(r.key, f"rejected: {str(details.get(r.key, ''))[:150]}".rstrip(": "), now, True)
@@ -231,8 +239,10 @@ class SyncEngine:
             log.warning("outbox rows rejected", extra={"event": "sync_dead", "count": len(dead)})
 
     def _retry(self, rows: list[OutboxRow], error: str, retry_after: float | None, now: float,
-               result: PassResult) -> None:
-        self.outbox.settle(failed=[(r.key, error, now + retry_delay(r.attempts, retry_after, self.policy, self.rng),
+               result: PassResult, *, paced: bool = False) -> None:
+        """Rows go back to pending; a platform slot (paced) is kept exactly, anything else jittered."""
+        self.outbox.settle(failed=[(r.key, error, now + (retry_after if paced and retry_after is not None else
+                                                         retry_delay(r.attempts, retry_after, self.policy, self.rng)),
                                     False) for r in rows])
         result.retry += len(rows)
 

@@ -86,6 +86,8 @@ class HttpPlatformClient:
         self.base_url = base_url.rstrip("/")
         self.kiosk_id = kiosk_id
         self.clock_skew: float | None = None  # platform minus kiosk, seconds, from the last answer's Date
+        self.ingest_ticket: str | None = None  # the platform's slot ticket after a paced 429
+        self.next_slot = 0.0  # seconds until the slot the platform booked for our next batch (0: none)
         self.timeout = (connect_timeout, read_timeout)
         self.retries, self.backoff, self.max_retry_wait = max(0, retries), backoff, max_retry_wait
         self._device_key = device_key  # None: unsigned (only the public endpoints answer)
@@ -138,6 +140,11 @@ class HttpPlatformClient:
         if kind is not None:  # raised outside the except block: no chained exception to leak
             raise _fail(kind, detail)
         self._note_clock(resp.headers.get("Date"))
+        if path == "/v1/transactions/batch":  # a 429 with a slot: the ticket to come back with (refplatform.pacing)
+            ticket = resp.headers.get("X-Ingest-Ticket") if resp.status_code in (200, 429) else None
+            self.ingest_ticket = ticket if ticket and len(ticket) <= 64 and ticket.isascii() else None
+            slot = parse_retry_after(resp.headers.get("X-Next-Slot")) if resp.status_code == 200 else None
+            self.next_slot = slot if slot and self.ingest_ticket else 0.0
         return resp, content
 
     def _note_clock(self, date: str | None) -> None:
@@ -333,9 +340,15 @@ class HttpPlatformClient:
         Returns key -> "accepted" | "duplicate" | "rejected". Accepted and duplicate both
         mean delivered; rejected is permanent (the platform refused that item's content).
         """
-        body = self._json("POST", "/v1/transactions/batch", {"transactions": [
-            {"idempotency_key": key, "kind": kind, "payload": payload} for key, kind, payload in items]},
-            idempotent=True)
+        ticket = self.ingest_ticket
+        try:
+            body = self._json("POST", "/v1/transactions/batch", {"transactions": [
+                {"idempotency_key": key, "kind": kind, "payload": payload} for key, kind, payload in items]},
+                idempotent=True, headers={"X-Ingest-Ticket": ticket} if ticket else None)
+        except PlatformError as e:
+            if e.kind is PlatformErrorKind.RATE_LIMITED and self.ingest_ticket:
+                raise _fail(e.kind, f"{e.detail}_slot", e.retry_after) from None
+            raise
         results = body.get("results") if isinstance(body, dict) else None
         keys = {key for key, _, _ in items}
         if not isinstance(results, list):
