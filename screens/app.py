@@ -262,6 +262,13 @@ def _call_waiting(kiosk: Kiosk) -> float | None:
     return calls.clock() - call.placed_at
 
 
+def _tell_presence(platform: object, body: dict) -> None:
+    try:
+        platform.presence(body)  # one attempt; the engine's probe repeats it within 20 s anyway
+    except Exception as exc:
+        log.info("presence not sent", extra={"event": "presence_error", "error": type(exc).__name__})
+
+
 def _write_kiosk_state(kiosk: Kiosk, last: list[dict]) -> None:
     """Session, screen name and device states for the sync engine's presence probe and heartbeat
     (shared through the outbox file: the engine may be another process). Written when it changes."""
@@ -270,8 +277,14 @@ def _write_kiosk_state(kiosk: Kiosk, last: list[dict]) -> None:
              "devices": {"reader": {"state": "connected" if kiosk.vm.readerOk else "lost"},
                          "speech": {"state": "on" if kiosk.vm.speech and kiosk.vm.speaker is not None else "off"}}}
     if state != last[0]:
+        session_changed = state["in_session"] != last[0].get("in_session")
         last[0] = state
         kiosk.vm.tasks.run("disk", lambda: kiosk.outbox.set_meta("kiosk_state", state))
+        if session_changed:  # the hall dashboard sees a session start or end now, not at the next idle probe
+            hall = kiosk.vm.services
+            body = {"hall": hall.hall, "place": hall.place, "in_session": state["in_session"],
+                    "screen": state["screen"]}
+            kiosk.vm.tasks.run("staff", lambda: _tell_presence(kiosk.platform, body))
 
 
 def _every(ms: int, fn: Callable[[], None]) -> QTimer:
