@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,6 +99,7 @@ def timing_from(config: Config) -> Timing:
         done_seconds=config["ui.done_seconds"], elderly_age=config["ui.elderly_age"],
         face_enabled=config["face.enabled"],
         default_language=config["ui.default_language"],
+        staff_answer_seconds=config["staff.answer_seconds"], stuck_seconds=config["staff.stuck_seconds"],
         take_card_reminder_seconds=config["ui.take_card_reminder_seconds"],
         take_card_staff_seconds=config["ui.take_card_staff_seconds"],
     )
@@ -126,7 +128,8 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
                              printer=backend.printer, kiosk_id=config["kiosk.id"], receipts=backend.receipts,
                              copy_valid_days=config["printer.copy_valid_days"],
                              staff=StaffDirectory(state_dir / "staff.json"),
-                             audit=make_audit_trail(config, backend.outbox))
+                             audit=make_audit_trail(config, backend.outbox),
+                             hall=config["kiosk.hall"], place=config["kiosk.place"])
     vm = JourneyViewModel(services=services, timing=timing_from(config),
                           speaker=speaker if speaker is not None else EspeakSpeaker(),
                           speech=config["ui.speech"], tick_ms=tick_ms)
@@ -163,8 +166,14 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
 
             vm.tasks.run("disk", lambda: provision_demo_staff(services.staff))
         vm.audit("kiosk_start", demo=demo_control)  # writes the audit log and ships it via the outbox
+        if config["metrics.port"]:
+            vm.tasks.run("disk", lambda: _start_metrics(kiosk, config))  # prometheus_client: off the start-up path
+        _write_kiosk_state(kiosk, last)
+    last: list[dict] = [{}]
     _after_first_frame(kiosk.window, after_first_frame)
     kiosk.timers.append(_every(SYNC_STATUS_MS, lambda: _read_sync_status(kiosk)))
+    vm.viewChanged.connect(lambda: _write_kiosk_state(kiosk, last))
+    vm.statusChanged.connect(lambda: _write_kiosk_state(kiosk, last))
     _close_before_exit(kiosk)
     return kiosk
 
@@ -201,6 +210,58 @@ def _close_before_exit(kiosk: Kiosk) -> None:
     atexit.register(close)
 
 
+def _start_metrics(kiosk: Kiosk, config: Config) -> None:
+    from sync.metrics import KioskMetrics
+    from sync.service import device_health
+
+    metrics = KioskMetrics(kiosk.outbox, kiosk_id=config["kiosk.id"], hall=config["kiosk.hall"],
+                           state_dir=config.path("kiosk.state_dir"), printer_health=device_health(config),
+                           call_waiting=lambda: _call_waiting(kiosk), client_cert=config["platform.client_cert"])
+    try:
+        port = metrics.start(config["metrics.port"], config["metrics.address"])
+    except OSError as exc:
+        log.error("metrics exporter failed", extra={"event": "metrics_error", "error": type(exc).__name__})
+        return
+    kiosk.vm.services.metrics = metrics
+    log.info("metrics exporter started", extra={"event": "metrics_start", "port": port})
+
+
+def _call_waiting(kiosk: Kiosk) -> float | None:
+    """Seconds the open staff call has waited without an answer (read from the exporter's thread)."""
+    calls = kiosk.vm.journey.calls
+    call = calls.call
+    if call is None or call.state not in ("waiting", "queued", "unanswered", "sending"):
+        return None
+    return calls.clock() - call.placed_at
+
+
+def _tell_presence(platform: object, body: dict) -> None:
+    try:
+        platform.presence(body)  # one attempt; the engine's probe repeats it within 20 s anyway
+    except Exception as exc:
+        log.info("presence not sent", extra={"event": "presence_error", "error": type(exc).__name__})
+
+
+def _write_kiosk_state(kiosk: Kiosk, last: list[dict]) -> None:
+    """Session, screen name and device states for the sync engine's presence probe and heartbeat
+    (shared through the outbox file: the engine may be another process). Written when it changes."""
+    if not kiosk.backend.warming:
+        return  # before the first frame: written once the back end is being built
+    journey = kiosk.vm.journey
+    state = {"in_session": journey.session is not None, "screen": journey.screen.value,
+             "devices": {"reader": {"state": "connected" if kiosk.vm.readerOk else "lost"},
+                         "speech": {"state": "on" if kiosk.vm.speech and kiosk.vm.speaker is not None else "off"}}}
+    if state != last[0]:
+        session_changed = state["in_session"] != last[0].get("in_session")
+        last[0] = state
+        kiosk.vm.tasks.run("disk", lambda: kiosk.outbox.set_meta("kiosk_state", state))
+        if session_changed:  # the hall dashboard sees a session start or end now, not at the next idle probe
+            hall = kiosk.vm.services
+            body = {"hall": hall.hall, "place": hall.place, "in_session": state["in_session"],
+                    "screen": state["screen"]}
+            kiosk.vm.tasks.run("staff", lambda: _tell_presence(kiosk.platform, body))
+
+
 def _every(ms: int, fn: Callable[[], None]) -> QTimer:
     timer = QTimer()
     timer.setInterval(ms)
@@ -214,10 +275,17 @@ def _read_sync_status(kiosk: Kiosk) -> None:
     if not kiosk.outbox.built:
         return  # not opened yet: the header keeps its start-up state
 
-    def work() -> bool | None:
+    def work() -> tuple[bool | None, float]:
         kiosk.outbox.refresh()  # another process may have quarantined the file
-        return kiosk.outbox.sync_status()
-    kiosk.vm.tasks.run("disk", work, lambda online: online is None or kiosk.vm.set_online(online))
+        online, state = kiosk.outbox.sync_status(), kiosk.outbox.sync_state()
+        # A stale word counts as news "now"; a fresh one carries the moment the engine learnt it.
+        return online, (state[1] if state and online == state[0] else time.time())
+
+    def show(result: tuple[bool | None, float]) -> None:
+        online, at = result
+        if online is not None:
+            kiosk.vm.note_platform(online, at)
+    kiosk.vm.tasks.run("disk", work, show)
 
 
 def dock_demo_control(kiosk: Kiosk) -> None:
@@ -247,6 +315,7 @@ def qml_message_collector(sink: list[str]) -> Callable[..., None]:
 def _quit_on_signals(app: QGuiApplication) -> tuple[object, ...]:
     """Ctrl-C and SIGTERM end the event loop quietly. Python runs signal handlers only between
     bytecodes, so a wake-up socket watched by Qt gives it that chance while Qt waits."""
+    import contextlib
     import signal
     import socket
 
@@ -258,10 +327,8 @@ def _quit_on_signals(app: QGuiApplication) -> tuple[object, ...]:
     signal.set_wakeup_fd(wsock.fileno())
     notifier = QSocketNotifier(rsock.fileno(), QSocketNotifier.Type.Read)
     def drain(*_: object) -> None:
-        try:
+        with contextlib.suppress(BlockingIOError):  # already drained (close() processes events once more)
             rsock.recv(512)
-        except BlockingIOError:  # woken with nothing left to read (another wake-up took it)
-            pass
     notifier.activated.connect(drain)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: app.quit())

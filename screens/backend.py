@@ -78,6 +78,11 @@ class Backend:
 
     # ------------------------------------------------------------ after the first frame
 
+    @property
+    def warming(self) -> bool:
+        """True once warm() was called (the first frame is painted)."""
+        return self._thread is not None
+
     def warm(self) -> None:
         """Build every part on a background thread (once); returns at once."""
         if self._thread is None:

@@ -166,7 +166,7 @@ class VideoHelp(QObject):
                 password = f.read().strip()
         return VideoCallSession(
             effect.call_id, signalling=PlatformVideoSignalling(self._vm.services.platform), screen=mailbox,
-            listener=listener, camera=self._camera, microphone=c["video.microphone"],
+            listener=listener, camera=self._camera, microphone=c["video.microphone"], speaker=c["video.speaker"],
             ice_servers=parse_ice_servers(c["video.ice_servers"], c["video.turn_username"], password),
             fps=c["video.screen_fps"], assisted=effect.assisted, screen_name=effect.screen, on_agent_frame=on_picture)
 
