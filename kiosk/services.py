@@ -46,6 +46,11 @@ log = logging.getLogger("kiosk.services")
 Completion = Callable[[Journey], None]
 
 
+def verify_address(public_url: str, code: str) -> str:
+    """What a copy's QR code holds: the platform's public verification page for code."""
+    return f"{public_url.rstrip('/')}/v1/verify/{code}"
+
+
 def _nothing(journey: Journey) -> None:
     return None
 
@@ -63,6 +68,7 @@ class KioskServices:
     receipts: ReceiptPrinter | None = None
     print_progress: Callable[[int, str], None] = lambda ticket, key: None  # (ticket, message key)
     copy_valid_days: int = 30  # how long a printed copy's verification code stays valid
+    public_url: str = ""  # platform.public_url: the verification address printed on copies; "" prints none
     now: Callable[[], _dt.datetime] = _dt.datetime.now
     staff: StaffDirectory | None = None  # who may sign in at the kiosk
     audit: AuditTrail | None = None  # the chained audit trail (kiosk/audit_log.py)
@@ -153,6 +159,8 @@ class KioskServices:
         def failed(reason: str, stage: str) -> PrintResult:
             return PrintResult(ok=False, job_id="", reason=reason, stage=stage)
 
+        if not self.public_url:
+            return failed("print_no_public_url", "precheck")  # a copy nobody could verify is not printed
         try:
             state = self.printer.state()
         except Exception as exc:
@@ -177,7 +185,8 @@ class KioskServices:
         progress("print_stage_composing")
         try:
             pdf = compose_copy(copy.pdf, CopyMarks(purpose=purpose, kiosk_id=self.kiosk_id, printed_at=self.now(),
-                                                   verify_code=copy.verify_code, verify_url=copy.verify_url,
+                                                   verify_code=copy.verify_code,
+                                                   verify_url=verify_address(self.public_url, copy.verify_code),
                                                    expires=copy.expires))
         except CopyRefused as exc:
             log.warning("copy refused", extra={"event": "print_refused", "detail": exc.detail})
