@@ -361,3 +361,11 @@ def test_other_purpose_asks_for_the_matter_and_prints_only_a_matter() -> None:
     from pypdf import PdfReader
     assert "仅供办理社保业务使用" in PdfReader(io.BytesIO(h.printer.jobs[-1])).pages[0].extract_text()
     assert [p["purpose"] for k, p in h.outbox.rows if k == "print"] == ["matter_social_security"]
+
+
+def test_no_public_verification_address_no_copies() -> None:
+    h = Harness()
+    h.services.public_url = ""
+    h.drive_to(Screen.PRINT_DONE)
+    assert h.journey.screen is Screen.PRINT_FAILED and h.printer.printed == 0 and h.platform.stamped == 0
+    assert build_view(h.journey)["message"] == "print_no_public_url"
