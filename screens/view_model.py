@@ -60,6 +60,7 @@ class JourneyViewModel(QObject):
         self.tasks = tasks or TaskRunner(self)
         self.theme = Theme()
         self.camera_feed = PreviewFeed()  # live camera frames for the face screen, memory only
+        self.video: Any = None  # screens.video_help.VideoHelp, set by the app
         self.speaker = speaker
         self.speech = speech
         self._view: dict[str, Any] = {}
@@ -125,6 +126,8 @@ class JourneyViewModel(QObject):
             self._say(i18n.spoken(effect.key, self.journey.language), alert=effect.alert)
         elif isinstance(effect, SessionEnded):
             log.info("session ended", extra={"event": "session_end", "reason": effect.reason})
+            if self.video is not None:
+                self.video.session_ended()  # a video call never outlives the citizen's session
             self._prompt = ""
             self.camera_feed.clear()
         else:
@@ -274,6 +277,12 @@ class JourneyViewModel(QObject):
     def callStaff(self) -> None:
         self.journey.call_staff()
 
+    def say_key(self, key: str) -> None:
+        """Speak one message (assisted mode), e.g. the video call's status."""
+        self._say(i18n.text(key, self.journey.language))
+
     def shutdown(self) -> None:
+        if self.video is not None:
+            self.video.shutdown()
         self._timer.stop()
         self.tasks.shutdown()

@@ -102,6 +102,22 @@ Window {
         }
 
         TimeoutOverlay { anchors.fill: parent }
+        VideoHelpOverlay { anchors.fill: parent }
+    }
+
+    // Where the video-help agent points: fractions of the shared picture (the whole window).
+    Rectangle {
+        objectName: "videoHighlight"
+        readonly property var spot: videoHelp.view.highlight || null
+        visible: spot !== null && videoHelp.view.state === "connected"
+        width: theme.touch * 2 * stage.scale
+        height: width
+        radius: width / 2
+        color: "transparent"
+        border.color: theme.accent
+        border.width: Math.max(4, 10 * stage.scale)
+        x: spot ? spot.x * win.width - width / 2 : 0
+        y: spot ? spot.y * win.height - height / 2 : 0
     }
 
     Component { id: attract; AttractScreen {} }
