@@ -9,12 +9,8 @@ exactly this code. Nothing personal is reported: states, counts, times and file 
 from __future__ import annotations
 
 import datetime as _dt
-import email.utils
 import shutil
-import socket
-import ssl
 import time
-import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,6 +115,11 @@ def check_speech(engine: str) -> Check:
 
 def probe_platform(url: str, *, ca_bundle: str = "", timeout: float = 3.0) -> dict[str, Any]:
     """GET /v1/health: latency, HTTP status, the server's Date, and for https the certificate's expiry."""
+    import email.utils
+    import socket
+    import ssl
+    import urllib.parse
+
     parts = urllib.parse.urlsplit(url)
     host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
     out: dict[str, Any] = {}
@@ -152,6 +153,8 @@ def probe_platform(url: str, *, ca_bundle: str = "", timeout: float = 3.0) -> di
 
 
 def check_platform(url: str, config: Any, probe: dict[str, Any]) -> Check:
+    import ssl
+
     if not url:
         return Check("platform", True, "the local reference platform (demo) runs inside the kiosk")
     try:

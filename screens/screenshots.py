@@ -16,7 +16,7 @@ def render_all(config: Config, out: Path) -> list[Path]:
     """Walk the whole journey twice (standard, assisted) and save each screen."""
     app = QGuiApplication.instance() or QGuiApplication([])
     out.mkdir(parents=True, exist_ok=True)
-    kiosk = build_kiosk(config, demo_control=False, speaker=RecordingSpeaker())
+    kiosk = build_kiosk(config, demo_control=False, speaker=RecordingSpeaker(), demo_staff=True)
     files: list[Path] = []
     try:
         kiosk.window.show()
@@ -36,6 +36,7 @@ def render_all(config: Config, out: Path) -> list[Path]:
                 files.append(path)
 
             walker.all_screens(assisted, save)
+            walker.maintenance_screens(assisted, save)
         # The inactivity warning, over the service menu.
         kiosk.reader.insert(0)
         walker.expect("face_consent")

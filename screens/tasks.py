@@ -30,8 +30,12 @@ class TaskRunner(QObject):
                        for name, size in LANES.items()}
         self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self.pending = 0
+        self._closed = False
 
     def run(self, lane: str, work: Callable[[], Any], done: Callable[[Any], None] | None = None) -> None:
+        if self._closed:  # a late event while the kiosk shuts down
+            log.info("task after shutdown dropped", extra={"event": "task_dropped", "lane": lane})
+            return
         self.pending += 1
         future = self._pools[lane].submit(work)
         future.add_done_callback(lambda f: self._finished.emit(done, f))
@@ -49,5 +53,6 @@ class TaskRunner(QObject):
             done(future.result())
 
     def shutdown(self) -> None:
+        self._closed = True
         for pool in self._pools.values():
             pool.shutdown(wait=False, cancel_futures=True)
