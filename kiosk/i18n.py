@@ -37,6 +37,10 @@ SPOKEN = {
     "timeout_warning": ("timeout_title",),
     "queueing": ("queueing_title",),
     "queued": ("queued_title", "queued_detail"),
+    "take_card": ("take_card_title", "take_card_hint"),
+    "card_pulled": ("card_pulled_title", "card_pulled_printing"),
+    "card_pulled_printed": ("card_pulled_printed",),
+    "card_pulled_failed": ("print_failed_title",),
     "out_of_service": ("out_of_service_title", "out_of_service_detail"),
     "maintenance": (),
 }

@@ -119,6 +119,8 @@ def timing_from(config: Config) -> Timing:
         done_seconds=config["ui.done_seconds"], elderly_age=config["ui.elderly_age"],
         face_enabled=config["face.enabled"],
         default_language=config["ui.default_language"],
+        take_card_reminder_seconds=config["ui.take_card_reminder_seconds"],
+        take_card_staff_seconds=config["ui.take_card_staff_seconds"],
     )
 
 
@@ -149,9 +151,9 @@ def _maintenance(config: Config, vm: JourneyViewModel, camera: object, url: str)
 
 
 def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | None = None,
-                tick_ms: int = 1000, demo_staff: bool = False) -> Kiosk:
+                tick_ms: int = 1000) -> Kiosk:
     """Create drivers, services, view-model and QML windows (a QGuiApplication must exist).
-    The demo (demo_control) and demo_staff=True provision the fictitious staff of devices/sim_staff.py."""
+    The demo (demo_control) provisions the fictitious staff of devices/sim_staff.py."""
     state_dir = config.path("kiosk.state_dir")
     state_dir.mkdir(parents=True, exist_ok=True)
     server = enrolment = None
@@ -187,7 +189,7 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     vm = JourneyViewModel(services=services, timing=timing_from(config),
                           speaker=speaker if speaker is not None else EspeakSpeaker(),
                           speech=config["ui.speech"], tick_ms=tick_ms)
-    if demo_control or demo_staff:  # fictitious staff (devices/sim_staff.py), hashed off the start-up path
+    if demo_control:  # fictitious staff (devices/sim_staff.py), hashed off the start-up path
         from devices.sim_staff import provision_demo_staff
 
         vm.tasks.run("disk", lambda: provision_demo_staff(services.staff))

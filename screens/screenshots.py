@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtGui import QGuiApplication
 
+from devices.sim_staff import provision_demo_staff
 from devices.speech import RecordingSpeaker
 from kiosk.config import Config
 from screens.app import build_kiosk
@@ -16,7 +17,8 @@ def render_all(config: Config, out: Path) -> list[Path]:
     """Walk the whole journey twice (standard, assisted) and save each screen."""
     app = QGuiApplication.instance() or QGuiApplication([])
     out.mkdir(parents=True, exist_ok=True)
-    kiosk = build_kiosk(config, demo_control=False, speaker=RecordingSpeaker(), demo_staff=True)
+    kiosk = build_kiosk(config, demo_control=False, speaker=RecordingSpeaker())
+    provision_demo_staff(kiosk.vm.services.staff)  # the walk signs in the fictitious 帮办
     files: list[Path] = []
     try:
         kiosk.window.show()

@@ -31,6 +31,7 @@ from kiosk.journey import (
 from kiosk.journey_view import build_view
 from kiosk.services import KioskServices
 from screens.camera_preview import PreviewFeed
+from screens.chime import Chime
 from screens.pdf_preview import PdfPreview
 from screens.tasks import TaskRunner
 from screens.theme import Theme
@@ -66,6 +67,7 @@ class JourneyViewModel(QObject):
         self._prompt = ""
         self._online = True
         self._reader_ok = True
+        self.chime = Chime()
         self.preview = PdfPreview(self.tasks, services.platform, self)
         self.reader_probe: Any = None  # maintenance's test-card check takes reader events while set
         self.auditor = JourneyAuditor()  # session start/end, identity method, prints -> the audit trail
@@ -123,7 +125,9 @@ class JourneyViewModel(QObject):
         for event, fields in self.auditor.events(effect, self.journey):
             self.audit(event, **fields)
         if isinstance(effect, Speak):
-            self._say(i18n.spoken(effect.key, self.journey.language))
+            if effect.alert:
+                self.chime.play()
+            self._say(i18n.spoken(effect.key, self.journey.language), alert=effect.alert)
         elif isinstance(effect, SessionEnded):
             log.info("session ended", extra={"event": "session_end", "reason": effect.reason})
             self._prompt = ""
@@ -144,9 +148,9 @@ class JourneyViewModel(QObject):
         self.camera_feed.clear()  # the decision is made: the last frame goes
         completion(self.journey)
 
-    def _say(self, text: str) -> None:
-        """Speak guidance in assisted mode; never waits."""
-        if text and self.speaker is not None and self.speech and self.journey.assisted:
+    def _say(self, text: str, *, alert: bool = False) -> None:
+        """Speak guidance in assisted mode (alerts in every mode); never waits."""
+        if text and self.speaker is not None and self.speech and (self.journey.assisted or alert):
             self.speaker.say(text, self.journey.language)
 
     @Slot(int, str)

@@ -12,13 +12,13 @@ from typing import Any
 COMMON = frozenset({"at", "kiosk_id"})
 
 CLEAR: dict[str, frozenset[str]] = {
-    "print": frozenset({"ok", "certificate_type", "purpose", "job_id", "reason", "stage"}),
+    "print": frozenset({"ok", "certificate_type", "purpose", "job_id", "reason", "stage", "citizen_present"}),
     "rating": frozenset({"level", "service_id", "channel"}),
     "help_request": frozenset({"reason", "screen"}),
     "identity_check": frozenset({"verified", "method", "liveness_passed", "staff_id"}),  # staff_id: pseudonym
     "face_check": frozenset({"verified", "liveness_passed", "score", "reason"}),
     "heartbeat": frozenset({"queue_depth", "oldest_age_s", "dead", "limits_reached", "quarantined", "online",
-                            "devices"}),
+                            "devices", "disk_free_mb"}),
     "application": frozenset({"service_id", "holder_type", "tracking_code", "verified_by", "queued_offline"}),
 }
 

@@ -34,6 +34,7 @@ __all__ = ["SCHEMA_VERSION", "STATUSES", "OutboxRow", "OutboxWriteError", "Sqlit
 log = logging.getLogger("kiosk.sync.outbox")
 STATUSES = ("pending", "in_flight", "done", "dead")
 LEASE_SECONDS = 120.0
+JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024  # bytes a WAL may keep after a checkpoint
 
 _key_lock = threading.Lock()
 _key_last = (0, 0)  # (milliseconds, counter) of the last key made in this process
@@ -147,6 +148,7 @@ class SqliteOutbox:
             _wal_mode(self._db, busy_timeout)
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed: no stale plaintext
+            self._db.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")  # the WAL shrinks back
             if max_page_count is not None:
                 self._db.execute(f"PRAGMA max_page_count={int(max_page_count)}")
             with self._lock, self._tx():
@@ -198,6 +200,19 @@ class SqliteOutbox:
         except sqlite3.OperationalError as exc:
             raise _write_error(exc) from None
         return key
+
+    def insert_recovered(self, rows: Iterable[tuple[str, str, str, str, str, str]]) -> int:
+        """Insert rows salvaged from a quarantined file (key, kind, envelope text, created_at, status,
+        last_error) under their own idempotency keys; keys already here are left alone. Returns how many
+        were inserted."""
+        now, inserted = self._clock(), 0
+        with self._lock, self._tx():
+            for key, kind, text, created, status, error in rows:
+                inserted += self._db.execute(
+                    "INSERT OR IGNORE INTO outbox (idempotency_key, kind, payload, created_at, status, last_error,"
+                    " format, updated_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, 0)",
+                    (key, kind, text, created, status, error[:200], now)).rowcount
+        return inserted
 
     def recover_in_flight(self) -> int:
         """Return rows a dead sync process had claimed to pending (call when the engine starts)."""
@@ -325,6 +340,12 @@ class SqliteOutbox:
                 changed += 1
         return changed
 
+    def checkpoint(self) -> bool:
+        """Copy the WAL into the database and truncate it; True when it completed (no reader in the way)."""
+        with self._lock:
+            busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return busy == 0
+
     def set_meta(self, name: str, value: Any) -> None:
         with self._lock, self._tx():
             self._db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, json.dumps(value)))
@@ -412,7 +433,13 @@ class _Transaction:
                 self._db.execute("COMMIT")
                 return
             except sqlite3.Error:
-                self._db.execute("ROLLBACK")
+                self._rollback()  # SQLite may have rolled back already (a full disk): keep the real error
                 raise
+        self._rollback()
+
+    def _rollback(self) -> None:
         if self._db.in_transaction:
-            self._db.execute("ROLLBACK")
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # the caller's error is the one that matters

@@ -33,6 +33,12 @@ Window {
         case "queued": return { title: t.queued_title, body: t.queued_body.arg(v.trackingCode || ""), detail: t.queued_detail + "\n" + (t["receipt_" + v.receipt] || ""),
                                 buttons: [b(t.back_to_menu, "back", "secondary"), b(t.finish, "finish")] }
         case "done": return { title: t.done_title, body: t.done_body, buttons: [] }
+        case "take_card": return { title: t.take_card_title, big: true, body: t["take_card_" + v.endReason] || t.take_card_cancelled,
+                                   detail: v.staffCalled ? t.staff_called : t.take_card_hint, buttons: [] }
+        case "card_pulled": return { title: t.card_pulled_title, busy: !v.printOutcome,
+                                     body: !v.printOutcome ? t.card_pulled_printing : (v.printOutcome === "printed" ? t.card_pulled_printed
+                                           : t.card_pulled_failed.arg(t[v.printOutcome] || t.printer_error)),
+                                     buttons: v.printOutcome ? [b(t.got_it, "finish")] : [] }
         case "out_of_service": return { title: t.out_of_service_title, body: t[v.outOfService] || t.out_of_service_technician,
                                         detail: t.out_of_service_detail, buttons: [] }
         }
