@@ -197,3 +197,31 @@ def test_maintenance_lockout(kiosk, wrong: int) -> None:
     assert last["waitSeconds"] == (300 if wrong == 5 else 1)
     w.click("btn_staffBack")
     w.expect("attract")
+
+
+def test_full_disk_takes_the_kiosk_out_of_service_until_entries_are_written(kiosk) -> None:
+    """/dev/full refuses the audit write as a full disk does: the session ends, citizens see the
+    out-of-service screen, and once the disk takes writes again the held entries go in first."""
+    import os
+
+    from kiosk.audit_log import verify
+
+    w = Walker(kiosk)
+    log = kiosk.vm.services.audit.log
+    wait_for(lambda: log.live.exists(), 10, "the first audit entry")
+    kept = log.live.read_bytes()
+    log.live.unlink()
+    os.symlink("/dev/full", log.live)
+    kiosk.reader.insert(0)
+    w.expect("out_of_service")
+    assert kiosk.vm.view["outOfService"] == "audit_unavailable" and kiosk.vm.journey.session is None
+    held = kiosk.vm.services.audit.unwritten
+    assert held >= 2  # session start and end
+    kiosk.reader.remove()
+    log.live.unlink()
+    log.live.write_bytes(kept)
+    kiosk.vm.audit("disk_freed")
+    w.expect("attract")
+    events = [e["event"] for e in log.tail()]
+    assert events[-1] == "disk_freed" and "session_start" in events and "session_end" in events
+    assert verify(log.directory).ok
