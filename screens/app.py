@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,10 +31,11 @@ from kiosk.journey import Timing
 from kiosk.services import KioskServices
 from kiosk.staff import StaffDirectory
 from printing.factory import make_printer, make_receipt_printer
-from screens.camera_preview import install_preview
+from screens.camera_preview import PreviewFeed, install_preview
 from screens.demo_control import DemoControl
 from screens.maintenance import RESTART_EXIT_CODE, MaintenanceViewModel
 from screens.pdf_preview import PreviewImageProvider
+from screens.video_help import VideoHelp
 from screens.view_model import JourneyViewModel
 from sync.service import EngineThread, limits_from
 from sync.service import make_client as make_sync_client
@@ -81,9 +83,14 @@ class Kiosk:
         self.vm.shutdown()
         if hasattr(self.face, "close"):
             self.face.close()  # the face-embedding helper process
-        # Destroy the QML before the objects its bindings read.
-        for root in self.engine.rootObjects():
+        # Destroy the QML before the objects its bindings read. Hide the windows and let the
+        # window system's events for them (expose, hide) be handled first: an expose event that
+        # reaches a window after its QML was deleted crashes Qt (seen in ~1 of 6 exits).
+        roots = self.engine.rootObjects()
+        for root in roots:
             root.close()
+        QCoreApplication.processEvents()
+        for root in roots:
             root.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         self.engine.deleteLater()
@@ -119,6 +126,7 @@ def timing_from(config: Config) -> Timing:
         done_seconds=config["ui.done_seconds"], elderly_age=config["ui.elderly_age"],
         face_enabled=config["face.enabled"],
         default_language=config["ui.default_language"],
+        staff_answer_seconds=config["staff.answer_seconds"], stuck_seconds=config["staff.stuck_seconds"],
         take_card_reminder_seconds=config["ui.take_card_reminder_seconds"],
         take_card_staff_seconds=config["ui.take_card_staff_seconds"],
     )
@@ -185,7 +193,8 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     services = KioskServices(face=face, platform=platform, outbox=outbox, printer=printer,
                              kiosk_id=config["kiosk.id"], receipts=receipts,
                              copy_valid_days=config["printer.copy_valid_days"],
-                             staff=StaffDirectory(state_dir / "staff.json"), audit=make_audit_trail(config, outbox))
+                             staff=StaffDirectory(state_dir / "staff.json"), audit=make_audit_trail(config, outbox),
+                             hall=config["kiosk.hall"], place=config["kiosk.place"])
     vm = JourneyViewModel(services=services, timing=timing_from(config),
                           speaker=speaker if speaker is not None else EspeakSpeaker(),
                           speech=config["ui.speech"], tick_ms=tick_ms)
@@ -198,14 +207,18 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
         vm.tasks.run("camera", face.preload)  # load the face models off the start-up path
     engine = QQmlApplicationEngine()
     vm.camera_provider = install_preview(engine, vm.camera_feed)
+    vm.video = VideoHelp(vm=vm, config=config, camera=face.camera, agent_feed=PreviewFeed("agent"))
+    vm.agent_provider = install_preview(engine, vm.video.agent_feed)
+    ctx_video = vm.video
     ctx = engine.rootContext()
     ctx.setContextProperty("vm", vm)
     ctx.setContextProperty("theme", vm.theme)
     ctx.setContextProperty("pdfPreview", vm.preview)
     engine.addImageProvider("preview", PreviewImageProvider(vm.preview))
     ctx.setContextProperty("cameraFeed", vm.camera_feed)
-    maint = _maintenance(config, vm, face.camera, url if server is None else server.url)
+    maint = _maintenance(config, vm, face.camera, url)
     ctx.setContextProperty("maint", maint)
+    ctx.setContextProperty("videoHelp", ctx_video)
     face.camera.set_listener(vm.camera_feed.push)
     demo = None
     if demo_control:
@@ -214,6 +227,7 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     engine.load(QUrl.fromLocalFile(str(QML_DIR / "Main.qml")))
     if not engine.rootObjects():
         raise RuntimeError("the kiosk screens failed to load (see the QML messages above)")
+    vm.video.window = engine.rootObjects()[0]  # the picture shared in a video call
     if demo_control:
         engine.load(QUrl.fromLocalFile(str(QML_DIR / "DemoControl.qml")))
     reader.start(vm.reader_listener)
@@ -223,6 +237,11 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
         kiosk.sync_thread = EngineThread(config, lambda: make_sync_client(config, url, device_key()))
         kiosk.sync_thread.start()
     kiosk.timers.append(_every(SYNC_STATUS_MS, lambda: _read_sync_status(kiosk)))
+    if config["metrics.port"]:
+        vm.tasks.run("disk", lambda: _start_metrics(kiosk, config))  # prometheus_client: off the start-up path
+    last: list[dict] = [{}]
+    vm.viewChanged.connect(lambda: _write_kiosk_state(kiosk, last))
+    vm.statusChanged.connect(lambda: _write_kiosk_state(kiosk, last))
     _close_before_exit(kiosk)
     return kiosk
 
@@ -246,6 +265,56 @@ def _close_before_exit(kiosk: Kiosk) -> None:
     atexit.register(close)
 
 
+def _start_metrics(kiosk: Kiosk, config: Config) -> None:
+    from sync.metrics import KioskMetrics
+    from sync.service import device_health
+
+    metrics = KioskMetrics(kiosk.outbox, kiosk_id=config["kiosk.id"], hall=config["kiosk.hall"],
+                           state_dir=config.path("kiosk.state_dir"), printer_health=device_health(config),
+                           call_waiting=lambda: _call_waiting(kiosk), client_cert=config["platform.client_cert"])
+    try:
+        port = metrics.start(config["metrics.port"], config["metrics.address"])
+    except OSError as exc:
+        log.error("metrics exporter failed", extra={"event": "metrics_error", "error": type(exc).__name__})
+        return
+    kiosk.vm.services.metrics = metrics
+    log.info("metrics exporter started", extra={"event": "metrics_start", "port": port})
+
+
+def _call_waiting(kiosk: Kiosk) -> float | None:
+    """Seconds the open staff call has waited without an answer (read from the exporter's thread)."""
+    calls = kiosk.vm.journey.calls
+    call = calls.call
+    if call is None or call.state not in ("waiting", "queued", "unanswered", "sending"):
+        return None
+    return calls.clock() - call.placed_at
+
+
+def _tell_presence(platform: object, body: dict) -> None:
+    try:
+        platform.presence(body)  # one attempt; the engine's probe repeats it within 20 s anyway
+    except Exception as exc:
+        log.info("presence not sent", extra={"event": "presence_error", "error": type(exc).__name__})
+
+
+def _write_kiosk_state(kiosk: Kiosk, last: list[dict]) -> None:
+    """Session, screen name and device states for the sync engine's presence probe and heartbeat
+    (shared through the outbox file: the engine may be another process). Written when it changes."""
+    journey = kiosk.vm.journey
+    state = {"in_session": journey.session is not None, "screen": journey.screen.value,
+             "devices": {"reader": {"state": "connected" if kiosk.vm.readerOk else "lost"},
+                         "speech": {"state": "on" if kiosk.vm.speech and kiosk.vm.speaker is not None else "off"}}}
+    if state != last[0]:
+        session_changed = state["in_session"] != last[0].get("in_session")
+        last[0] = state
+        kiosk.vm.tasks.run("disk", lambda: kiosk.outbox.set_meta("kiosk_state", state))
+        if session_changed:  # the hall dashboard sees a session start or end now, not at the next idle probe
+            hall = kiosk.vm.services
+            body = {"hall": hall.hall, "place": hall.place, "in_session": state["in_session"],
+                    "screen": state["screen"]}
+            kiosk.vm.tasks.run("staff", lambda: _tell_presence(kiosk.platform, body))
+
+
 def _every(ms: int, fn: Callable[[], None]) -> QTimer:
     timer = QTimer()
     timer.setInterval(ms)
@@ -256,10 +325,17 @@ def _every(ms: int, fn: Callable[[], None]) -> QTimer:
 
 def _read_sync_status(kiosk: Kiosk) -> None:
     """The engine records whether the platform answers; the header shows it (read on the disk lane)."""
-    def work() -> bool | None:
+    def work() -> tuple[bool | None, float]:
         kiosk.outbox.refresh()  # another process may have quarantined the file
-        return kiosk.outbox.sync_status()
-    kiosk.vm.tasks.run("disk", work, lambda online: online is None or kiosk.vm.set_online(online))
+        online, state = kiosk.outbox.sync_status(), kiosk.outbox.sync_state()
+        # A stale word counts as news "now"; a fresh one carries the moment the engine learnt it.
+        return online, (state[1] if state and online == state[0] else time.time())
+
+    def show(result: tuple[bool | None, float]) -> None:
+        online, at = result
+        if online is not None:
+            kiosk.vm.note_platform(online, at)
+    kiosk.vm.tasks.run("disk", work, show)
 
 
 def dock_demo_control(kiosk: Kiosk) -> None:
@@ -289,6 +365,7 @@ def qml_message_collector(sink: list[str]) -> Callable[..., None]:
 def _quit_on_signals(app: QGuiApplication) -> tuple[object, ...]:
     """Ctrl-C and SIGTERM end the event loop quietly. Python runs signal handlers only between
     bytecodes, so a wake-up socket watched by Qt gives it that chance while Qt waits."""
+    import contextlib
     import signal
     import socket
 
@@ -299,7 +376,10 @@ def _quit_on_signals(app: QGuiApplication) -> tuple[object, ...]:
     wsock.setblocking(False)
     signal.set_wakeup_fd(wsock.fileno())
     notifier = QSocketNotifier(rsock.fileno(), QSocketNotifier.Type.Read)
-    notifier.activated.connect(lambda *_: rsock.recv(512))
+    def drain(*_: object) -> None:
+        with contextlib.suppress(BlockingIOError):  # already drained (close() processes events once more)
+            rsock.recv(512)
+    notifier.activated.connect(drain)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: app.quit())
     return rsock, wsock, notifier

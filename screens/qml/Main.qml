@@ -81,6 +81,7 @@ Window {
         Loader {
             id: page
             objectName: "page"
+            visible: videoHelp.view.modal !== true  // under a video-help dialog the screen is out of reach
             anchors.top: header.bottom
             anchors.left: parent.left
             anchors.right: parent.right
@@ -121,6 +122,22 @@ Window {
                 }
             }
         }
+        VideoHelpOverlay { anchors.fill: parent }
+    }
+
+    // Where the video-help agent points: fractions of the shared picture (the whole window).
+    Rectangle {
+        objectName: "videoHighlight"
+        readonly property var spot: videoHelp.view.highlight || null
+        visible: spot !== null && videoHelp.view.state === "connected"
+        width: theme.touch * 2 * stage.scale
+        height: width
+        radius: width / 2
+        color: "transparent"
+        border.color: theme.accent
+        border.width: Math.max(4, 10 * stage.scale)
+        x: spot ? spot.x * win.width - width / 2 : 0
+        y: spot ? spot.y * win.height - height / 2 : 0
     }
 
     Component { id: attract; AttractScreen {} }
