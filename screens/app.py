@@ -43,6 +43,7 @@ from sync.store import ManagedOutbox
 
 log = logging.getLogger("kiosk.app")
 QML_DIR = Path(__file__).parent / "qml"
+DEMO_PUBLIC_URL = "https://zwfw.example.gov.cn"  # reserved example domain: says plainly it is not real
 SYNC_STATUS_MS = 2_000  # how often the header's online flag is read from the outbox (the engine writes it)
 
 
@@ -183,6 +184,8 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
 
         return client_from_config(url, config, device_key=device_key())
     platform = LazyPlatform(make_client)
+    # The demo's local platform has no public address: its copies carry a placeholder one (example.gov.cn).
+    public_url = config["platform.public_url"] or (DEMO_PUBLIC_URL if server is not None else "")
     # The GUI only writes; the engine (its own process, or a thread in the demo) delivers.
     outbox = ManagedOutbox(state_dir / "outbox.db", limits=limits_from(config), recover=False)
     receipts = make_receipt_printer(config)
@@ -192,7 +195,7 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     demo_control = demo_control and hasattr(reader, "insert")  # the demo window places cards on simulators
     services = KioskServices(face=face, platform=platform, outbox=outbox, printer=printer,
                              kiosk_id=config["kiosk.id"], receipts=receipts,
-                             copy_valid_days=config["printer.copy_valid_days"],
+                             copy_valid_days=config["printer.copy_valid_days"], public_url=public_url,
                              staff=StaffDirectory(state_dir / "staff.json"), audit=make_audit_trail(config, outbox),
                              hall=config["kiosk.hall"], place=config["kiosk.place"])
     vm = JourneyViewModel(services=services, timing=timing_from(config),

@@ -112,6 +112,9 @@ class Walker:
     def print_and_rate(self, purpose: str = "purpose_school") -> None:
         """From the purpose screen: print, finish, rate 非常满意, take the card back."""
         self.click(f"btn_{purpose}")
+        if purpose == "purpose_other":  # 其他 asks which matter; the list replaces the purposes
+            pump(100)
+            self.click("btn_matter_household")
         self.expect("print_done")
         self.click("btn_finish")
         self.expect("rating")
