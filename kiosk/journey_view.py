@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiosk.idnumbers import mask_name
-from kiosk.journey import PURPOSES, RATING_GROUPS, RATING_LEVELS, SERVICES, Journey, Screen
+from kiosk.journey import MATTERS, PURPOSES, RATING_GROUPS, RATING_LEVELS, SERVICES, Journey, Screen
 
 
 def build_view(journey: Journey) -> dict[str, Any]:
@@ -21,6 +21,7 @@ def build_view(journey: Journey) -> dict[str, Any]:
         "assisted": journey.assisted,
         "language": journey.language,
         "staffCalled": journey.staff_called,
+        "staffCall": journey.calls.view(),
         "warning": -1 if remaining is None else remaining,
         "message": s.message if s else "",
         "inputError": s.input_error if s else "",
@@ -60,7 +61,8 @@ def build_view(journey: Journey) -> dict[str, Any]:
                 ["field_identifier", c.identifier],
             ] + [[k, v] for k, v in c.fields.items()],
         }
-        view["purposes"] = list(PURPOSES)
+        view["purposes"] = list(MATTERS if s.asking_matter else PURPOSES)
+        view["askingMatter"] = s.asking_matter
         view["printed"] = s.printed
     elif screen is Screen.NOTICE:
         view["canQueueOffline"] = journey.can_queue_offline()
