@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from kiosk.staff import StaffDirectory
 from printing.factory import make_printer, make_receipt_printer
 from screens.camera_preview import PreviewFeed, install_preview
 from screens.demo_control import DemoControl
+from screens.maintenance import RESTART_EXIT_CODE, MaintenanceViewModel
 from screens.pdf_preview import PreviewImageProvider
 from screens.video_help import VideoHelp
 from screens.view_model import JourneyViewModel
@@ -61,6 +63,7 @@ class Kiosk:
     timers: list[QTimer] = field(default_factory=list)
     receipts: object | None = None  # a kiosk.interfaces.ReceiptPrinter
     sync_thread: EngineThread | None = None
+    maint: MaintenanceViewModel | None = None  # maintenance mode (screens/maintenance.py)
     closed: bool = False
 
     @property
@@ -76,6 +79,8 @@ class Kiosk:
         for timer in self.timers:
             timer.stop()
         self.reader.stop()
+        if self.maint is not None:
+            self.maint.shutdown()
         self.vm.shutdown()
         if hasattr(self.face, "close"):
             self.face.close()  # the face-embedding helper process
@@ -135,9 +140,29 @@ def make_audit_trail(config: Config, outbox: object) -> AuditTrail:
     return AuditTrail(log_, outbox, kiosk_id=config["kiosk.id"], ship=config["audit.ship"])
 
 
+def _maintenance(config: Config, vm: JourneyViewModel, camera: object, url: str) -> MaintenanceViewModel:
+    """Maintenance mode over the running drivers; the checks are kiosk doctor's (kiosk/doctor.py)."""
+    from kiosk.doctor import Parts
+
+    def reader() -> tuple[bool, str, str]:
+        from devices.diagnostics import reader_check
+        return reader_check(config)
+
+    def camera_test(seconds: float = 2.0, detect: bool = True) -> tuple[bool, str, str]:
+        from devices.diagnostics import camera_check
+        return camera_check(camera, seconds=seconds, detect=detect)
+
+    s = vm.services
+    parts = Parts(config=config, reader=reader, camera=lambda: camera_test(1.0, False), printer=s.printer,
+                  receipts=s.receipts, platform_url=url, outbox=s.outbox,
+                  audit_dir=config.path("kiosk.state_dir") / "audit")
+    return MaintenanceViewModel(vm, config, parts=parts, camera_test=camera_test)
+
+
 def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | None = None,
                 tick_ms: int = 1000) -> Kiosk:
-    """Create drivers, services, view-model and QML windows (a QGuiApplication must exist)."""
+    """Create drivers, services, view-model and QML windows (a QGuiApplication must exist).
+    The demo (demo_control) provisions the fictitious staff of devices/sim_staff.py."""
     state_dir = config.path("kiosk.state_dir")
     state_dir.mkdir(parents=True, exist_ok=True)
     server = enrolment = None
@@ -176,7 +201,7 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     vm = JourneyViewModel(services=services, timing=timing_from(config),
                           speaker=speaker if speaker is not None else EspeakSpeaker(),
                           speech=config["ui.speech"], tick_ms=tick_ms)
-    if demo_control:  # the demo's fictitious staff (devices/sim_staff.py), hashed off the start-up path
+    if demo_control:  # fictitious staff (devices/sim_staff.py), hashed off the start-up path
         from devices.sim_staff import provision_demo_staff
 
         vm.tasks.run("disk", lambda: provision_demo_staff(services.staff))
@@ -194,6 +219,8 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     ctx.setContextProperty("pdfPreview", vm.preview)
     engine.addImageProvider("preview", PreviewImageProvider(vm.preview))
     ctx.setContextProperty("cameraFeed", vm.camera_feed)
+    maint = _maintenance(config, vm, face.camera, url)
+    ctx.setContextProperty("maint", maint)
     ctx.setContextProperty("videoHelp", ctx_video)
     face.camera.set_listener(vm.camera_feed.push)
     demo = None
@@ -207,7 +234,8 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     if demo_control:
         engine.load(QUrl.fromLocalFile(str(QML_DIR / "DemoControl.qml")))
     reader.start(vm.reader_listener)
-    kiosk = Kiosk(engine, vm, reader, printer, face, outbox, platform, server, demo, receipts=receipts)
+    kiosk = Kiosk(engine, vm, reader, printer, face, outbox, platform, server, demo, receipts=receipts,
+                  maint=maint)
     if config["sync.in_process"]:
         kiosk.sync_thread = EngineThread(config, lambda: make_sync_client(config, url, device_key()))
         kiosk.sync_thread.start()
@@ -378,4 +406,7 @@ def run(config: Config, *, demo: bool, windowed: bool = False) -> int:
                                      kiosk.platform_server else "remote"})
     code = app.exec()
     kiosk.close()
+    if code == RESTART_EXIT_CODE:  # maintenance mode's "restart the app": the same command again
+        log.warning("restarting", extra={"event": "restart"})
+        os.execv(sys.executable, [sys.executable, *sys.argv])
     return code
