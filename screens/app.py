@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,12 +31,14 @@ from kiosk.staff import StaffDirectory
 from screens.backend import Backend
 from screens.camera_preview import PreviewFeed, install_preview
 from screens.demo_control import DemoControl
+from screens.maintenance import RESTART_EXIT_CODE, MaintenanceViewModel
 from screens.pdf_preview import PreviewImageProvider
 from screens.video_help import VideoHelp
 from screens.view_model import JourneyViewModel
 
 log = logging.getLogger("kiosk.app")
 QML_DIR = Path(__file__).parent / "qml"
+DEMO_PUBLIC_URL = "https://zwfw.example.gov.cn"  # reserved example domain: says plainly it is not real
 SYNC_STATUS_MS = 2_000  # how often the header's online flag is read from the outbox (the engine writes it)
 WARM_FALLBACK_MS = 1_000  # build the back end by then even if no frame was painted (hidden window)
 
@@ -54,6 +57,7 @@ class Kiosk:
     backend: Backend
     demo: DemoControl | None
     timers: list[QTimer] = field(default_factory=list)
+    maint: MaintenanceViewModel | None = None  # maintenance mode (screens/maintenance.py)
     closed: bool = False
 
     printer = property(lambda self: self.backend.printer)
@@ -77,6 +81,8 @@ class Kiosk:
         for timer in self.timers:
             timer.stop()
         self.reader.stop()
+        if self.maint is not None:
+            self.maint.shutdown()
         self.vm.shutdown()
         # Destroy the QML before the objects its bindings read. Hide the windows and let the
         # window system's events for them (expose, hide) be handled first: an expose event that
@@ -112,21 +118,43 @@ def make_audit_trail(config: Config, outbox: object) -> AuditTrail:
     return AuditTrail(log_, outbox, kiosk_id=config["kiosk.id"], ship=config["audit.ship"])
 
 
+def _maintenance(config: Config, vm: JourneyViewModel, camera: object, url: str) -> MaintenanceViewModel:
+    """Maintenance mode over the running drivers; the checks are kiosk doctor's (kiosk/doctor.py)."""
+    from kiosk.doctor import Parts
+
+    def reader() -> tuple[bool, str, str]:
+        from devices.diagnostics import reader_check
+        return reader_check(config)
+
+    def camera_test(seconds: float = 2.0, detect: bool = True) -> tuple[bool, str, str]:
+        from devices.diagnostics import camera_check
+        return camera_check(camera, seconds=seconds, detect=detect)
+
+    s = vm.services
+    parts = Parts(config=config, reader=reader, camera=lambda: camera_test(1.0, False), printer=s.printer,
+                  receipts=s.receipts, platform_url=url, outbox=s.outbox,
+                  audit_dir=config.path("kiosk.state_dir") / "audit")
+    return MaintenanceViewModel(vm, config, parts=parts, camera_test=camera_test)
+
+
 def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | None = None,
                 tick_ms: int = 1000) -> Kiosk:
     """Create the view-model and QML windows now, the back end right after the first frame.
 
     A QGuiApplication must exist. Every setting is checked here (a ConfigError stops the start);
-    the outbox, platform, printers and face verifier are built by ``Backend.warm``.
+    the outbox, platform, printers and face verifier are built by ``Backend.warm``. The demo
+    (demo_control) provisions the fictitious staff of devices/sim_staff.py.
     """
     state_dir = config.path("kiosk.state_dir")
     state_dir.mkdir(parents=True, exist_ok=True)
     backend = Backend(config)
     reader = make_reader(config)
     demo_control = demo_control and hasattr(reader, "insert")  # the demo window places cards on simulators
+    # The demo's local platform has no public address: its copies carry a placeholder one (example.gov.cn).
+    public_url = config["platform.public_url"] or (DEMO_PUBLIC_URL if backend.server is not None else "")
     services = KioskServices(face=backend.face, platform=backend.platform, outbox=backend.outbox,
                              printer=backend.printer, kiosk_id=config["kiosk.id"], receipts=backend.receipts,
-                             copy_valid_days=config["printer.copy_valid_days"],
+                             copy_valid_days=config["printer.copy_valid_days"], public_url=public_url,
                              staff=StaffDirectory(state_dir / "staff.json"),
                              audit=make_audit_trail(config, backend.outbox),
                              hall=config["kiosk.hall"], place=config["kiosk.place"])
@@ -145,6 +173,8 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     ctx.setContextProperty("pdfPreview", vm.preview)
     engine.addImageProvider("preview", PreviewImageProvider(vm.preview))
     ctx.setContextProperty("cameraFeed", vm.camera_feed)
+    maint = _maintenance(config, vm, backend.camera, config["platform.url"])
+    ctx.setContextProperty("maint", maint)
     ctx.setContextProperty("videoHelp", ctx_video)
     demo = None
     if demo_control:
@@ -157,7 +187,7 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     if demo_control:
         engine.load(QUrl.fromLocalFile(str(QML_DIR / "DemoControl.qml")))
     reader.start(vm.reader_listener)
-    kiosk = Kiosk(engine, vm, reader, backend, demo)
+    kiosk = Kiosk(engine, vm, reader, backend, demo, maint=maint)
 
     def after_first_frame() -> None:
         backend.warm()
@@ -353,4 +383,7 @@ def run(config: Config, *, demo: bool, windowed: bool = False) -> int:
                                      kiosk.platform_server is not None else "remote"})
     code = app.exec()
     kiosk.close()
+    if code == RESTART_EXIT_CODE:  # maintenance mode's "restart the app": the same command again
+        log.warning("restarting", extra={"event": "restart"})
+        os.execv(sys.executable, [sys.executable, *sys.argv])
     return code
