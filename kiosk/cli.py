@@ -52,6 +52,16 @@ def _load(args: argparse.Namespace, *, files: bool = True) -> kconfig.Config:
 
 def _gui(args: argparse.Namespace, *, demo: bool) -> int:
     cfg = _load(args)
+    if not demo:
+        from kiosk.production import missing_production_settings
+
+        missing = missing_production_settings(cfg)
+        if missing:  # `kiosk run` never quietly becomes the demo
+            print("kiosk run: not starting on the demo's settings ('kiosk demo' runs the demo). "
+                  "Set in /etc/kiosk/kiosk.toml (or --config FILE):", file=sys.stderr)
+            for line in missing:
+                print(f"  {line}", file=sys.stderr)
+            return 2
     setup_logging(cfg.path("kiosk.state_dir") / "logs", level=cfg["log.level"],
                   max_bytes=cfg["log.max_bytes"], backups=cfg["log.backups"])
     from screens.app import run
