@@ -29,9 +29,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from refplatform import api
+from refplatform import api, api_grants
 from refplatform.admin import ADMIN_COMMANDS, admin_main
 from refplatform.api import Platform, Problem, Reply, Request
+from refplatform.grants import GrantStore
 from refplatform.seed import CERTIFICATES
 from refplatform.store import Store
 from refplatform.trust import TrustRegistry
@@ -67,6 +68,8 @@ ROUTE_TABLE: tuple[tuple[str, str, Callable[[Platform, Request], Reply], bool], 
     ("GET", "/v1/keys", api.public_keys, True),
     ("POST", "/v1/kiosks/enrol", api.enrol, True),
     ("GET", "/v1/services", api.services, False),
+    ("POST", "/v1/grants", api_grants.open_grant, False),
+    ("DELETE", "/v1/grants/current", api_grants.close_grant, False),
     ("POST", "/v1/certificates/search", api.search, False),
     ("GET", "/v1/certificates/{cert_id}/file", api.download, False),
     ("POST", "/v1/certificates/{cert_id}/stamped-copies", api.stamped_copy, False),
@@ -300,9 +303,11 @@ class PlatformServer:
         self.store = Store(db_path)
         self.store.seed(CERTIFICATES)
         self.trust = TrustRegistry(self.store)
+        self.grants = GrantStore(self.store)
         self._public_url = public_url
         self.platform = Platform(self.store, lambda: (self._public_url or self.url).rstrip("/"),
-                                 lambda: self.faults.signature, trust=self.trust)
+                                 lambda: self.faults.signature, trust=self.trust,
+                                 grants=self.grants)
         verifier = None
         if require_signatures:
             verifier = RequestVerifier(self.trust.key_for, self.trust, max_skew=max_skew)

@@ -23,7 +23,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from kiosk.identity import HolderCodeType
-from kiosk.interfaces import Certificate, PlatformError, PlatformErrorKind, ServiceInfo, StampedCopy
+from kiosk.interfaces import Certificate, Grant, PlatformError, PlatformErrorKind, ServiceInfo, StampedCopy
 from sync.device_key import DeviceKey
 from sync.enrolment import check_platform_url, enrol_proof
 from sync.platform_cache import CACHE_FILE, PlatformCache
@@ -33,13 +33,14 @@ from sync.platform_parsing import (
     list_field,
     parse_certificate,
     parse_file_signature,
+    parse_grant,
     parse_public_key,
     parse_retry_after,
     parse_service,
     problem_slug,
 )
 from sync.request_signing import sign_request
-from sync.signatures import PublicKey, SignatureRejected, verify_file
+from sync.signatures import PublicKey, SignatureRejected, format_time, verify_file
 
 __all__ = ["HttpPlatformClient", "client_from_config", "parse_certificate", "parse_service"]
 
@@ -103,9 +104,9 @@ class HttpPlatformClient:
     # ------------------------------------------------------------ transport
 
     def _send_once(self, method: str, path: str, data: bytes | None, accept: str,
-                   headers: dict[str, str] | None, limit: int) -> tuple[requests.Response, bytes]:
+                   headers: dict[str, str] | None, limit: int, grant: str = "") -> tuple[requests.Response, bytes]:
         signed = {} if self._device_key is None else sign_request(self._device_key, self.kiosk_id, method, path,
-                                                                   data or b"")
+                                                                   data or b"", grant=grant)
         all_headers = {**signed, "Accept": accept, **(headers or {})}
         if data is not None:
             all_headers["Content-Type"] = "application/json"
@@ -141,7 +142,7 @@ class HttpPlatformClient:
     def _request(self, method: str, path: str, body: Any = None, *, idempotent: bool,
                  accept: str = "application/json", headers: dict[str, str] | None = None,
                  not_found: PlatformErrorKind = PlatformErrorKind.REFUSED, retries: int | None = None,
-                 limit: int = MAX_JSON_BYTES) -> tuple[requests.Response, bytes]:
+                 limit: int = MAX_JSON_BYTES, grant: Grant | None = None) -> tuple[requests.Response, bytes]:
         """Send a request (retrying idempotent ones) and return a 2xx response, or raise PlatformError."""
         data = None
         if body is not None:
@@ -154,7 +155,8 @@ class HttpPlatformClient:
         attempts = 1 + ((self.retries if retries is None else retries) if idempotent else 0)
         for attempt in range(attempts):
             try:
-                return self._check_status(*self._send_once(method, path, data, accept, headers, limit), not_found)
+                return self._check_status(*self._send_once(method, path, data, accept, headers, limit,
+                                                           grant.token if grant else ""), not_found)
             except PlatformError as e:
                 retryable = e.kind in RETRY_KINDS or e.detail == "truncated"
                 wait = self.backoff * 2**attempt * (1 + random.random() / 2)
@@ -261,27 +263,54 @@ class HttpPlatformClient:
 
     # ------------------------------------------------------------ certificates
 
-    def search_certificates(self, holder_code: str, holder_type: HolderCodeType) -> list[Certificate]:
-        """Certificates of one holder; the holder code goes only in the POST body."""
-        body = self._json("POST", "/v1/certificates/search",
-                          {"holder_code": holder_code, "holder_type": holder_type.value}, idempotent=True)
+    def open_grant(self, holder_code: str, holder_type: HolderCodeType, *, method: str, liveness: bool,
+                   staff_id: str | None = None) -> Grant:
+        """The citizen grant after identity verification; the holder code goes only in the POST body."""
+        body = self._json("POST", "/v1/grants", {
+            "holder_code": holder_code, "holder_type": holder_type.value, "method": method, "liveness": liveness,
+            "staff_id": staff_id, "verified_at": format_time(_dt.datetime.now(_dt.UTC))}, idempotent=False)
+        try:
+            return parse_grant(body)
+        except BadData:
+            pass
+        raise _fail(PlatformErrorKind.BAD_DATA, "grant")
+
+    def close_grant(self, grant: Grant) -> None:
+        """Revoke the grant (the session ended); one already gone counts as closed."""
+        try:
+            self._request("DELETE", "/v1/grants/current", idempotent=True, grant=grant, retries=0)
+        except PlatformError as e:
+            if e.kind is not PlatformErrorKind.GRANT_EXPIRED:
+                raise
+
+    def search_certificates(self, holder_code: str, holder_type: HolderCodeType, *, grant: Grant | None = None,
+                            delegation_id: str = "") -> list[Certificate]:
+        """Certificates within the grant: the verified holder's (holder_code ""), a business's (its USCC) or
+        a delegator's (delegation_id). Holder codes go only in the POST body."""
+        query: dict[str, str] = {}
+        if delegation_id:
+            query = {"delegation_id": delegation_id}
+        elif holder_code:
+            query = {"holder_code": holder_code, "holder_type": holder_type.value}
+        body = self._json("POST", "/v1/certificates/search", query, idempotent=True, grant=grant)
         try:
             return [parse_certificate(c) for c in list_field(body, "certificates")]
         except BadData:
             pass
         raise _fail(PlatformErrorKind.BAD_DATA, "certificates")
 
-    def download(self, cert: Certificate) -> bytes:
+    def download(self, cert: Certificate, *, grant: Grant | None = None) -> bytes:
         """The certificate's PDF, its signature verified; the bytes stay in memory."""
         if not SAFE_ID.fullmatch(cert.cert_id):
             raise _fail(PlatformErrorKind.BAD_DATA, "cert_id")
         resp, data = self._request("GET", f"/v1/certificates/{cert.cert_id}/file", idempotent=True,
                                    accept="application/pdf", not_found=PlatformErrorKind.NOT_FOUND,
-                                   limit=MAX_FILE_BYTES)
+                                   limit=MAX_FILE_BYTES, grant=grant)
         self._verify(cert.cert_id, data, resp.headers)
         return data
 
-    def stamped_copy(self, cert: Certificate, purpose: str, valid_days: int) -> StampedCopy:
+    def stamped_copy(self, cert: Certificate, purpose: str, valid_days: int, *,
+                     grant: Grant | None = None) -> StampedCopy:
         """A purpose-stamped copy (加注件), its signature verified. Retried safely: Idempotency-Key."""
         if not SAFE_ID.fullmatch(cert.cert_id):
             raise _fail(PlatformErrorKind.BAD_DATA, "cert_id")
@@ -293,7 +322,7 @@ class HttpPlatformClient:
         resp, data = self._request("POST", f"/v1/certificates/{cert.cert_id}/stamped-copies",
                                    {"purpose": purpose, "valid_days": valid_days}, idempotent=True,
                                    accept="application/pdf", headers={"Idempotency-Key": key},
-                                   not_found=PlatformErrorKind.NOT_FOUND, limit=MAX_FILE_BYTES)
+                                   not_found=PlatformErrorKind.NOT_FOUND, limit=MAX_FILE_BYTES, grant=grant)
         code = resp.headers.get("X-Verify-Code", "")
         url = resp.headers.get("X-Verify-Url", "")
         expires_text = resp.headers.get("X-Expires", "")
