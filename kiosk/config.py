@@ -105,8 +105,6 @@ _declare("kiosk.id", str, "KIOSK-DEMO-001", "This terminal's id, sent with every
          pattern=r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _declare("kiosk.state_dir", str, "~/.local/state/kiosk", "Where the outbox, logs and keys live.", path="dir")
 _declare("kiosk.fullscreen", bool, True, "Show the touch UI full-screen.")
-_declare("kiosk.staff_code", str, "2580", "Code staff enter on the terminal after checking a citizen by hand.",
-         pattern=r"[0-9]{4,12}")
 _declare("ui.default_language", str, "zh-CN", "Language shown at the start of each session.",
          ("zh-CN", "zh-TW", "en"))
 _declare("ui.elderly_age", int, 65, "Card holders this old or older are offered assisted mode.",
@@ -214,6 +212,17 @@ _declare("receipt.driver", str, "sim", "Thermal receipt printer transport (ESC/P
 _declare("receipt.target", str, "",
          "Receipt printer: file/device path, serial port, host:port, or vendor:product (hex).", pattern=TEXT)
 _declare("receipt.baud", int, 9600, "Baud rate of a serial receipt printer.", BAUDS)
+_declare("audit.max_bytes", int, 1_000_000, "Size of the live audit file before it rotates (the chain runs on).",
+         at_least=10_000, at_most=1_000_000_000)
+_declare("audit.retention_days", int, 400, "Days rotated audit files are kept; at least 183 (six months, "
+         "Cybersecurity Law art. 21).", at_least=183, at_most=36_500)
+_declare("audit.ship", bool, True, "Send every audit entry to the platform through the outbox too.")
+_declare("staff.idle_seconds", int, 300, "A staff session (maintenance mode) ends after this long without a touch.",
+         at_least=30, at_most=3600)
+_declare("staff.max_session_seconds", int, 28_800, "A staff session ends after this long in all (8 h).",
+         at_least=60, at_most=28_800)
+_declare("maintenance.export_dir", str, "~/kiosk-usb", "Where maintenance mode saves the readiness report and "
+         "support bundle (the USB stick's mount point).", path="dir")
 _declare("log.level", str, "INFO", "Log level.", ("DEBUG", "INFO", "WARNING", "ERROR"))
 _declare("log.max_bytes", int, 2_000_000, "Size of one log file before it rotates.",
          at_least=10_000, at_most=1_000_000_000)
@@ -265,7 +274,7 @@ def _check(key: str, value: Any, origin: str) -> Any:
             f"{origin}: '{key}' must be {setting.type.__name__}, got {type(value).__name__}."
         )
     problem = _problem(setting, value)
-    if problem:  # the value itself is not repeated: it may be a secret (kiosk.staff_code)
+    if problem:  # the value itself is not repeated: it may be a secret
         raise ConfigError(f"{origin}: '{key}' must be {problem}.")
     if key == "platform.url" and value:
         from kiosk.platform_url import check_platform_url

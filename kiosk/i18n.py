@@ -37,6 +37,8 @@ SPOKEN = {
     "timeout_warning": ("timeout_title",),
     "queueing": ("queueing_title",),
     "queued": ("queued_title", "queued_detail"),
+    "out_of_service": ("out_of_service_title", "out_of_service_detail"),
+    "maintenance": (),
 }
 
 

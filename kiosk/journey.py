@@ -18,6 +18,7 @@ from typing import Any
 from kiosk.identity import HolderCodeType, IdentityDocument
 from kiosk.idnumbers import is_valid_uscc, mask_id_number, mask_name
 from kiosk.interfaces import Certificate, FaceOutcome, PrintResult
+from kiosk.journey_staff import StaffSignIn, TerminalSteps
 from kiosk.session import Session
 
 
@@ -44,11 +45,13 @@ class Screen(enum.Enum):
     DONE = "done"
     QUEUEING = "queueing"  # saving an offline application
     QUEUED = "queued"  # the application waits in the outbox; receipt with tracking code
+    OUT_OF_SERVICE = "out_of_service"  # no citizens taken (reason: Journey.out_of_service_reason())
+    MAINTENANCE = "maintenance"  # a technician's pages (screens/maintenance); citizens cannot start
 
 
 # Screens where the kiosk, not the citizen, is working: no inactivity warning there.
 BUSY_SCREENS = frozenset({Screen.ATTRACT, Screen.FACE_CHECK, Screen.LOADING, Screen.PRINTING, Screen.DONE,
-                          Screen.QUEUEING})
+                          Screen.QUEUEING, Screen.OUT_OF_SERVICE, Screen.MAINTENANCE})
 # Platform failures after which the citizen may leave an application to be sent later.
 OFFLINE_MESSAGES = frozenset({"platform_offline", "platform_timeout", "platform_server_error",
                               "platform_rate_limited"})
@@ -140,7 +143,7 @@ class PrintReceipt:
 
 
 Effect = (VerifyFace | LoadCertificates | PrintCertificate | Record | CallStaff | Speak | SessionEnded
-          | QueueApplication | PrintReceipt)
+          | QueueApplication | PrintReceipt | StaffSignIn)
 
 
 @dataclass(frozen=True)
@@ -150,12 +153,13 @@ class Timing:
     done_seconds: float = 15
     elderly_age: int = 65
     face_enabled: bool = True
-    staff_code: str = "2580"
     default_language: str = "zh-CN"
 
 
-class Journey:
-    """State machine of one terminal. Not thread-safe: call it from one thread."""
+class Journey(TerminalSteps):
+    """State machine of one terminal. Not thread-safe: call it from one thread.
+
+    Staff check, out of service and maintenance steps: kiosk/journey_staff.py."""
 
     def __init__(
         self,
@@ -179,6 +183,7 @@ class Journey:
         self._last_activity = clock()
         self.warning_deadline: float | None = None
         self.staff_called = False
+        self.out_of_service: set[str] = set()
 
     # ------------------------------------------------------------ helpers
 
@@ -340,17 +345,6 @@ class Journey:
         self._call_staff(reason)
         self._go(Screen.STAFF_CHECK)
 
-    def staff_confirm(self, code: str) -> None:
-        if not self._in(Screen.STAFF_CHECK):
-            return
-        if code == self.timing.staff_code:
-            self._record("identity_check", verified=True, method="staff", liveness_passed=False)
-            self._verified("staff")
-        else:
-            self.session.input_error = "staff_code_wrong"
-            self._touch()
-            self._changed()
-
     def _verified(self, method: str) -> None:
         self.session.verified_by = method
         self._go(Screen.SERVICE_MENU)
@@ -509,6 +503,7 @@ class Journey:
             Screen.QUEUED: Screen.SERVICE_MENU,
             Screen.PREVIEW: Screen.CERT_LIST,
             Screen.PURPOSE: Screen.PREVIEW,
+            Screen.STAFF_CHECK: Screen.FACE_CONSENT,
         }
         target = targets.get(self.screen)
         if target is Screen.ATTRACT:
@@ -566,7 +561,7 @@ class Journey:
         self.staff_called = False
         self.assisted = False
         self.language = self.timing.default_language
-        self.screen = Screen.ATTRACT
+        self.screen = Screen.OUT_OF_SERVICE if self.out_of_service else Screen.ATTRACT
         self._touch()
         self._emit(SessionEnded(reason))
         self._changed()

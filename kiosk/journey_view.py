@@ -24,6 +24,7 @@ def build_view(journey: Journey) -> dict[str, Any]:
         "warning": -1 if remaining is None else remaining,
         "message": s.message if s else "",
         "inputError": s.input_error if s else "",
+        "outOfService": journey.out_of_service_reason(),
     }
     screen = journey.screen
     if s is None:
@@ -67,6 +68,9 @@ def build_view(journey: Journey) -> dict[str, Any]:
         view["canRetry"] = journey.can_retry_print()
         # Failed before anything reached the printer: say so, and what still works.
         view["nothingPrinted"] = s.print_stage in ("precheck", "fetch", "compose")
+    elif screen is Screen.STAFF_CHECK:
+        view["staffWait"] = s.staff_wait
+        view["staffTriesLeft"] = s.staff_tries_left
     elif screen is Screen.FACE_FAILED:
         view["canRetry"] = s.face_failures < 3
         view["attemptsLeft"] = max(0, 3 - s.face_failures)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk import i18n, offline
+from kiosk.audit_trail import AuditTrail
 from kiosk.interfaces import (
     FaceOutcome,
     FaceVerifier,
@@ -37,6 +38,8 @@ from kiosk.journey import (
     Record,
     VerifyFace,
 )
+from kiosk.journey_staff import StaffSignIn
+from kiosk.staff import SignInResult, StaffDirectory
 
 log = logging.getLogger("kiosk.services")
 
@@ -61,6 +64,8 @@ class KioskServices:
     print_progress: Callable[[int, str], None] = lambda ticket, key: None  # (ticket, message key)
     copy_valid_days: int = 30  # how long a printed copy's verification code stays valid
     now: Callable[[], _dt.datetime] = _dt.datetime.now
+    staff: StaffDirectory | None = None  # who may sign in at the kiosk
+    audit: AuditTrail | None = None  # the chained audit trail (kiosk/audit_log.py)
 
     def execute(self, effect: Effect) -> Completion:
         """Do the blocking work an effect asks for; return what to tell the journey."""
@@ -74,12 +79,35 @@ class KioskServices:
             return offline.queue_application(self.outbox, effect, self.kiosk_id)
         if isinstance(effect, PrintReceipt):
             return offline.print_receipt(self.receipts, effect, self.kiosk_id)
+        if isinstance(effect, StaffSignIn):
+            result = self.sign_in(effect.number, effect.pin, effect.action)
+            return lambda j: j.staff_check_finished(effect.ticket, result)
         if isinstance(effect, Record):
             self.record(effect.kind, effect.payload)
         elif isinstance(effect, CallStaff):
             log.warning("staff called", extra={"event": "staff_called", "reason": effect.reason,
                                                "screen": effect.screen})
         return _nothing
+
+    def audit_event(self, event: str, **fields: object) -> bool:
+        """Write one audit entry (disk lane); False while the disk refuses (go out of service)."""
+        return self.audit.record(event, **fields) if self.audit is not None else True
+
+    def sign_in(self, number: str, pin: str, action: str) -> SignInResult:
+        """Check a staff member's number and PIN for an action (slow hash: call on a worker); audited."""
+        try:
+            result = (self.staff.sign_in(number, pin, action) if self.staff is not None
+                      else SignInResult(False, "staff_list_missing"))
+        except OSError as exc:
+            log.error("staff sign-in failed", extra={"event": "staff_error", "error": type(exc).__name__})
+            result = SignInResult(False, "staff_list_missing")
+        staff = result.staff_id or "unknown"
+        self.audit_event("staff_sign_in", staff=staff, action=action, result="ok" if result.ok else result.reason)
+        if result.locked_now:
+            self.audit_event("staff_lockout", staff=staff, seconds=result.wait_seconds)
+        log.info("staff sign-in", extra={"event": "staff_sign_in", "action": action, "ok": result.ok,
+                                         "reason": result.reason})
+        return result
 
     def record(self, kind: str, payload: dict) -> None:
         try:

@@ -30,6 +30,9 @@ class Session:
     input_error: str = ""  # message key for keypad screens
     tracking_code: str = ""  # of an application queued offline
     receipt: str = ""  # its receipt: "printing", "printed", "failed"
+    staff_id: str = ""  # pseudonymous id of the 帮办 who checked the citizen by hand (platform grants need it)
+    staff_wait: int = 0  # seconds before the staff sign-in takes another try
+    staff_tries_left: int = 0
 
     def __repr__(self) -> str:
         return f"Session(ticket={self.ticket}, verified_by={self.verified_by or '-'})"

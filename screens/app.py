@@ -21,10 +21,13 @@ from PySide6.QtQuick import QQuickWindow
 from devices.face.factory import build_camera, build_face
 from devices.reader_factory import make_reader
 from devices.speech import EspeakSpeaker
+from kiosk.audit_log import AuditLog
+from kiosk.audit_trail import AuditTrail
 from kiosk.config import Config
 from kiosk.interfaces import CardReader
 from kiosk.journey import Timing
 from kiosk.services import KioskServices
+from kiosk.staff import StaffDirectory
 from printing.factory import make_printer, make_receipt_printer
 from screens.camera_preview import install_preview
 from screens.demo_control import DemoControl
@@ -109,9 +112,16 @@ def timing_from(config: Config) -> Timing:
     return Timing(
         idle_seconds=config["ui.idle_seconds"], warning_seconds=config["ui.warning_seconds"],
         done_seconds=config["ui.done_seconds"], elderly_age=config["ui.elderly_age"],
-        face_enabled=config["face.enabled"], staff_code=config["kiosk.staff_code"],
+        face_enabled=config["face.enabled"],
         default_language=config["ui.default_language"],
     )
+
+
+def make_audit_trail(config: Config, outbox: object) -> AuditTrail:
+    """The chained audit trail under the state directory, shipped through the outbox."""
+    log_ = AuditLog(config.path("kiosk.state_dir") / "audit", max_bytes=config["audit.max_bytes"],
+                    retention_days=config["audit.retention_days"])
+    return AuditTrail(log_, outbox, kiosk_id=config["kiosk.id"], ship=config["audit.ship"])
 
 
 def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | None = None,
@@ -147,10 +157,16 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     demo_control = demo_control and hasattr(reader, "insert")  # the demo window places cards on simulators
     services = KioskServices(face=face, platform=platform, outbox=outbox, printer=printer,
                              kiosk_id=config["kiosk.id"], receipts=receipts,
-                             copy_valid_days=config["printer.copy_valid_days"])
+                             copy_valid_days=config["printer.copy_valid_days"],
+                             staff=StaffDirectory(state_dir / "staff.json"), audit=make_audit_trail(config, outbox))
     vm = JourneyViewModel(services=services, timing=timing_from(config),
                           speaker=speaker if speaker is not None else EspeakSpeaker(),
                           speech=config["ui.speech"], tick_ms=tick_ms)
+    if demo_control:  # the demo's fictitious staff (devices/sim_staff.py), hashed off the start-up path
+        from devices.sim_staff import provision_demo_staff
+
+        vm.tasks.run("disk", lambda: provision_demo_staff(services.staff))
+    vm.audit("kiosk_start", demo=demo_control)
     if hasattr(face, "preload"):
         vm.tasks.run("camera", face.preload)  # load the face models off the start-up path
     engine = QQmlApplicationEngine()

@@ -21,6 +21,7 @@ class DemoControl(QObject):
         self._status = "Ready. Place a card to begin."
         self._reader_plugged = True
 
+    staff = Property("QStringList", lambda self: _staff_labels(), constant=True)  # fictitious demo staff
     people = Property("QStringList", lambda self: [person_label(i) for i in range(len(SAMPLE_PEOPLE))],
                       constant=True)
     status = Property(str, lambda self: self._status, notify=statusChanged)
@@ -57,3 +58,9 @@ class DemoControl(QObject):
             self._reader_plugged = not self._reader_plugged
             (self.reader.replug if self._reader_plugged else self.reader.unplug)()
             self._say("Reader plugged in." if self._reader_plugged else "Reader unplugged.")
+
+
+def _staff_labels() -> list[str]:
+    from devices.sim_staff import DEMO_STAFF
+
+    return [f"{p.label}: {p.number} / PIN {p.pin}" for p in DEMO_STAFF]

@@ -39,6 +39,8 @@ class TaskRunner(QObject):
     @Slot(object, object)
     def _deliver(self, done: Callable[[Any], None] | None, future: Future) -> None:
         self.pending -= 1
+        if future.cancelled():  # shut down before it ran
+            return
         exc = future.exception()
         if exc is not None:
             log.error("background task failed", extra={"event": "task_error", "error": type(exc).__name__})

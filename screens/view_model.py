@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
 
 from kiosk import i18n
+from kiosk.audit_trail import JourneyAuditor
 from kiosk.interfaces import ReaderEvent, ReaderEventKind, Speaker
 from kiosk.journey import (
     Effect,
@@ -66,6 +67,7 @@ class JourneyViewModel(QObject):
         self._online = True
         self._reader_ok = True
         self.preview = PdfPreview(self.tasks, services.platform, self)
+        self.auditor = JourneyAuditor()  # session start/end, identity method, prints -> the audit trail
         self.journey = Journey(timing=timing, on_effect=self._on_effect, on_change=self._refresh)
         services.face_prompt = self._facePrompt.emit
         self._facePrompt.connect(self._set_prompt)
@@ -104,7 +106,17 @@ class JourneyViewModel(QObject):
             self._online = online
             self.statusChanged.emit()
 
+    def audit(self, event: str, **fields: Any) -> None:
+        """Write an audit entry on the disk lane; a disk that refuses takes the kiosk out of service."""
+        self.tasks.run("disk", lambda: self.services.audit_event(event, **fields), self._audit_done)
+
+    def _audit_done(self, ok: bool) -> None:
+        if ok != ("audit_unavailable" not in self.journey.out_of_service):
+            self.journey.set_out_of_service("audit_unavailable", not ok)
+
     def _on_effect(self, effect: Effect) -> None:
+        for event, fields in self.auditor.events(effect, self.journey):
+            self.audit(event, **fields)
         if isinstance(effect, Speak):
             self._say(i18n.spoken(effect.key, self.journey.language))
         elif isinstance(effect, SessionEnded):
@@ -194,9 +206,9 @@ class JourneyViewModel(QObject):
     def faceConsent(self, agree: bool) -> None:
         self.journey.face_consent(agree)
 
-    @Slot(str)
-    def staffConfirm(self, code: str) -> None:
-        self.journey.staff_confirm(code)
+    @Slot(str, str)
+    def staffConfirm(self, number: str, pin: str) -> None:
+        self.journey.staff_confirm(number, pin)
 
     @Slot(str)
     def chooseService(self, service_id: str) -> None:

@@ -13,6 +13,8 @@ from PySide6.QtCore import QCoreApplication, QPointF, Qt
 from PySide6.QtQuick import QQuickItem, QQuickWindow
 from PySide6.QtTest import QTest
 
+from devices.sim_staff import HELPER
+
 
 class WalkError(AssertionError):
     """The kiosk did not reach the expected screen."""
@@ -89,6 +91,13 @@ class Walker:
         for ch in text:
             self.click(f"key_{ch}")
 
+    def sign_in_staff(self, number: str, pin: str) -> None:
+        """On a staff sign-in (StaffSignIn.qml): the staff number, next, the PIN, confirm."""
+        self.type_keys(number)
+        self.click("btn_confirm")
+        self.type_keys(pin)
+        self.click("btn_confirm")
+
     def to_purpose(self) -> None:
         """From face consent (card already read): face check, personal certificates, first one, print."""
         self.expect("face_consent")
@@ -147,8 +156,7 @@ class Walker:
         at("face_failed")
         self.click("btn_faceDecline")
         at("staff_check")
-        self.type_keys(self.vm.journey.timing.staff_code)
-        self.click("btn_confirm")
+        self.sign_in_staff(HELPER.number, HELPER.pin)
         at("service_menu")
         self.click("service_business_certs")
         at("uscc_entry")

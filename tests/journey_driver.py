@@ -162,6 +162,12 @@ class Harness:
         }
         if screen is Screen.ATTRACT:
             return
+        if screen is Screen.OUT_OF_SERVICE:
+            j.set_out_of_service("out_of_service_technician")
+            return
+        if screen is Screen.MAINTENANCE:
+            j.enter_maintenance()
+            return
         if screen in steps:
             if screen is not Screen.INSERT_CARD:
                 j.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from devices.sim_people import SAMPLE_PEOPLE
+from devices.sim_staff import HELPER
 from kiosk.interfaces import FaceOutcome, PrintResult
 from kiosk.journey import (
     BUSY_SCREENS,
@@ -20,7 +21,8 @@ from kiosk.journey_view import build_view
 from tests.journey_driver import Harness
 
 ALL = list(Screen)
-WITH_SESSION = [s for s in ALL if s not in (Screen.ATTRACT, Screen.INSERT_CARD)]
+WITH_SESSION = [s for s in ALL
+                if s not in (Screen.ATTRACT, Screen.INSERT_CARD, Screen.OUT_OF_SERVICE, Screen.MAINTENANCE)]
 
 
 @pytest.mark.parametrize("screen", ALL)
@@ -54,7 +56,8 @@ def test_card_removed_at_any_step_ends_session(screen: Screen) -> None:
     assert isinstance(h.effects[-1], SessionEnded)
 
 
-@pytest.mark.parametrize("screen", [s for s in ALL if s is not Screen.ATTRACT])
+@pytest.mark.parametrize("screen", [s for s in ALL if s not in (Screen.ATTRACT, Screen.OUT_OF_SERVICE,
+                                                                  Screen.MAINTENANCE)])
 @pytest.mark.parametrize("assisted", [False, True])
 def test_inactivity_warns_then_wipes_at_every_step(screen: Screen, assisted: bool) -> None:
     h = Harness(idle_seconds=60, warning_seconds=20)
@@ -145,15 +148,26 @@ def test_each_sample_person_is_accepted_or_plainly_refused() -> None:
         assert h.journey.screen is expected, person
 
 
-def test_declining_face_check_calls_staff_and_never_blocks() -> None:
+def _demo_staff(tmp_path):  # noqa: ANN001, ANN202
+    from devices.sim_staff import provision_demo_staff
+    from kiosk.staff import StaffDirectory
+
+    staff = StaffDirectory(tmp_path / "staff.json")
+    provision_demo_staff(staff)
+    return staff
+
+
+def test_declining_face_check_calls_staff_and_never_blocks(tmp_path) -> None:  # noqa: ANN001
     h = Harness()
     h.drive_to(Screen.FACE_CONSENT)
     h.journey.face_consent(False)
     assert h.journey.screen is Screen.STAFF_CHECK and h.journey.staff_called
     assert ("help_request", ) == tuple(k for k, _ in h.outbox.rows)
-    h.journey.staff_confirm("0000")
-    assert build_view(h.journey)["inputError"] == "staff_code_wrong"
-    h.journey.staff_confirm("2580")
+    h.services.staff = _demo_staff(tmp_path)
+    h.journey.staff_confirm(HELPER.number, "000000")
+    assert build_view(h.journey)["inputError"] == "staff_wrong"
+    h.services.staff._clock = lambda: 1e12  # past the wait after a wrong try
+    h.journey.staff_confirm(HELPER.number, HELPER.pin)
     assert h.journey.screen is Screen.SERVICE_MENU and h.journey.session.verified_by == "staff"
     assert not any(isinstance(e, VerifyFace) for e in h.effects)
 
@@ -255,7 +269,7 @@ def test_actions_at_odd_moments_are_ignored() -> None:
     h = Harness()
     j = h.journey
     for action in (lambda: j.rate(5), lambda: j.retry_print(), lambda: j.confirm_preview(),
-                   lambda: j.select_certificate("x"), lambda: j.enter_uscc("1"), lambda: j.staff_confirm("1"),
+                   lambda: j.select_certificate("x"), lambda: j.enter_uscc("1"), lambda: j.staff_confirm("1", "1"),
                    lambda: j.face_consent(True), lambda: j.choose_purpose("purpose_school"),
                    lambda: j.choose_service("personal_certs"), lambda: j.finish(), lambda: j.back(),
                    lambda: j.print_another(), lambda: j.accept_assist(True), lambda: j.card_removed()):
@@ -277,3 +291,34 @@ def test_effects_never_show_personal_data_in_repr() -> None:
     assert person.number not in text and person.name not in text
     records = [e for e in h.effects if isinstance(e, Record)]
     assert records and all(person.number not in repr(r.payload) for r in records)
+
+
+def test_out_of_service_ends_a_session_and_refuses_cards() -> None:
+    h = Harness()
+    h.drive_to(Screen.CERT_LIST)
+    h.journey.set_out_of_service("out_of_service_technician")
+    assert h.journey.screen is Screen.OUT_OF_SERVICE and h.journey.session is None
+    h.journey.start()
+    h.journey.card_presented(SAMPLE_PEOPLE[0])
+    assert h.journey.screen is Screen.OUT_OF_SERVICE and h.journey.session is None
+    h.advance(600)
+    assert h.journey.screen is Screen.OUT_OF_SERVICE  # no inactivity timer takes it away
+    h.journey.set_out_of_service("audit_unavailable")
+    h.journey.set_out_of_service("out_of_service_technician", False)
+    assert h.journey.screen is Screen.OUT_OF_SERVICE  # another reason still holds
+    assert build_view(h.journey)["outOfService"] == "audit_unavailable"
+    h.journey.set_out_of_service("audit_unavailable", False)
+    assert h.journey.screen is Screen.ATTRACT
+
+
+def test_maintenance_only_between_citizens() -> None:
+    h = Harness()
+    h.drive_to(Screen.FACE_CONSENT)
+    assert not h.journey.enter_maintenance()
+    h.journey.card_removed()
+    assert h.journey.enter_maintenance() and h.journey.screen is Screen.MAINTENANCE
+    h.journey.card_presented(SAMPLE_PEOPLE[0])
+    assert h.journey.screen is Screen.MAINTENANCE and h.journey.session is None
+    h.journey.set_out_of_service("out_of_service_technician")
+    h.journey.leave_maintenance()
+    assert h.journey.screen is Screen.OUT_OF_SERVICE

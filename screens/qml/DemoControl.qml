@@ -47,6 +47,8 @@ Window {
                 MouseArea { anchors.fill: parent; onClicked: demo.act(modelData[1]) }
             }
         }
+        Text { text: "Demo staff (maintenance: tap the top-left corner 5 times)"; font.pixelSize: 16; font.bold: true; color: "#14181d" }
+        Repeater { model: demo.staff; Text { text: modelData; font.pixelSize: 15; color: "#39424d" } }
         Text { Layout.fillWidth: true; text: demo.status; wrapMode: Text.WordWrap; font.pixelSize: 15; color: "#39424d" }
     }
 }

@@ -1,7 +1,7 @@
 import QtQuick
 import QtQuick.Layouts
 
-// On-screen keypad: digits for the staff code, digits and USCC letters for a business.
+// On-screen keypad: digits and USCC letters for a business (staff sign in on StaffSignIn.qml).
 Item {
     id: root
     property bool uscc: vm.view.screen === "uscc_entry"
@@ -11,7 +11,7 @@ Item {
 
     Connections {
         target: vm
-        function onViewChanged() { if (vm.view.screen !== "uscc_entry" && vm.view.screen !== "staff_check") root.entry = "" }
+        function onViewChanged() { if (vm.view.screen !== "uscc_entry") root.entry = "" }
     }
 
     ColumnLayout {
@@ -21,14 +21,14 @@ Item {
 
         KText {
             Layout.fillWidth: true
-            text: root.uscc ? vm.t.uscc_entry_title : vm.t.staff_check_title
+            text: vm.t.uscc_entry_title
             font.pixelSize: theme.fontTitle
             font.bold: true
             horizontalAlignment: Text.AlignHCenter
         }
         KText {
             Layout.fillWidth: true
-            text: root.uscc ? vm.t.uscc_hint : vm.t.staff_check_body
+            text: vm.t.uscc_hint
             color: theme.muted
             horizontalAlignment: Text.AlignHCenter
         }
@@ -42,7 +42,7 @@ Item {
             border.width: 2
             radius: theme.radius / 2
             Accessible.role: Accessible.EditableText
-            Accessible.name: root.uscc ? vm.t.uscc_entry_title : vm.t.staff_code_label
+            Accessible.name: vm.t.uscc_entry_title
             KText {
                 anchors.centerIn: parent
                 text: root.uscc ? root.entry : "●".repeat(root.entry.length)
@@ -84,7 +84,7 @@ Item {
             KButton {
                 objectName: "btn_confirm"
                 text: vm.t.confirm
-                onClicked: root.uscc ? vm.enterUscc(root.entry) : vm.staffConfirm(root.entry)
+                onClicked: vm.enterUscc(root.entry)
             }
         }
     }

@@ -33,6 +33,8 @@ Window {
         case "queued": return { title: t.queued_title, body: t.queued_body.arg(v.trackingCode || ""), detail: t.queued_detail + "\n" + (t["receipt_" + v.receipt] || ""),
                                 buttons: [b(t.back_to_menu, "back", "secondary"), b(t.finish, "finish")] }
         case "done": return { title: t.done_title, body: t.done_body, buttons: [] }
+        case "out_of_service": return { title: t.out_of_service_title, body: t[v.outOfService] || t.out_of_service_technician,
+                                        detail: t.out_of_service_detail, buttons: [] }
         }
         return { title: "", buttons: [] }
     }
@@ -83,7 +85,8 @@ Window {
                 case "face_consent": return faceConsent
                 case "face_check": return faceCheck
                 case "service_menu": return menu
-                case "uscc_entry": case "staff_check": return keypad
+                case "uscc_entry": return keypad
+                case "staff_check": return staffCheck
                 case "cert_list": return certs
                 case "preview": case "purpose": return preview
                 case "rating": return rating
@@ -100,6 +103,19 @@ Window {
     Component { id: faceCheck; FaceCheckScreen {} }
     Component { id: menu; MenuScreen {} }
     Component { id: keypad; KeypadScreen {} }
+    Component {
+        id: staffCheck
+        StaffSignIn {
+            objectName: "staffCheck"
+            title: vm.t.staff_check_title
+            body: vm.t.staff_check_body
+            error: vm.view.inputError || ""
+            waitSeconds: vm.view.staffWait || 0
+            triesLeft: vm.view.staffTriesLeft || 0
+            onSubmit: (number, pin) => vm.staffConfirm(number, pin)
+            onCancel: vm.back()
+        }
+    }
     Component { id: certs; CertListScreen {} }
     Component { id: preview; PreviewScreen {} }
     Component { id: rating; RatingScreen {} }
