@@ -39,6 +39,9 @@ SPOKEN = {
     "queued": ("queued_title", "queued_detail"),
     "out_of_service": ("out_of_service_title", "out_of_service_detail"),
     "maintenance": (),
+    "start_again": ("start_again_title", "platform_grant_expired"),
+    "who_for": ("who_for_title", "who_for_body"),
+    "business_choice": ("business_choice_title", "business_choice_body"),
 }
 
 

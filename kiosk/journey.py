@@ -18,6 +18,7 @@ from typing import Any
 from kiosk.identity import HolderCodeType, IdentityDocument
 from kiosk.idnumbers import is_valid_uscc, mask_id_number, mask_name
 from kiosk.interfaces import Certificate, FaceOutcome, PrintResult
+from kiosk.journey_grants import GrantSteps, OpenGrant
 from kiosk.journey_staff import StaffSignIn, TerminalSteps
 from kiosk.session import Session
 
@@ -47,6 +48,9 @@ class Screen(enum.Enum):
     QUEUED = "queued"  # the application waits in the outbox; receipt with tracking code
     OUT_OF_SERVICE = "out_of_service"  # no citizens taken (reason: Journey.out_of_service_reason())
     MAINTENANCE = "maintenance"  # a technician's pages (screens/maintenance); citizens cannot start
+    START_AGAIN = "start_again"  # the platform ended the session's grant: wiped, please start again
+    WHO_FOR = "who_for"  # 为谁办理: oneself or someone who delegated to this person
+    BUSINESS_CHOICE = "business_choice"  # the businesses the person may act for, chosen instead of typed
 
 
 # Screens where the kiosk, not the citizen, is working: no inactivity warning there.
@@ -77,8 +81,9 @@ class VerifyFace:
 @dataclass(frozen=True)
 class LoadCertificates:
     ticket: int
-    holder_code: str
+    holder_code: str  # "" with a delegation_id: the delegator's certificates
     holder_type: HolderCodeType
+    delegation_id: str = ""
 
     def __repr__(self) -> str:
         return f"LoadCertificates(ticket={self.ticket}, type={self.holder_type.value})"
@@ -113,6 +118,7 @@ class Speak:
 @dataclass(frozen=True)
 class SessionEnded:
     reason: str
+    ticket: int = -1  # of the session that ended (its grant is revoked)
 
 
 @dataclass(frozen=True, repr=False)
@@ -143,7 +149,7 @@ class PrintReceipt:
 
 
 Effect = (VerifyFace | LoadCertificates | PrintCertificate | Record | CallStaff | Speak | SessionEnded
-          | QueueApplication | PrintReceipt | StaffSignIn)
+          | QueueApplication | PrintReceipt | StaffSignIn | OpenGrant)
 
 
 @dataclass(frozen=True)
@@ -156,10 +162,10 @@ class Timing:
     default_language: str = "zh-CN"
 
 
-class Journey(TerminalSteps):
+class Journey(TerminalSteps, GrantSteps):
     """State machine of one terminal. Not thread-safe: call it from one thread.
 
-    Staff check, out of service and maintenance steps: kiosk/journey_staff.py."""
+    Staff check, out of service and maintenance steps: kiosk/journey_staff.py; grants: kiosk/journey_grants.py."""
 
     def __init__(
         self,
@@ -332,7 +338,7 @@ class Journey(TerminalSteps):
         self._record("identity_check", verified=outcome.verified, method="face",
                      liveness_passed=outcome.liveness_passed)
         if outcome.verified:
-            self._verified("face")
+            self._verified("face", outcome.liveness_passed)
             return
         self.session.face_failures += 1
         if outcome.reason in FACE_FINAL_REASONS:
@@ -345,9 +351,10 @@ class Journey(TerminalSteps):
         self._call_staff(reason)
         self._go(Screen.STAFF_CHECK)
 
-    def _verified(self, method: str) -> None:
+    def _verified(self, method: str, liveness: bool = False) -> None:
         self.session.verified_by = method
         self._go(Screen.SERVICE_MENU)
+        self._open_grant(method, liveness)
 
     # ------------------------------------------------------------ services
 
@@ -357,7 +364,9 @@ class Journey(TerminalSteps):
         self.session.service_id = service_id
         if service_id == "business_certs":
             self.session.input_error = ""
-            self._go(Screen.USCC_ENTRY)
+            self._go(Screen.BUSINESS_CHOICE if self.session.businesses else Screen.USCC_ENTRY)
+        elif self.session.delegations:
+            self._go(Screen.WHO_FOR)  # 为谁办理
         else:
             doc = self.session.document
             self._load(doc.number, doc.holder_code_type)
@@ -373,15 +382,17 @@ class Journey(TerminalSteps):
             return
         self._load(code, HolderCodeType.USCC)
 
-    def _load(self, holder_code: str, holder_type: HolderCodeType) -> None:
+    def _load(self, holder_code: str, holder_type: HolderCodeType, delegation_id: str = "") -> None:
         self.session.holder_code = holder_code
         self._go(Screen.LOADING)
-        self._emit(LoadCertificates(self.ticket, holder_code, holder_type))
+        self._emit(LoadCertificates(self.ticket, holder_code, holder_type, delegation_id))
 
     def certificates_finished(self, ticket: int, certificates: list[Certificate] | None, error: str = "") -> None:
         if ticket != self.ticket or not self._in(Screen.LOADING):
             return
         if certificates is None:
+            if self.platform_ended(error):
+                return
             self.session.message = error or "platform_server_error"
             self._go(Screen.NOTICE)
             return
@@ -467,6 +478,8 @@ class Journey(TerminalSteps):
         self._record("print", ok=result.ok, certificate_type=cert.name, identifier=cert.identifier,
                      purpose=self.session.purpose, job_id=result.job_id, reason=result.reason,
                      stage=result.stage)
+        if not result.ok and self.platform_ended(result.reason):
+            return
         if result.ok:
             self.session.printed += 1
             self._go(Screen.PRINT_DONE)
@@ -503,6 +516,8 @@ class Journey(TerminalSteps):
             Screen.QUEUED: Screen.SERVICE_MENU,
             Screen.PREVIEW: Screen.CERT_LIST,
             Screen.PURPOSE: Screen.PREVIEW,
+            Screen.WHO_FOR: Screen.SERVICE_MENU,
+            Screen.BUSINESS_CHOICE: Screen.SERVICE_MENU,
             Screen.STAFF_CHECK: Screen.FACE_CONSENT,
         }
         target = targets.get(self.screen)
@@ -524,7 +539,8 @@ class Journey(TerminalSteps):
 
     def rate(self, level: int) -> None:
         if self._in(Screen.RATING) and level in RATING_LEVELS:
-            self._record("rating", level=level, service_id=self.session.service_id, channel="hall_terminal")
+            self._record("rating", level=level, service_id=self.session.service_id, channel="hall_terminal",
+                         session_id=self.session.session_id)
             self._go(Screen.DONE)
 
     def rate_group(self, group: str) -> None:
@@ -555,6 +571,7 @@ class Journey(TerminalSteps):
 
     def end_session(self, reason: str) -> None:
         """Wipe the session, reset display settings, return to the attract screen."""
+        ticket = self.ticket
         if self.session is not None:
             self.session.wipe()
         self.session = None
@@ -563,5 +580,5 @@ class Journey(TerminalSteps):
         self.language = self.timing.default_language
         self.screen = Screen.OUT_OF_SERVICE if self.out_of_service else Screen.ATTRACT
         self._touch()
-        self._emit(SessionEnded(reason))
+        self._emit(SessionEnded(reason, ticket))
         self._changed()

@@ -28,6 +28,7 @@ from kiosk.journey import (
     Timing,
     VerifyFace,
 )
+from kiosk.journey_grants import OpenGrant
 from kiosk.journey_view import build_view
 from kiosk.services import KioskServices
 from screens.camera_preview import PreviewFeed
@@ -38,7 +39,7 @@ from screens.theme import Theme
 log = logging.getLogger("kiosk.ui")
 
 LANE_FOR = {VerifyFace: "camera", LoadCertificates: "network", PrintCertificate: "printer", QueueApplication: "disk",
-            PrintReceipt: "printer"}
+            PrintReceipt: "printer", OpenGrant: "network"}
 
 
 class JourneyViewModel(QObject):
@@ -123,6 +124,8 @@ class JourneyViewModel(QObject):
             log.info("session ended", extra={"event": "session_end", "reason": effect.reason})
             self._prompt = ""
             self.camera_feed.clear()
+            ticket = effect.ticket
+            self.tasks.run("network", lambda: self.services.end_session(ticket))
         else:
             lane = LANE_FOR.get(type(effect), "disk")
             done = self._complete
@@ -261,6 +264,14 @@ class JourneyViewModel(QObject):
     @Slot(str)
     def rateGroup(self, group: str) -> None:
         self.journey.rate_group(group)
+
+    @Slot(str)
+    def chooseForWhom(self, delegation_id: str) -> None:
+        self.journey.choose_for_whom(delegation_id)
+
+    @Slot(str)
+    def chooseBusiness(self, uscc: str) -> None:
+        self.journey.choose_business(uscc)
 
     @Slot()
     def skipRating(self) -> None:

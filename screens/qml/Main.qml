@@ -33,6 +33,12 @@ Window {
         case "queued": return { title: t.queued_title, body: t.queued_body.arg(v.trackingCode || ""), detail: t.queued_detail + "\n" + (t["receipt_" + v.receipt] || ""),
                                 buttons: [b(t.back_to_menu, "back", "secondary"), b(t.finish, "finish")] }
         case "done": return { title: t.done_title, body: t.done_body, buttons: [] }
+        case "start_again": return { title: t.start_again_title, body: t[v.message] || t.platform_grant_expired, buttons: [b(t.end, "finish")] }
+        case "who_for": return { title: t.who_for_title, body: t.who_for_body,
+                                 buttons: [b(t.who_for_self, "whoFor:")].concat((v.delegations || []).map(d => b(t.who_for_other.arg(d.name), "whoFor:" + d.id, "secondary")))
+                                          .concat([b(t.back, "back", "secondary")]) }
+        case "business_choice": return { title: t.business_choice_title, body: t.business_choice_body,
+                                         buttons: (v.businesses || []).map(x => b(x.name, "business:" + x.uscc)).concat([b(t.business_other, "business:", "secondary"), b(t.back, "back", "secondary")]) }
         case "out_of_service": return { title: t.out_of_service_title, body: t[v.outOfService] || t.out_of_service_technician,
                                         detail: t.out_of_service_detail, buttons: [] }
         }
@@ -50,6 +56,9 @@ Window {
         case "retryPrint": vm.retryPrint(); break
         case "printAnother": vm.printAnother(); break
         case "queueOffline": vm.queueOffline(); break
+        default:
+            if (name.indexOf("whoFor:") === 0) vm.chooseForWhom(name.slice(7))
+            else if (name.indexOf("business:") === 0) vm.chooseBusiness(name.slice(9))
         }
     }
 
