@@ -17,6 +17,7 @@ from kiosk import i18n, offline
 from kiosk.audit_trail import AuditTrail
 from kiosk.grant_keeper import GrantKeeper
 from kiosk.interfaces import (
+    Certificate,
     FaceOutcome,
     FaceVerifier,
     Outbox,
@@ -146,6 +147,10 @@ class KioskServices:
         log.info("grant opened", extra={"event": "grant", "businesses": len(info.businesses),
                                         "delegations": len(info.delegations)})
         return lambda j: j.grant_finished(effect.ticket, info)
+
+    def download(self, cert: Certificate, ticket: int) -> bytes:
+        """A certificate's file for the preview, with the session's grant (network lane; raises)."""
+        return self.platform.download(cert, grant=self.grants.grant(ticket))
 
     def end_session(self, ticket: int) -> None:
         """The session ended: revoke its grant (network lane)."""

@@ -42,6 +42,16 @@ LANE_FOR = {VerifyFace: "camera", LoadCertificates: "network", PrintCertificate:
             PrintReceipt: "printer", OpenGrant: "network"}
 
 
+class _SessionFiles:
+    """The preview's file source: each download carries the current session's grant."""
+
+    def __init__(self, services: KioskServices, ticket: Any) -> None:
+        self._services, self._ticket = services, ticket
+
+    def download(self, cert: Any) -> bytes:
+        return self._services.download(cert, self._ticket())
+
+
 class JourneyViewModel(QObject):
     """The journey, seen from QML."""
 
@@ -67,7 +77,7 @@ class JourneyViewModel(QObject):
         self._prompt = ""
         self._online = True
         self._reader_ok = True
-        self.preview = PdfPreview(self.tasks, services.platform, self)
+        self.preview = PdfPreview(self.tasks, _SessionFiles(services, lambda: self.journey.ticket), self)
         self.auditor = JourneyAuditor()  # session start/end, identity method, prints -> the audit trail
         self.journey = Journey(timing=timing, on_effect=self._on_effect, on_change=self._refresh)
         services.face_prompt = self._facePrompt.emit
