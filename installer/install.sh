@@ -43,12 +43,16 @@ if [ "$want_apt" = 1 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt_get=("${sudo_cmd[@]}" apt-get -o DPkg::Lock::Timeout=600)
   # A new machine gets today's versions (a cups security update once broke printing while an
-  # older machine stayed green), so this one must too: refresh the lists when they are older
-  # than a day, then install the whole list, which also upgrades what is already there.
-  newest=$(find /var/lib/apt/lists -maxdepth 1 -name '*Release' -printf '%T@\n' 2>/dev/null | sort -n | tail -1)
-  if [ -z "$newest" ] || [ "$(( $(date +%s) - ${newest%.*} ))" -gt 86400 ]; then
-    echo "[install] apt: refreshing the package lists (older than a day)"
+  # older machine stayed green), so this one must too: refresh the lists on the first install,
+  # when apt's sources change, and when our last refresh is older than a day; then install the
+  # whole list, which also upgrades what is already there.
+  apt_stamp=/var/cache/kiosk-installer/apt-lists.stamp
+  if [ ! -f "$apt_stamp" ] || [ -n "$(find "$apt_stamp" -mmin +1440)" ] \
+     || [ -n "$(find /etc/apt/sources.list /etc/apt/sources.list.d -newer "$apt_stamp" 2>/dev/null)" ]; then
+    echo "[install] apt: refreshing the package lists"
     "${apt_get[@]}" update -q
+    "${sudo_cmd[@]}" mkdir -p "$(dirname "$apt_stamp")"
+    "${sudo_cmd[@]}" touch "$apt_stamp"
   fi
   echo "[install] apt: ${#pkgs[@]} packages at today's versions"
   step '^(Setting up|[0-9]+ upgraded)' "${apt_get[@]}" install -y -q --no-install-recommends "${pkgs[@]}"

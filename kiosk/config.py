@@ -197,6 +197,11 @@ _declare("sync.max_queued", int, 500, "Offline limit: past this many undelivered
          "is taken.", at_least=1, at_most=1_000_000)
 _declare("sync.max_age_hours", float, 72.0, "Offline limit: past this age of the oldest undelivered transaction no "
          "offline work is taken.", above=0.0, at_most=8760.0)
+_declare("storage.min_free_mb", float, 50.0, "Below this much free disk space where the outbox lives, no "
+         "offline work is taken (the heartbeat reports disk_low).", at_least=1.0, at_most=1_000_000.0)
+_declare("storage.reserve_mb", float, 16.0, "Disk space kept aside in a reserve file, given up when the disk is "
+         "full so the transaction at hand and the sync engine's bookkeeping can still be written; 0: none.",
+         at_least=0.0, at_most=100_000.0)
 _declare("printer.driver", str, "pdf_folder", "Printer driver.", ("pdf_folder", "cups"))
 _declare("printer.pdf_folder", str, "~/kiosk-prints", "Folder the demo printer writes PDFs to.", path="dir",
          when=("printer.driver", "pdf_folder"))
@@ -212,6 +217,23 @@ _declare("receipt.driver", str, "sim", "Thermal receipt printer transport (ESC/P
 _declare("receipt.target", str, "",
          "Receipt printer: file/device path, serial port, host:port, or vendor:product (hex).", pattern=TEXT)
 _declare("receipt.baud", int, 9600, "Baud rate of a serial receipt printer.", BAUDS)
+_declare("video.enabled", bool, True, "Offer video help (远程帮办) when the platform answers.")
+_declare("video.ice_servers", str, "", "STUN/TURN servers for video help, comma separated (stun:host:3478, "
+         "turn:host:3478?transport=udp, e.g. Debian's coturn); empty: none (enough on one network).",
+         pattern=r"((stun|turns?):[^\s,@]+)?(,\s*(stun|turns?):[^\s,@]+)*")
+_declare("video.turn_username", str, "", "User name for the TURN servers (optional).", pattern=r"[^\s:@]{0,64}")
+_declare("video.turn_password_file", str, "", "File holding the TURN password (optional; never in this file).",
+         path="file")
+_declare("video.answer_seconds", float, 60.0, "How long video help waits for an agent before offering a person "
+         "at the kiosk instead.", at_least=5.0, at_most=600.0)
+_declare("video.screen_fps", float, 8.0, "Frames per second of the kiosk screen shared with the agent.",
+         at_least=1.0, at_most=30.0)
+_declare("video.screen_width", int, 960, "Width in pixels of the shared screen picture (scaled).",
+         at_least=320, at_most=1920)
+_declare("video.microphone", str, "", "Microphone for video help as ffmpeg format:device (pulse:default, "
+         "alsa:default); empty: none.", pattern=r"((pulse|alsa):[^\s]+)?")
+_declare("video.speaker", str, "", "Where the agent's voice plays as ffmpeg format:device (pulse:default, "
+         "alsa:default); empty: received but not played.", pattern=r"((pulse|alsa):[^\s]+)?")
 _declare("audit.max_bytes", int, 1_000_000, "Size of the live audit file before it rotates (the chain runs on).",
          at_least=10_000, at_most=1_000_000_000)
 _declare("audit.retention_days", int, 400, "Days rotated audit files are kept; at least 183 (six months, "

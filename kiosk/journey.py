@@ -189,6 +189,7 @@ class Journey(TerminalSteps, GrantSteps):
         self._last_activity = clock()
         self.warning_deadline: float | None = None
         self.staff_called = False
+        self.held = False  # a video call covers the screen: no inactivity warning (kiosk.video_help)
         self.out_of_service: set[str] = set()
 
     # ------------------------------------------------------------ helpers
@@ -249,7 +250,7 @@ class Journey(TerminalSteps, GrantSteps):
             if now - self._last_activity >= self.timing.done_seconds:
                 self.end_session("done")
             return
-        if self.screen in BUSY_SCREENS:
+        if self.screen in BUSY_SCREENS or self.held:
             self._last_activity = now
             return
         if self.warning_deadline is None:
@@ -261,6 +262,15 @@ class Journey(TerminalSteps, GrantSteps):
             self.end_session("timeout")
         else:
             self._changed()  # countdown moves
+
+    def hold(self, on: bool) -> None:
+        """A video call starts (on) or ends: the inactivity clock stops, then starts afresh."""
+        if on != self.held:
+            self.held = on
+            had_warning = self.warning_deadline is not None
+            self._touch()
+            if had_warning:
+                self._changed()
 
     def expire_idle(self) -> None:
         """Act as if the idle time has just run out (screen tests and screenshots)."""

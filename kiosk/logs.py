@@ -32,6 +32,32 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False, default=str)
 
 
+class FileHandler(logging.handlers.RotatingFileHandler):
+    """The rotating log file; a write that fails (a full disk) drops the record quietly instead of
+    printing a traceback per record, and says so once on stderr until writes work again."""
+
+    dropped = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        super().emit(record)
+        if self.dropped and not self._failed:
+            sys.stderr.write(f"kiosk: log writes work again ({self.dropped} record(s) were dropped)\n")
+            self.dropped = 0
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+        self._failed = True
+        if not self.dropped:
+            sys.stderr.write("kiosk: the log file cannot be written (disk full?); records are dropped\n")
+        self.dropped += 1
+
+    def shouldRollover(self, record: logging.LogRecord) -> bool:  # noqa: N802
+        self._failed = False
+        try:
+            return bool(super().shouldRollover(record))
+        except OSError:
+            return False
+
+
 def setup_logging(log_dir: Path, *, level: str = "INFO", max_bytes: int = 2_000_000, backups: int = 5,
                   stdout: bool = True) -> Path:
     """Send the 'kiosk' loggers to stdout and log_dir/kiosk.log (rotating). Returns the file path."""
@@ -42,7 +68,7 @@ def setup_logging(log_dir: Path, *, level: str = "INFO", max_bytes: int = 2_000_
         root.removeHandler(handler)
         handler.close()
     formatter = JsonFormatter()
-    file_handler = logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups,
+    file_handler = FileHandler(path, maxBytes=max_bytes, backupCount=backups,
                                                         encoding="utf-8")
     file_handler.setFormatter(formatter)
     root.addHandler(file_handler)

@@ -29,13 +29,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from refplatform import api, api_grants
+from refplatform import api, api_grants, video_api
 from refplatform.admin import ADMIN_COMMANDS, admin_main
 from refplatform.api import Platform, Problem, Reply, Request
 from refplatform.grants import GrantStore
 from refplatform.seed import CERTIFICATES
 from refplatform.store import Store
 from refplatform.trust import TrustRegistry
+from refplatform.video_calls import VideoCalls
 from sync.request_signing import ALL_HEADERS, KioskRevoked, RequestRejected, RequestVerifier
 
 access_log = logging.getLogger("refplatform.access")
@@ -80,6 +81,10 @@ ROUTE_TABLE: tuple[tuple[str, str, Callable[[Platform, Request], Reply], bool], 
     ("POST", "/v1/kiosk/heartbeat", api.heartbeat, False),
     ("GET", "/v1/kiosk/status", api.kiosk_status, False),
     ("POST", "/v1/ratings", api.rating, False),
+    # Video help (issue 18): signalling only; media goes peer to peer.
+    ("POST", "/v1/video-calls", video_api.open_call, False),
+    ("GET", "/v1/video-calls/{call_id}", video_api.call_status, False),
+    ("POST", "/v1/video-calls/{call_id}/end", video_api.end_call, False),
 )
 _COMPILED = [(m, t, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", t) + "$"), h, p)
              for m, t, h, p in ROUTE_TABLE]
@@ -308,6 +313,7 @@ class PlatformServer:
         self.platform = Platform(self.store, lambda: (self._public_url or self.url).rstrip("/"),
                                  lambda: self.faults.signature, trust=self.trust,
                                  grants=self.grants)
+        self.platform.video = self.video = VideoCalls()  # video help: in memory, no media ever
         verifier = None
         if require_signatures:
             verifier = RequestVerifier(self.trust.key_for, self.trust, max_skew=max_skew)

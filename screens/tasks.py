@@ -8,8 +8,9 @@ Screens and view-models never touch threads themselves.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
@@ -30,16 +31,30 @@ class TaskRunner(QObject):
                        for name, size in LANES.items()}
         self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self.pending = 0
+        # Work still running at shutdown must not signal this object afterwards: Qt may have
+        # destroyed it by then (a crash at exit). The lock makes "closed" and an emit exclusive.
+        self._closed = False
+        self._emit_lock = threading.Lock()
+        self._running: set[Future] = set()
 
     def run(self, lane: str, work: Callable[[], Any], done: Callable[[Any], None] | None = None) -> None:
+        if self._closed:
+            return
         self.pending += 1
         future = self._pools[lane].submit(work)
-        future.add_done_callback(lambda f: self._finished.emit(done, f))
+        self._running.add(future)
+        future.add_done_callback(lambda f: self._report(done, f))
+
+    def _report(self, done: Callable[[Any], None] | None, future: Future) -> None:
+        self._running.discard(future)
+        with self._emit_lock:
+            if not self._closed:
+                self._finished.emit(done, future)
 
     @Slot(object, object)
     def _deliver(self, done: Callable[[Any], None] | None, future: Future) -> None:
         self.pending -= 1
-        if future.cancelled():  # shut down before it ran
+        if future.cancelled() or self._closed:  # shut down before it ran, or before its result arrived
             return
         exc = future.exception()
         if exc is not None:
@@ -48,6 +63,11 @@ class TaskRunner(QObject):
         if done is not None:
             done(future.result())
 
-    def shutdown(self) -> None:
+    def shutdown(self, grace: float = 5.0) -> None:
+        """Cancel what has not started; give running work up to `grace` seconds to end, so the
+        process does not tear Qt down under a worker (a rare crash at exit)."""
+        with self._emit_lock:
+            self._closed = True
         for pool in self._pools.values():
             pool.shutdown(wait=False, cancel_futures=True)
+        wait(list(self._running), timeout=grace)

@@ -219,9 +219,9 @@ class SyncEngine:
 
     def _housekeeping(self, now: float) -> None:
         if self.heartbeat is not None and now >= self._next_heartbeat:
-            self._next_heartbeat = now + self.policy.heartbeat_interval
             if not self.outbox.has_waiting("heartbeat"):
-                self.outbox.enqueue("heartbeat", self.heartbeat(now))
+                self.outbox.enqueue("heartbeat", self.heartbeat(now))  # a full disk: tried again next step
+            self._next_heartbeat = now + self.policy.heartbeat_interval
         if now >= self._next_purge:
             self._next_purge = now + self.policy.purge_interval
             purged = self.outbox.purge(now - self.policy.retention_seconds)

@@ -34,6 +34,7 @@ __all__ = ["SCHEMA_VERSION", "STATUSES", "OutboxRow", "OutboxWriteError", "Sqlit
 log = logging.getLogger("kiosk.sync.outbox")
 STATUSES = ("pending", "in_flight", "done", "dead")
 LEASE_SECONDS = 120.0
+JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024  # bytes a WAL may keep after a checkpoint
 
 _key_lock = threading.Lock()
 _key_last = (0, 0)  # (milliseconds, counter) of the last key made in this process
@@ -147,6 +148,7 @@ class SqliteOutbox:
             _wal_mode(self._db, busy_timeout)
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed: no stale plaintext
+            self._db.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")  # the WAL shrinks back
             if max_page_count is not None:
                 self._db.execute(f"PRAGMA max_page_count={int(max_page_count)}")
             with self._lock, self._tx():
@@ -325,6 +327,12 @@ class SqliteOutbox:
                 changed += 1
         return changed
 
+    def checkpoint(self) -> bool:
+        """Copy the WAL into the database and truncate it; True when it completed (no reader in the way)."""
+        with self._lock:
+            busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return busy == 0
+
     def set_meta(self, name: str, value: Any) -> None:
         with self._lock, self._tx():
             self._db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, json.dumps(value)))
@@ -412,7 +420,13 @@ class _Transaction:
                 self._db.execute("COMMIT")
                 return
             except sqlite3.Error:
-                self._db.execute("ROLLBACK")
+                self._rollback()  # SQLite may have rolled back already (a full disk): keep the real error
                 raise
+        self._rollback()
+
+    def _rollback(self) -> None:
         if self._db.in_transaction:
-            self._db.execute("ROLLBACK")
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # the caller's error is the one that matters

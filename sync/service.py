@@ -19,12 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.config import Config
+from sync.disk_space import MB
 from sync.engine import SyncEngine, SyncPolicy
 from sync.store import ManagedOutbox, OfflineLimits
 
 log = logging.getLogger("kiosk.sync.service")
 
 EXIT_OK, EXIT_PENDING, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
+MAX_FAILURE_PAUSE = 60.0  # longest pause after failing steps
 
 
 def policy_from(config: Config) -> SyncPolicy:
@@ -35,7 +37,9 @@ def policy_from(config: Config) -> SyncPolicy:
 
 
 def limits_from(config: Config) -> OfflineLimits:
-    return OfflineLimits(max_items=config["sync.max_queued"], max_age_seconds=config["sync.max_age_hours"] * 3600.0)
+    return OfflineLimits(max_items=config["sync.max_queued"], max_age_seconds=config["sync.max_age_hours"] * 3600.0,
+                         min_free_bytes=int(config["storage.min_free_mb"] * MB),
+                         reserve_bytes=int(config["storage.reserve_mb"] * MB))
 
 
 def outbox_path(config: Config) -> Path:
@@ -103,15 +107,30 @@ class SyncLock:
             self._fd = None
 
 
+def is_disk_full(exc: BaseException) -> bool:
+    return getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" or getattr(exc, "reason", "") == "outbox_full"
+
+
 def run_loop(engine: SyncEngine, outbox: ManagedOutbox, stop: threading.Event) -> None:
-    """step() until stopped; a crash in a step is logged and retried after a pause."""
+    """step() until stopped. A failing step is logged once per streak (and counted when it ends) and
+    retried after a growing pause, so a full disk or a broken file never becomes a busy crash loop;
+    a full disk gives up the space reserve and the loop carries on by itself when space returns."""
+    failures = 0
     while not stop.is_set():
         try:
             outbox.refresh()
             delay = engine.step()
+            if failures:
+                log.info("sync steps work again", extra={"event": "sync_recovered", "failed_steps": failures})
+            failures = 0
         except Exception as exc:
-            log.error("sync step failed", extra={"event": "sync_crash", "error": type(exc).__name__})
-            delay = engine.policy.poll_interval
+            failures += 1
+            if failures == 1:
+                log.error("sync step failed", extra={"event": "sync_crash", "error": type(exc).__name__,
+                                                     "sqlite": getattr(exc, "sqlite_errorname", "")})
+            if is_disk_full(exc):
+                outbox.disk_full()
+            delay = min(engine.policy.poll_interval * 2 ** min(failures - 1, 6), MAX_FAILURE_PAUSE)
         stop.wait(max(0.0, delay))
 
 

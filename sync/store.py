@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sync.disk_space import MB, SpaceGuard, SpacePolicy
 from sync.outbox import OutboxWriteError, SqliteOutbox
 
 log = logging.getLogger("kiosk.sync.store")
@@ -32,6 +33,8 @@ class OfflineLimits:
 
     max_items: int = 500
     max_age_seconds: float = 72 * 3600.0
+    min_free_bytes: int = 50 * MB  # below this free space on the state folder's disk: no offline work
+    reserve_bytes: int = 16 * MB  # kept aside, given up when the disk is full anyway
 
 
 def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
@@ -85,7 +88,11 @@ class ManagedOutbox:
         self._lock = threading.Lock()
         self._box: SqliteOutbox | None = None
         self._inode = -1
+        self.space = SpaceGuard(self.path.parent, SpacePolicy(self.limits.min_free_bytes, self.limits.reserve_bytes))
+        self._disk_full = False
         self._open()
+        if not self.space.low():
+            self.space.ensure_reserve()
 
     def _open(self) -> None:
         quarantined = None
@@ -123,7 +130,13 @@ class ManagedOutbox:
         return self._box is not None
 
     def refresh(self) -> None:
-        """Re-open when another process quarantined or replaced the file, or after a failed open."""
+        """Re-open when another process quarantined or replaced the file, or after a failed open;
+        take the disk space reserve again once there is room for it."""
+        if not self.space.low():
+            self.space.ensure_reserve()
+            if self._disk_full:
+                self._disk_full = False
+                log.info("disk space is back", extra={"event": "disk_space_back"})
         with self._lock:
             if self._box is not None and self._stat_inode() == self._inode:
                 return
@@ -140,7 +153,13 @@ class ManagedOutbox:
     def enqueue(self, kind: str, payload: dict[str, Any]) -> str:
         box = self._require()
         try:
-            return box.enqueue(kind, payload)
+            try:
+                return box.enqueue(kind, payload)
+            except OutboxWriteError as exc:
+                if exc.reason != "outbox_full" or not self.space.has_reserve():
+                    raise
+                self.disk_full()
+                return box.enqueue(kind, payload)  # with the reserve's room
         except sqlite3.DatabaseError as exc:  # corruption noticed while running
             log.error("outbox write failed", extra={"event": "outbox_error",
                                                     "error": getattr(exc, "sqlite_errorname", "")})
@@ -148,6 +167,19 @@ class ManagedOutbox:
 
     def counts(self) -> dict[str, int]:
         return self._require().counts()
+
+    def disk_full(self) -> None:
+        """A write met a full disk: give up the reserve, shrink the WAL, report it until space is back."""
+        if not self._disk_full:
+            log.error("disk full", extra={"event": "disk_full"})
+        self._disk_full = True
+        self.space.release_reserve()
+        box = self._box
+        if box is not None:
+            try:
+                box.checkpoint()
+            except sqlite3.Error:
+                pass
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._require(), name)
@@ -171,9 +203,15 @@ class ManagedOutbox:
             reached.append("max_age")
         if quarantined:
             reached.append("quarantined")
+        free = self.space.free_bytes()
+        if self._disk_full:
+            reached.append("disk_full")
+        elif free is not None and free < self.limits.min_free_bytes:
+            reached.append("disk_low")
         status = box.get_meta("sync_status", {}) or {}
         return {"queue_depth": depth, "oldest_age_s": round(age), "dead": box.counts()["dead"],
-                "quarantined": quarantined, "limits_reached": reached, "online": status.get("online")}
+                "quarantined": quarantined, "limits_reached": reached, "online": status.get("online"),
+                "disk_free_mb": None if free is None else round(free / MB, 1)}
 
     def offline_refusal(self) -> str:
         """Why the kiosk cannot take offline work now (a message key), or "" when it can."""
@@ -185,6 +223,8 @@ class ManagedOutbox:
             return "offline_limit_items"
         if "max_age" in reached:
             return "offline_limit_age"
+        if "disk_full" in reached or "disk_low" in reached:
+            return "offline_limit_disk"
         return "offline_unavailable" if reached else ""
 
     def alert(self, **extra: Any) -> None:

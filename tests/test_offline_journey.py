@@ -112,7 +112,8 @@ def test_disk_full_refuses_with_nothing_half_written(tmp_path: Path) -> None:
     _card(h)
     h.journey.choose_service("personal_certs")
     h.journey.queue_offline()
-    assert h.journey.screen is Screen.NOTICE and h.journey.session.message == "outbox_full"
+    # The full disk was seen by the earlier writes: the kiosk refuses before trying.
+    assert h.journey.screen is Screen.NOTICE and h.journey.session.message == "offline_limit_disk"
     assert box.counts() == before and not box.has_waiting("application")
     assert h.services.receipts.receipts == []  # no receipt for something not stored
     assert box._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk import cli
 from kiosk.idnumbers import id_check_digit
 from refplatform.server import PlatformServer
 from sync.outbox import SqliteOutbox
@@ -87,9 +88,10 @@ def test_one_damaged_row_is_dead_lettered_alone_and_the_rest_flow(tmp_path: Path
     keys = fill(db, 300)
     flip(db, b"TRK00137")
     assert sqlite3.connect(db).execute("PRAGMA quick_check").fetchone()[0] == "ok"
-    done = subprocess.run([sys.executable, "-m", "kiosk.cli", "sync", "--once", "--config",
-                           str(config_file(tmp_path, server.url))], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    config = config_file(tmp_path, server.url)
+    assert cli.main(["enrol", server.issue_enrolment_code("KIOSK-DEMO-001"), "--config", str(config)]) == 0
+    done = subprocess.run([sys.executable, "-m", "kiosk.cli", "sync", "--once", "--config", str(config)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     logs = "".join(f.read_text(errors="replace") for f in (tmp_path / "state" / "logs").rglob("*.log*"))
     for text in (done.stdout, done.stderr, logs):
