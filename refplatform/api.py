@@ -221,11 +221,11 @@ def search(platform: Platform, req: Request) -> Reply:
     body = req.json()
     grant = granted(platform, req)
     code, kind, delegation = body.get("holder_code"), body.get("holder_type"), body.get("delegation_id")
-    if delegation is not None:
-        if not (isinstance(delegation, str) and SAFE_ID.fullmatch(delegation)) or code is not None:
+    if "delegation_id" in body:
+        if not (isinstance(delegation, str) and SAFE_ID.fullmatch(delegation)) or "holder_code" in body:
             raise Problem(400, "bad-request", "delegation_id must be an id, without holder_code")
         scope = scope_of(platform, grant, None, None, delegation)
-    elif code is None and kind is None:
+    elif "holder_code" not in body and "holder_type" not in body:
         scope = scope_of(platform, grant, None, None)
     else:
         if not isinstance(code, str) or not code or len(code) > 64 or kind not in HOLDER_TYPES:
