@@ -109,8 +109,14 @@ class Walker:
         self.click("btn_print")
         self.expect("purpose")
 
+    def wait_for_grant(self) -> None:
+        """The platform's grant (and with it whom the person may act for) arrives just after verification."""
+        wait_for(lambda: self.vm.journey.session is None or self.vm.journey.session.session_id.startswith("g-"),
+                 10, "the citizen grant")
+
     def personal_certs(self, visit: Callable[[str], None] | None = None) -> None:
         """Choose personal certificates; 为谁办理 (someone delegated to this person): oneself."""
+        self.wait_for_grant()
         self.click("service_personal_certs")
         wait_for(lambda: self.screen != "service_menu", 10, "the service menu to go")
         if self.screen == "who_for":
@@ -167,6 +173,7 @@ class Walker:
         at("staff_check")
         self.sign_in_staff(HELPER.number, HELPER.pin)
         at("service_menu")
+        self.wait_for_grant()
         self.click("service_business_certs")
         at("business_choice")  # she runs a shop: chosen, not typed; here she types it anyway
         self.click("btn_business:")
@@ -183,6 +190,7 @@ class Walker:
         self.click("btn_faceAgree")
         self.expect("service_menu")
         server = self.kiosk.platform_server
+        self.wait_for_grant()
         self.click("service_personal_certs")
         at("who_for")  # 李秀英 has delegated to him: 为谁办理
         server.faults.status, server.faults.latency = 503, 1.0

@@ -45,6 +45,8 @@ def test_journeys_leave_no_personal_data(kiosk, tmp_path: Path) -> None:
     kiosk.reader.insert(6)
     w.expect("face_consent")
     w.click("btn_faceAgree")
+    w.expect("service_menu")
+    w.wait_for_grant()
     w.click("service_business_certs")
     w.expect("business_choice")  # he represents it: chosen from the grant's list
     w.click("btn_business:")  # ... or typed
