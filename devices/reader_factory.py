@@ -24,6 +24,7 @@ def sam_settings(config: Config, port: str | None = None) -> Any:
         exchange_timeout=config["reader.exchange_timeout"], read_timeout=config["reader.read_timeout"],
         poll_interval=config["reader.poll_interval"], reconnect_interval=config["reader.reconnect_interval"],
         fingerprint=config["reader.read_fingerprint"], photo_decoder=decoder,
+        max_reconnect_interval=config["reader.max_reconnect_interval"], loss_grace=config["reader.loss_grace_seconds"],
     )
 
 

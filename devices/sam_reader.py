@@ -8,6 +8,7 @@ faults (timeouts, damaged frames, a vanished port) without a restart.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -164,9 +165,13 @@ class SamSettings:
     failures_before_lost: int = 3  # consecutive failed polls before READER_LOST
     fingerprint: bool = False
     photo_decoder: PhotoDecoder | None = None
+    max_reconnect_interval: float = 30.0  # reconnect waits double up to this while the reader keeps failing
+    loss_grace: float = 5.0  # a read card's session ends when the reader stays away (or unsure) this long
+    unstable_after: int = 3  # losses in a row (without a stable spell) before the one "reader unstable" warning
+    stable_polls: int = 20  # good polls in a row that make a reader stable again
 
 
-_NO_CARD, _READ, _FAILED = "none", "read", "failed"
+_NO_CARD, _READ, _FAILED, _UNSURE = "none", "read", "failed", "unsure"  # unsure: was there before a drop-out
 _PORT_ERRORS = (serial.SerialException, OSError)
 
 
@@ -184,8 +189,13 @@ class SamReader(ReaderEventSource):
         self._link: SamLink | None = None
         self._connected: bool | None = None
         self._card = _NO_CARD
+        self._card_id = ""  # a digest of the card read, kept in memory to tell a swapped card
+        self._unsure_since = 0.0
         self._failures = 0
         self._absent = 0
+        self._flaps = 0  # losses in a row without a stable spell in between
+        self._good_polls = 0
+        self.clock = time.monotonic
         self.reads = 0  # completed card reads (the "no re-read loop" tests count these)
         self.last_rx_at = 0.0
 
@@ -201,14 +211,34 @@ class SamReader(ReaderEventSource):
     def _run(self) -> None:
         try:
             while not self._stop.is_set():
+                self._check_grace()
                 if self._link is None and not self._connect():
-                    self._stop.wait(self.settings.reconnect_interval)
+                    self._stop.wait(self._reconnect_wait())
                     continue
                 self._poll_once()
         finally:
             if self._link is not None:
                 self._link.close()
                 self._link = None
+
+    def _reconnect_wait(self) -> float:
+        """Back off while the reader keeps failing; never past the end of a card's grace."""
+        s = self.settings
+        wait = min(s.reconnect_interval * 2 ** min(self._flaps, 16), max(s.reconnect_interval,
+                                                                           s.max_reconnect_interval))
+        if self._card == _UNSURE:
+            wait = min(wait, max(0.0, self._unsure_since + s.loss_grace - self.clock()))
+        return wait
+
+    def _check_grace(self) -> None:
+        """A card read before a drop-out that could not be seen again within the grace: its session ends."""
+        if self._card == _UNSURE and self.clock() - self._unsure_since >= self.settings.loss_grace:
+            log.info("card not seen again after a reader drop-out", extra={"event": "reader_card_custody_lost"})
+            self._forget_card()
+
+    def _forget_card(self) -> None:
+        self._card, self._card_id = _NO_CARD, ""
+        self._emit(ReaderEvent(ReaderEventKind.CARD_REMOVED))
 
     def _connect(self) -> bool:
         s = self.settings
@@ -225,14 +255,21 @@ class SamReader(ReaderEventSource):
         self._link = link
         self._failures = 0
         self._absent = 0
-        self._set_connected(True)
-        return True
+        self._good_polls = 0
+        return True  # reported connected after its first good poll: a reader that only errors stays "lost"
 
     def _lose(self, exc: BaseException) -> None:
-        log.warning("reader lost", extra={"event": "reader_lost", "error": type(exc).__name__})
+        self._flaps += 1
+        if self._connected:
+            log.warning("reader lost", extra={"event": "reader_lost", "error": type(exc).__name__})
+        if self._flaps == self.settings.unstable_after:
+            log.warning("reader unstable: it keeps failing; retrying less often", extra={
+                "event": "reader_unstable", "error": type(exc).__name__, "losses": self._flaps})
         if self._link is not None:
             self._link.close()
             self._link = None
+        if self._card in (_READ, _FAILED):  # whatever lies there now must be read again
+            self._card, self._unsure_since = _UNSURE, self.clock()
         self._set_connected(False)
 
     def _poll_once(self) -> None:
@@ -245,23 +282,27 @@ class SamReader(ReaderEventSource):
             return
         except (SamError, sf.FrameError) as exc:
             self._failures += 1
-            log.info("poll failed", extra={"event": "reader_poll_failed", "error": type(exc).__name__,
-                                           "count": self._failures})
+            self._good_polls = 0
+            if self._failures == 1:
+                log.info("poll failed", extra={"event": "reader_poll_failed", "error": type(exc).__name__})
             if self._failures >= self.settings.failures_before_lost:
                 self._lose(exc)
             else:
                 self._stop.wait(self.settings.poll_interval)
             return
         self._failures = 0
+        self._good_polls += 1
+        if self._good_polls >= self.settings.stable_polls:
+            self._flaps = 0
+        self._set_connected(True)
         if not present:
             self._absent += 1
             if self._card != _NO_CARD and self._absent >= self.settings.removal_polls:
-                self._card = _NO_CARD
-                self._emit(ReaderEvent(ReaderEventKind.CARD_REMOVED))
+                self._forget_card()
             self._stop.wait(self.settings.poll_interval)
             return
         self._absent = 0
-        if self._card != _NO_CARD:  # the same card still lies on the reader: never read it again
+        if self._card in (_READ, _FAILED):  # the same card still lies on the reader: never read it again
             self._stop.wait(self.settings.poll_interval)
             return
         self._read_card(link)
@@ -282,12 +323,29 @@ class SamReader(ReaderEventSource):
         except sf.FrameError as exc:
             self._failed("reader_bad_frame", exc)
             return
-        self._card = _READ
         self.reads += 1
+        card_id = _digest(document)
+        if self._card == _UNSURE:
+            if card_id == self._card_id:  # the same card after a drop-out: the session goes on
+                self._card = _READ
+                log.info("same card after a reader drop-out", extra={"event": "reader_card_same"})
+                return
+            log.warning("a different card after a reader drop-out: the old session ends",
+                        extra={"event": "reader_card_swapped"})
+            self._forget_card()
+        self._card, self._card_id = _READ, card_id
         self._emit(ReaderEvent(ReaderEventKind.CARD_PRESENTED, document=document))
 
     def _failed(self, reason: str, exc: BaseException) -> None:
         log.info("card read failed", extra={"event": "card_read_failed", "reason": reason,
                                             "error": type(exc).__name__})
-        self._card = _FAILED
+        if self._card == _UNSURE:  # cannot tell it is the same card: the old session ends
+            self._forget_card()
+        self._card, self._card_id = _FAILED, ""
         self._emit(ReaderEvent(ReaderEventKind.READ_FAILED, reason=reason or "card_unreadable"))
+
+
+def _digest(document: Any) -> str:
+    """Tells one card from another without keeping its number (memory only, never logged)."""
+    key = f"{getattr(document, 'doc_type', '')}|{getattr(document, 'number', '')}|{getattr(document, 'valid_to', '')}"
+    return hashlib.sha256(key.encode()).hexdigest()

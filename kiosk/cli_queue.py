@@ -7,6 +7,7 @@ kiosk queue retry [KEY ...]    put dead letters (all, or the given keys) back in
 kiosk queue export --out F     an encrypted support bundle (passphrase printed once)
 kiosk queue rotate-key         new encryption key; queued rows re-sealed, unused keys dropped
 kiosk queue ack                acknowledge quarantine alerts (offline work is taken again)
+kiosk queue recover [--again]  salvage readable rows of quarantined files into the outbox
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> Non
     qo.add_argument("--passphrase-file", required=True)
     qs.add_parser("rotate-key", help="rotate the outbox encryption key")
     qs.add_parser("ack", help="acknowledge quarantine alerts")
+    qv = qs.add_parser("recover", help="salvage rows from quarantined outbox files (safe to repeat)")
+    qv.add_argument("--again", action="store_true", help="also files recovered before")
     for action in qs.choices.values():  # `kiosk queue list --config F` works as well as `kiosk queue --config F list`
         action.add_argument("--config", default=argparse.SUPPRESS, help="TOML file with overrides")
 
@@ -125,6 +128,16 @@ def _queue(args: argparse.Namespace, cfg: kconfig.Config, outbox: Any) -> int:
         resealed = outbox.reseal()
         dropped = outbox.keyring.retire(outbox.key_ids_in_use()) if not _quarantined_files(outbox) else []
         print(f"new key {kid}; {resealed} row(s) re-sealed; {len(dropped)} old key(s) dropped")
+        return 0
+    if command == "recover":
+        report = outbox.salvage(again=args.again)
+        if report is None:
+            print("no quarantined outbox file to recover" if not _quarantined_files(outbox) else
+                  "recovery failed; see the log")
+            return 0 if not _quarantined_files(outbox) else 1
+        for name, counts in report.files.items():
+            print(f"{name}: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()))
+        print(report.summary() if report.files else "every quarantined file was recovered before (--again: redo)")
         return 0
     if command == "ack":
         print(f"acknowledged: {', '.join(outbox.acknowledge()) or 'nothing'}")

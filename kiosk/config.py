@@ -116,6 +116,12 @@ _declare("ui.warning_seconds", int, 20, "Countdown of the inactivity warning; at
 _declare("ui.done_seconds", int, 15, "How long the goodbye screen stays before the attract screen returns.",
          at_least=3, at_most=600)
 _declare("ui.speech", bool, True, "Speak guidance in assisted mode.")
+_declare("ui.take_card_reminder_seconds", int, 8,
+         "After a session, while the ID card still lies on the reader: how often the chime and prompt repeat.",
+         at_least=3, at_most=120)
+_declare("ui.take_card_staff_seconds", int, 30,
+         "After a session, staff are called if the ID card still lies on the reader this long.",
+         at_least=5, at_most=3600)
 _declare("reader.driver", str, "sim", "ID-card reader driver (sam-emulator: the SAM driver on an emulated device).",
          ("sim", "sam", "pcsc", "sam-emulator"))
 _declare("reader.port", str, "/dev/ttyUSB0", "Serial port of a SAM reader.", pattern=SOME_TEXT)
@@ -128,6 +134,10 @@ _declare("reader.poll_interval", float, 0.25, "Seconds between card polls (SAM) 
          at_least=0.01, at_most=10.0)
 _declare("reader.reconnect_interval", float, 1.0, "Seconds between attempts to reach a lost reader or pcscd.",
          at_least=0.05, at_most=300.0)
+_declare("reader.max_reconnect_interval", float, 30.0, "Longest wait between attempts while a reader keeps "
+         "failing (the wait doubles from reader.reconnect_interval).", at_least=0.05, at_most=600.0)
+_declare("reader.loss_grace_seconds", float, 5.0, "A read card's session ends when the reader drops out and "
+         "cannot see the card again within this long.", at_least=0.0, at_most=120.0)
 _declare("reader.read_fingerprint", bool, False, "Ask a SAM reader for the fingerprint data too (not stored).")
 _declare("reader.photo_decoder", str, "", "Licensed WLT photo decoder, 'module:function' (bytes -> BMP); empty: none.",
          pattern=r"|[A-Za-z_][\w.]*:[A-Za-z_]\w*")

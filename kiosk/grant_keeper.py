@@ -32,6 +32,9 @@ class GrantKeeper:
             self._asked[request.ticket] = request
             for old in sorted(self._asked)[:-MAX_KEPT]:
                 self._asked.pop(old, None)
+            stale = [t for t in self._grants if t not in self._asked]  # left to expire on the platform
+            for old in stale:
+                self._grants.pop(old, None)
         grant = self._platform.open_grant(request.holder_code, request.holder_type, method=request.method,
                                           liveness=request.liveness, staff_id=request.staff_id or None)
         with self._lock:

@@ -19,6 +19,7 @@ from kiosk.identity import HolderCodeType, IdentityDocument
 from kiosk.idnumbers import is_valid_uscc, mask_id_number, mask_name
 from kiosk.interfaces import Certificate, FaceOutcome, PrintResult
 from kiosk.journey_grants import GrantSteps, OpenGrant
+from kiosk.journey_leaving import LeavingMixin
 from kiosk.journey_staff import StaffSignIn, TerminalSteps
 from kiosk.session import Session
 
@@ -46,6 +47,8 @@ class Screen(enum.Enum):
     DONE = "done"
     QUEUEING = "queueing"  # saving an offline application
     QUEUED = "queued"  # the application waits in the outbox; receipt with tracking code
+    TAKE_CARD = "take_card"  # the session has ended but the ID card still lies on the reader
+    CARD_PULLED = "card_pulled"  # the card was taken while a copy printed: what became of the print
     OUT_OF_SERVICE = "out_of_service"  # no citizens taken (reason: Journey.out_of_service_reason())
     MAINTENANCE = "maintenance"  # a technician's pages (screens/maintenance); citizens cannot start
     START_AGAIN = "start_again"  # the platform ended the session's grant: wiped, please start again
@@ -55,7 +58,8 @@ class Screen(enum.Enum):
 
 # Screens where the kiosk, not the citizen, is working: no inactivity warning there.
 BUSY_SCREENS = frozenset({Screen.ATTRACT, Screen.FACE_CHECK, Screen.LOADING, Screen.PRINTING, Screen.DONE,
-                          Screen.QUEUEING, Screen.OUT_OF_SERVICE, Screen.MAINTENANCE})
+                          Screen.QUEUEING, Screen.TAKE_CARD, Screen.CARD_PULLED, Screen.OUT_OF_SERVICE,
+                          Screen.MAINTENANCE})
 # Platform failures after which the citizen may leave an application to be sent later.
 OFFLINE_MESSAGES = frozenset({"platform_offline", "platform_timeout", "platform_server_error",
                               "platform_rate_limited"})
@@ -113,6 +117,7 @@ class CallStaff:
 @dataclass(frozen=True)
 class Speak:
     key: str
+    alert: bool = False  # sounded and spoken in every mode (the card left behind), not only in assisted mode
 
 
 @dataclass(frozen=True)
@@ -160,12 +165,15 @@ class Timing:
     elderly_age: int = 65
     face_enabled: bool = True
     default_language: str = "zh-CN"
+    take_card_reminder_seconds: float = 8  # the take-your-card prompt sounds again this often
+    take_card_staff_seconds: float = 30  # staff are called if a card lies this long after its session
 
 
-class Journey(TerminalSteps, GrantSteps):
+class Journey(LeavingMixin, TerminalSteps, GrantSteps):
     """State machine of one terminal. Not thread-safe: call it from one thread.
 
-    Staff check, out of service and maintenance steps: kiosk/journey_staff.py; grants: kiosk/journey_grants.py."""
+    Staff check, out of service and maintenance steps: kiosk/journey_staff.py; the end of a session
+    (card taken back, abandoned print): kiosk/journey_leaving.py; grants: kiosk/journey_grants.py."""
 
     def __init__(
         self,
@@ -189,6 +197,7 @@ class Journey(TerminalSteps, GrantSteps):
         self._last_activity = clock()
         self.warning_deadline: float | None = None
         self.staff_called = False
+        self._init_leaving()
         self.held = False  # a video call covers the screen: no inactivity warning (kiosk.video_help)
         self.out_of_service: set[str] = set()
 
@@ -246,6 +255,8 @@ class Journey(TerminalSteps, GrantSteps):
     def tick(self) -> None:
         """Called about once a second by the runner."""
         now = self._clock()
+        if self._tick_leaving(now):
+            return
         if self.screen is Screen.DONE:
             if now - self._last_activity >= self.timing.done_seconds:
                 self.end_session("done")
@@ -289,6 +300,7 @@ class Journey(TerminalSteps, GrantSteps):
             self._go(Screen.INSERT_CARD)
 
     def card_presented(self, document: IdentityDocument) -> None:
+        self.card_present = True
         if not self._in(Screen.ATTRACT, Screen.INSERT_CARD, Screen.CARD_PROBLEM):
             return  # a card is already in use: ignore a second one
         self._begin_session()
@@ -305,13 +317,10 @@ class Journey(TerminalSteps, GrantSteps):
 
     def card_failed(self, reason: str) -> None:
         if self._in(Screen.ATTRACT, Screen.INSERT_CARD, Screen.CARD_PROBLEM):
+            self.card_present = True
             self._begin_session()
             self.session.message = reason or "card_unreadable"
             self._go(Screen.CARD_PROBLEM)
-
-    def card_removed(self) -> None:
-        if self.session is not None:
-            self.end_session("done" if self._in(Screen.DONE) else "card_removed")
 
     def _begin_session(self) -> None:
         if self.session is None:
@@ -482,6 +491,8 @@ class Journey(TerminalSteps, GrantSteps):
         self._emit(PrintCertificate(self.ticket, self.session.selected, self.session.purpose))
 
     def print_finished(self, ticket: int, result: PrintResult) -> None:
+        if self._finish_pending_print(ticket, result):
+            return
         if ticket != self.ticket or not self._in(Screen.PRINTING):
             return
         cert = self.session.selected
@@ -530,6 +541,11 @@ class Journey(TerminalSteps, GrantSteps):
             Screen.BUSINESS_CHOICE: Screen.SERVICE_MENU,
             Screen.STAFF_CHECK: Screen.FACE_CONSENT,
         }
+        if self._in(Screen.RATING) and self.session.rating_group:
+            self.session.rating_group = ""  # assisted rating, step 2: back to good / neutral / bad
+            self._touch()
+            self._changed()
+            return
         target = targets.get(self.screen)
         if target is Screen.ATTRACT:
             self.end_session("cancelled")
@@ -539,19 +555,28 @@ class Journey(TerminalSteps, GrantSteps):
     def finish(self) -> None:
         """The citizen is done: rate if a service was used, then say goodbye."""
         if self.session is None:
+            if self._in(Screen.CARD_PULLED) and self.pulled_print_outcome:
+                self._to_attract()  # 知道了: the outcome of the abandoned print has been read
             return
         if self.session.service_id and not self._in(Screen.RATING, Screen.DONE):
             self._go(Screen.RATING)
         elif self._in(Screen.CARD_PROBLEM) or self.session.document is None:
             self.end_session("cancelled")
         elif not self._in(Screen.DONE):
+            self._goodbye()
+
+    def _goodbye(self) -> None:
+        """Thanks; with the card still on the reader the thanks come with the request to take it."""
+        if self.card_present:
+            self.end_session("done")
+        else:
             self._go(Screen.DONE)
 
     def rate(self, level: int) -> None:
         if self._in(Screen.RATING) and level in RATING_LEVELS:
             self._record("rating", level=level, service_id=self.session.service_id, channel="hall_terminal",
                          session_id=self.session.session_id)
-            self._go(Screen.DONE)
+            self._goodbye()
 
     def rate_group(self, group: str) -> None:
         """Assisted mode asks in two steps: good / neutral / bad, then the level."""
@@ -565,7 +590,7 @@ class Journey(TerminalSteps, GrantSteps):
 
     def skip_rating(self) -> None:
         if self._in(Screen.RATING):
-            self._go(Screen.DONE)
+            self._goodbye()
 
     def call_staff(self) -> None:
         if self.staff_called:
@@ -578,17 +603,3 @@ class Journey(TerminalSteps, GrantSteps):
         self.staff_called = True
         self._emit(CallStaff(reason, self.screen.value))
         self._record("help_request", reason=reason, screen=self.screen.value)
-
-    def end_session(self, reason: str) -> None:
-        """Wipe the session, reset display settings, return to the attract screen."""
-        ticket = self.ticket
-        if self.session is not None:
-            self.session.wipe()
-        self.session = None
-        self.staff_called = False
-        self.assisted = False
-        self.language = self.timing.default_language
-        self.screen = Screen.OUT_OF_SERVICE if self.out_of_service else Screen.ATTRACT
-        self._touch()
-        self._emit(SessionEnded(reason, ticket))
-        self._changed()

@@ -83,12 +83,18 @@ class TerminalSteps:
         (self.out_of_service.add if on else self.out_of_service.discard)(reason)
         if self._in(screen.MAINTENANCE):
             self._changed()  # the technician leaves maintenance to whichever screen applies
+        elif self._in(screen.TAKE_CARD, screen.CARD_PULLED):
+            self._changed()  # the card or the print is settled first; then the screen that applies
         elif self.out_of_service and not before:
             if self.session is not None:
                 self.end_session("out_of_service")
-            self._go(screen.OUT_OF_SERVICE)
+            if not self._in(screen.TAKE_CARD, screen.CARD_PULLED):
+                self._go(screen.OUT_OF_SERVICE)
         elif not self.out_of_service and before:
-            self._go(screen.ATTRACT)
+            if self.card_present:
+                self.end_session("out_of_service")  # a card placed meanwhile: taken back before anyone starts
+            else:
+                self._go(screen.ATTRACT)
         else:
             self._changed()
 

@@ -27,6 +27,9 @@ def build_view(journey: Journey) -> dict[str, Any]:
         "outOfService": journey.out_of_service_reason(),
     }
     screen = journey.screen
+    view["cardPresent"] = journey.card_present
+    if screen in (Screen.TAKE_CARD, Screen.CARD_PULLED):
+        view.update(journey.leaving_view())
     if s is None:
         return view
     if s.document is not None:

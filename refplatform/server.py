@@ -85,6 +85,12 @@ ROUTE_TABLE: tuple[tuple[str, str, Callable[[Platform, Request], Reply], bool], 
     ("POST", "/v1/video-calls", video_api.open_call, False),
     ("GET", "/v1/video-calls/{call_id}", video_api.call_status, False),
     ("POST", "/v1/video-calls/{call_id}/end", video_api.end_call, False),
+    # The agent console: public as far as kiosk signatures go; the handlers require a hall staff session.
+    ("GET", "/hall/video", video_api.page, True),
+    ("GET", "/hall/video/queue", video_api.queue, True),
+    ("POST", "/hall/video/calls/{call_id}/accept", video_api.accept, True),
+    ("POST", "/hall/video/calls/{call_id}/answer", video_api.answer, True),
+    ("POST", "/hall/video/calls/{call_id}/end", video_api.end, True),
 )
 _COMPILED = [(m, t, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", t) + "$"), h, p)
              for m, t, h, p in ROUTE_TABLE]

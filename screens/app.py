@@ -29,9 +29,10 @@ from kiosk.journey import Timing
 from kiosk.services import KioskServices
 from kiosk.staff import StaffDirectory
 from printing.factory import make_printer, make_receipt_printer
-from screens.camera_preview import install_preview
+from screens.camera_preview import PreviewFeed, install_preview
 from screens.demo_control import DemoControl
 from screens.pdf_preview import PreviewImageProvider
+from screens.video_help import VideoHelp
 from screens.view_model import JourneyViewModel
 from sync.service import EngineThread, limits_from
 from sync.service import make_client as make_sync_client
@@ -114,6 +115,8 @@ def timing_from(config: Config) -> Timing:
         done_seconds=config["ui.done_seconds"], elderly_age=config["ui.elderly_age"],
         face_enabled=config["face.enabled"],
         default_language=config["ui.default_language"],
+        take_card_reminder_seconds=config["ui.take_card_reminder_seconds"],
+        take_card_staff_seconds=config["ui.take_card_staff_seconds"],
     )
 
 
@@ -171,12 +174,16 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
         vm.tasks.run("camera", face.preload)  # load the face models off the start-up path
     engine = QQmlApplicationEngine()
     vm.camera_provider = install_preview(engine, vm.camera_feed)
+    vm.video = VideoHelp(vm=vm, config=config, camera=face.camera, agent_feed=PreviewFeed("agent"))
+    vm.agent_provider = install_preview(engine, vm.video.agent_feed)
+    ctx_video = vm.video
     ctx = engine.rootContext()
     ctx.setContextProperty("vm", vm)
     ctx.setContextProperty("theme", vm.theme)
     ctx.setContextProperty("pdfPreview", vm.preview)
     engine.addImageProvider("preview", PreviewImageProvider(vm.preview))
     ctx.setContextProperty("cameraFeed", vm.camera_feed)
+    ctx.setContextProperty("videoHelp", ctx_video)
     face.camera.set_listener(vm.camera_feed.push)
     demo = None
     if demo_control:
@@ -185,6 +192,7 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     engine.load(QUrl.fromLocalFile(str(QML_DIR / "Main.qml")))
     if not engine.rootObjects():
         raise RuntimeError("the kiosk screens failed to load (see the QML messages above)")
+    vm.video.window = engine.rootObjects()[0]  # the picture shared in a video call
     if demo_control:
         engine.load(QUrl.fromLocalFile(str(QML_DIR / "DemoControl.qml")))
     reader.start(vm.reader_listener)

@@ -30,8 +30,9 @@ class PreviewFeed(QObject):
     _arrived = Signal()
     frameUrlChanged = Signal()
 
-    def __init__(self) -> None:
+    def __init__(self, provider: str = PROVIDER) -> None:
         super().__init__()
+        self.provider = provider  # the image provider's name in QML URLs (image://<provider>/<n>)
         self._lock = threading.Lock()
         self._latest: Frame | None = None
         self._current: Frame | None = None
@@ -96,7 +97,7 @@ class PreviewFeed(QObject):
         self._current = None
         self.frameUrlChanged.emit()
 
-    frameUrl = Property(str, lambda self: f"image://{PROVIDER}/{self._serial}" if self._current else "",
+    frameUrl = Property(str, lambda self: f"image://{self.provider}/{self._serial}" if self._current else "",
                         notify=frameUrlChanged)
 
 
@@ -113,7 +114,7 @@ class _Provider(QQuickImageProvider):
 
 
 def install_preview(engine: QQmlEngine, feed: PreviewFeed) -> QQuickImageProvider:
-    """Serve the feed's frames to QML as image://camera/...; keep the returned provider alive."""
+    """Serve the feed's frames to QML as image://<feed.provider>/...; keep the returned provider alive."""
     provider = _Provider(feed)
-    engine.addImageProvider(PROVIDER, provider)
+    engine.addImageProvider(feed.provider, provider)
     return provider

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtGui import QGuiApplication
 
+from devices.sim_staff import provision_demo_staff
 from devices.speech import RecordingSpeaker
 from kiosk.config import Config
 from screens.app import build_kiosk
@@ -18,9 +19,7 @@ def render_all(config: Config, out: Path) -> list[Path]:
     app = QGuiApplication.instance() or QGuiApplication([])
     out.mkdir(parents=True, exist_ok=True)
     kiosk = build_kiosk(config, demo_control=False, speaker=RecordingSpeaker())
-    from devices.sim_staff import provision_demo_staff
-
-    provision_demo_staff(kiosk.vm.services.staff)  # the walk signs a 帮办 in (build_kiosk does it for the demo)
+    provision_demo_staff(kiosk.vm.services.staff)  # the walk signs in the fictitious 帮办
     files: list[Path] = []
     try:
         kiosk.window.show()

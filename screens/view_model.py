@@ -32,6 +32,7 @@ from kiosk.journey_grants import OpenGrant
 from kiosk.journey_view import build_view
 from kiosk.services import KioskServices
 from screens.camera_preview import PreviewFeed
+from screens.chime import Chime
 from screens.pdf_preview import PdfPreview
 from screens.tasks import TaskRunner
 from screens.theme import Theme
@@ -70,6 +71,7 @@ class JourneyViewModel(QObject):
         self.tasks = tasks or TaskRunner(self)
         self.theme = Theme()
         self.camera_feed = PreviewFeed()  # live camera frames for the face screen, memory only
+        self.video: Any = None  # screens.video_help.VideoHelp, set by the app
         self.speaker = speaker
         self.speech = speech
         self._view: dict[str, Any] = {}
@@ -77,6 +79,7 @@ class JourneyViewModel(QObject):
         self._prompt = ""
         self._online = True
         self._reader_ok = True
+        self.chime = Chime()
         self.preview = PdfPreview(self.tasks, _SessionFiles(services, lambda: self.journey.ticket), self)
         self.auditor = JourneyAuditor()  # session start/end, identity method, prints -> the audit trail
         self.journey = Journey(timing=timing, on_effect=self._on_effect, on_change=self._refresh)
@@ -129,9 +132,13 @@ class JourneyViewModel(QObject):
         for event, fields in self.auditor.events(effect, self.journey):
             self.audit(event, **fields)
         if isinstance(effect, Speak):
-            self._say(i18n.spoken(effect.key, self.journey.language))
+            if effect.alert:
+                self.chime.play()
+            self._say(i18n.spoken(effect.key, self.journey.language), alert=effect.alert)
         elif isinstance(effect, SessionEnded):
             log.info("session ended", extra={"event": "session_end", "reason": effect.reason})
+            if self.video is not None:
+                self.video.session_ended()  # a video call never outlives the citizen's session
             self._prompt = ""
             self.camera_feed.clear()
             ticket = effect.ticket
@@ -152,9 +159,9 @@ class JourneyViewModel(QObject):
         self.camera_feed.clear()  # the decision is made: the last frame goes
         completion(self.journey)
 
-    def _say(self, text: str) -> None:
-        """Speak guidance in assisted mode; never waits."""
-        if text and self.speaker is not None and self.speech and self.journey.assisted:
+    def _say(self, text: str, *, alert: bool = False) -> None:
+        """Speak guidance in assisted mode (alerts in every mode); never waits."""
+        if text and self.speaker is not None and self.speech and (self.journey.assisted or alert):
             self.speaker.say(text, self.journey.language)
 
     @Slot(int, str)
@@ -291,6 +298,12 @@ class JourneyViewModel(QObject):
     def callStaff(self) -> None:
         self.journey.call_staff()
 
+    def say_key(self, key: str) -> None:
+        """Speak one message (assisted mode), e.g. the video call's status."""
+        self._say(i18n.text(key, self.journey.language))
+
     def shutdown(self) -> None:
+        if self.video is not None:
+            self.video.shutdown()
         self._timer.stop()
         self.tasks.shutdown()

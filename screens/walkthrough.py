@@ -133,7 +133,7 @@ class Walker:
         if self.vm.journey.assisted:
             self.click("group_good")
         self.click("rate_5")
-        self.expect("done")
+        self.expect("take_card")
         self.remove_card()
 
     def all_screens(self, assisted: bool, visit: Callable[[str], None] = lambda s: None) -> list[str]:
@@ -225,8 +225,23 @@ class Walker:
         if assisted:
             self.click("group_good")
         self.click("rate_5")
-        at("done")
+        at("take_card")
         self.remove_card()
+        # 3: the card is pulled while a copy prints; the print is finished and its outcome told
+        if assisted:
+            self.click("assistedToggle")
+        self.place_card(0)
+        self.to_purpose()
+        services.printer = _SlowPrinter(real, 1.0)
+        self.click("btn_purpose_loan")
+        self.expect("printing")
+        self.kiosk.reader.remove()
+        self.expect("card_pulled")
+        wait_for(lambda: self.vm.view.get("printOutcome") == "printed", 10, "the print's outcome")
+        services.printer = real
+        at("card_pulled")
+        self.click("btn_finish")
+        self.expect("attract")
         return seen
 
 

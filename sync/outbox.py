@@ -201,6 +201,19 @@ class SqliteOutbox:
             raise _write_error(exc) from None
         return key
 
+    def insert_recovered(self, rows: Iterable[tuple[str, str, str, str, str, str]]) -> int:
+        """Insert rows salvaged from a quarantined file (key, kind, envelope text, created_at, status,
+        last_error) under their own idempotency keys; keys already here are left alone. Returns how many
+        were inserted."""
+        now, inserted = self._clock(), 0
+        with self._lock, self._tx():
+            for key, kind, text, created, status, error in rows:
+                inserted += self._db.execute(
+                    "INSERT OR IGNORE INTO outbox (idempotency_key, kind, payload, created_at, status, last_error,"
+                    " format, updated_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, 0)",
+                    (key, kind, text, created, status, error[:200], now)).rowcount
+        return inserted
+
     def recover_in_flight(self) -> int:
         """Return rows a dead sync process had claimed to pending (call when the engine starts)."""
         with self._lock, self._tx():

@@ -118,6 +118,23 @@ class ManagedOutbox:
             alerts = self._box.get_meta("quarantined", [])
             self._box.set_meta("quarantined", alerts + [quarantined.name])
         self._inode = self._stat_inode()
+        if self._box is not None and (quarantined is not None or self._kwargs.get("recover", True)):
+            self.salvage()
+
+    def salvage(self, *, again: bool = False) -> Any:
+        """Recover the readable rows of quarantined files into this outbox (sync.salvage); safe to
+        repeat: rows keep their idempotency keys. Runs by itself after a quarantine and when the
+        sync engine opens the outbox. Returns the SalvageReport (None without an outbox)."""
+        from sync.salvage import quarantined_files, recover_all
+
+        box = self._box
+        if box is None or not quarantined_files(self.path):
+            return None
+        try:
+            return recover_all(self.path, box, again=again)
+        except (sqlite3.Error, OutboxWriteError, OSError) as exc:
+            log.error("salvage failed", extra={"event": "salvage_error", "error": type(exc).__name__})
+            return None
 
     def _stat_inode(self) -> int:
         try:

@@ -251,9 +251,11 @@ class Harness:
         j.confirm_preview()
         if screen is Screen.PURPOSE:
             return
-        if screen is Screen.PRINTING:
+        if screen in (Screen.PRINTING, Screen.CARD_PULLED):
             self.hold = True
             j.choose_purpose("purpose_school")
+            if screen is Screen.CARD_PULLED:
+                j.card_removed()  # taken while the copy prints
             return
         if screen is Screen.PRINT_FAILED:
             self.printer.results.append(PrintResult(False, "", "printer_out_of_paper"))
@@ -263,5 +265,7 @@ class Harness:
         j.finish()
         if screen is Screen.RATING:
             return
+        if screen is Screen.DONE:
+            j.card_present = False  # a reader that hands the card back: nothing lies on it
         j.rate(5)
-        assert screen is Screen.DONE
+        assert screen in (Screen.DONE, Screen.TAKE_CARD)

@@ -21,8 +21,11 @@ from kiosk.journey_view import build_view
 from tests.journey_driver import Harness
 
 ALL = list(Screen)
+# After a session ends the journey may still wait for the card (TAKE_CARD) or a print (CARD_PULLED).
+AFTER_SESSION = (Screen.TAKE_CARD, Screen.CARD_PULLED)
 WITH_SESSION = [s for s in ALL
-                if s not in (Screen.ATTRACT, Screen.INSERT_CARD, Screen.OUT_OF_SERVICE, Screen.MAINTENANCE)]
+                if s not in (Screen.ATTRACT, Screen.INSERT_CARD, Screen.OUT_OF_SERVICE, Screen.MAINTENANCE)
+                + AFTER_SESSION]
 
 
 @pytest.mark.parametrize("screen", ALL)
@@ -50,14 +53,14 @@ def test_card_removed_at_any_step_ends_session(screen: Screen) -> None:
     h.drive_to(screen)
     session = h.journey.session
     h.journey.card_removed()
-    assert h.journey.screen is Screen.ATTRACT
+    assert h.journey.screen is (Screen.CARD_PULLED if screen is Screen.PRINTING else Screen.ATTRACT)
     assert h.journey.session is None
     assert session.document is None and session.certificates == [] and session.holder_code == ""
-    assert isinstance(h.effects[-1], SessionEnded)
+    assert any(isinstance(e, SessionEnded) for e in h.effects[-2:])
 
 
 @pytest.mark.parametrize("screen", [s for s in ALL if s not in (Screen.ATTRACT, Screen.OUT_OF_SERVICE,
-                                                                  Screen.MAINTENANCE)])
+                                                                  Screen.MAINTENANCE) + AFTER_SESSION])
 @pytest.mark.parametrize("assisted", [False, True])
 def test_inactivity_warns_then_wipes_at_every_step(screen: Screen, assisted: bool) -> None:
     h = Harness(idle_seconds=60, warning_seconds=20)
@@ -75,9 +78,14 @@ def test_inactivity_warns_then_wipes_at_every_step(screen: Screen, assisted: boo
     h.advance(1)
     assert build_view(h.journey)["warning"] == 20 * factor
     h.advance(20 * factor - 1)
-    assert h.journey.screen is not Screen.ATTRACT
+    shown = h.journey.screen
+    assert shown is not Screen.ATTRACT and shown not in AFTER_SESSION
     h.advance(1)
-    assert h.journey.screen is Screen.ATTRACT and h.journey.session is None
+    assert h.journey.session is None
+    if screen is not Screen.INSERT_CARD:  # the card still lies on the reader: ask for it first
+        assert h.journey.screen is Screen.TAKE_CARD and build_view(h.journey)["endReason"] == "timeout"
+        h.journey.card_removed()
+    assert h.journey.screen is Screen.ATTRACT
     assert h.journey.assisted is False and h.journey.language == "zh-CN"
 
 
@@ -121,6 +129,8 @@ def test_expired_card_is_refused_plainly() -> None:
     assert h.journey.screen is Screen.CARD_PROBLEM
     assert build_view(h.journey)["message"] == "card_expired"
     h.journey.finish()
+    assert h.journey.screen is Screen.TAKE_CARD
+    h.journey.card_removed()
     assert h.journey.screen is Screen.ATTRACT
 
 
@@ -245,7 +255,7 @@ def test_assisted_mode_limits_choices() -> None:
     h.journey.rate_group("bad")
     assert build_view(h.journey)["levels"] == [2, 1]
     h.journey.rate(1)
-    assert h.journey.screen is Screen.DONE
+    assert h.journey.screen is Screen.TAKE_CARD and build_view(h.journey)["endReason"] == "done"
     assert [p["level"] for k, p in h.outbox.rows if k == "rating"] == [1]
 
 
@@ -260,9 +270,9 @@ def test_display_settings_reset_after_session() -> None:
 
 def test_every_screen_change_asks_for_speech() -> None:
     h = Harness()
-    h.drive_to(Screen.DONE)
+    h.drive_to(Screen.TAKE_CARD)
     spoken = {e.key for e in h.effects if isinstance(e, Speak)}
-    assert {"insert_card", "face_consent", "service_menu", "cert_list", "rating", "done"} <= spoken
+    assert {"insert_card", "face_consent", "service_menu", "cert_list", "rating", "take_card"} <= spoken
 
 
 def test_actions_at_odd_moments_are_ignored() -> None:
@@ -297,10 +307,13 @@ def test_out_of_service_ends_a_session_and_refuses_cards() -> None:
     h = Harness()
     h.drive_to(Screen.CERT_LIST)
     h.journey.set_out_of_service("out_of_service_technician")
-    assert h.journey.screen is Screen.OUT_OF_SERVICE and h.journey.session is None
+    assert h.journey.screen is Screen.TAKE_CARD and h.journey.session is None  # the citizen's card first
+    h.journey.card_removed()
+    assert h.journey.screen is Screen.OUT_OF_SERVICE
     h.journey.start()
     h.journey.card_presented(SAMPLE_PEOPLE[0])
     assert h.journey.screen is Screen.OUT_OF_SERVICE and h.journey.session is None
+    h.journey.card_removed()
     h.advance(600)
     assert h.journey.screen is Screen.OUT_OF_SERVICE  # no inactivity timer takes it away
     h.journey.set_out_of_service("audit_unavailable")

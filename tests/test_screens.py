@@ -12,8 +12,8 @@ from sync.engine import sync_once
 
 ALL_SCREENS = {"attract", "insert_card", "card_problem", "assist_offer", "face_consent", "face_check",
                "face_failed", "staff_check", "service_menu", "uscc_entry", "loading", "notice", "cert_list",
-               "preview", "purpose", "print_failed", "printing", "print_done", "rating", "done", "queued",
-               "who_for", "business_choice"}
+               "preview", "purpose", "print_failed", "printing", "print_done", "rating", "take_card", "queued",
+               "card_pulled", "who_for", "business_choice"}
 
 
 @pytest.mark.parametrize("assisted", [False, True])
@@ -86,11 +86,14 @@ def test_timeout_warning_is_extendable_then_wipes(kiosk, qtbot) -> None:
     kiosk.vm.journey.expire_idle()
     kiosk.vm.journey.warning_deadline = 0  # the countdown has run out
     kiosk.vm.journey.tick()
-    w.expect("attract")
+    w.expect("take_card")  # wiped; the card still lies on the reader
     assert kiosk.vm.journey.session is None
+    w.remove_card()
 
 
-def test_card_pulled_mid_print_returns_to_attract(kiosk, qtbot) -> None:
+def test_card_pulled_mid_print_is_recorded_and_told(kiosk, qtbot) -> None:
+    """GIVEN a copy printing on the real demo printer WHEN the card is pulled THEN the session's data goes at
+    once, the job still completes, its print record reaches the outbox and the screen says it printed."""
     from screens.walkthrough import _SlowPrinter
     w = Walker(kiosk)
     kiosk.reader.insert(1)
@@ -99,9 +102,36 @@ def test_card_pulled_mid_print_returns_to_attract(kiosk, qtbot) -> None:
     w.click("btn_purpose_loan")
     w.expect("printing")
     kiosk.reader.remove()
+    w.expect("card_pulled")
+    assert kiosk.vm.journey.session is None
+    qtbot.waitUntil(lambda: kiosk.vm.view.get("printOutcome") == "printed", timeout=10_000)
+    prints = [r.payload for r in kiosk.outbox.take(100) if r.kind == "print"]
+    assert [(p["ok"], p["citizen_present"]) for p in prints] == [(True, False)]
+    assert list(kiosk.printer.folder.glob("*.pdf")), "the job was finished"
+    assert find(kiosk.window, "btn_finish") is not None
+    w.click("btn_finish")
     w.expect("attract")
-    qtbot.wait(800)  # the late print result arrives and is ignored
-    assert kiosk.vm.journey.screen.value == "attract"
+
+
+def test_forgotten_card_is_asked_for_with_chime_and_speech_then_staff(kiosk, qtbot) -> None:
+    """Standard mode too: the end of a session sounds and speaks 请取走您的身份证 until the card is lifted."""
+    w = Walker(kiosk)
+    kiosk.reader.insert(0)
+    w.expect("face_consent")
+    kiosk.vm.journey.expire_idle()
+    kiosk.vm.journey.warning_deadline = 0
+    kiosk.vm.journey.tick()
+    w.expect("take_card")
+    assert find(kiosk.window, "start") is None
+    assert (i18n.spoken("take_card", "zh-CN"), "zh-CN") in kiosk.speaker.spoken
+    assert kiosk.vm.chime.played == 1
+    kiosk.vm.journey._left_since -= kiosk.vm.journey.timing.take_card_staff_seconds
+    kiosk.vm.journey.tick()
+    qtbot.waitUntil(lambda: kiosk.vm.view["staffCalled"] is True)
+    assert find(kiosk.window, "callStaff") is None  # the header says 已通知工作人员 instead
+    kiosk.reader.remove()
+    w.expect("attract")
+    assert find(kiosk.window, "start") is not None
 
 
 def test_taps_at_odd_moments_do_no_harm(kiosk, qtbot) -> None:

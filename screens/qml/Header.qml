@@ -60,7 +60,7 @@ Rectangle {
             text: vm.t.call_staff
             kind: "accent"
             fontSize: theme.fontBody
-            onClicked: vm.callStaff()
+            onClicked: videoHelp.ask()
         }
     }
 }

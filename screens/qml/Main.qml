@@ -39,6 +39,12 @@ Window {
                                           .concat([b(t.back, "back", "secondary")]) }
         case "business_choice": return { title: t.business_choice_title, body: t.business_choice_body,
                                          buttons: (v.businesses || []).map(x => b(x.name, "business:" + x.uscc)).concat([b(t.business_other, "business:", "secondary"), b(t.back, "back", "secondary")]) }
+        case "take_card": return { title: t.take_card_title, big: true, body: t["take_card_" + v.endReason] || t.take_card_cancelled,
+                                   detail: v.staffCalled ? t.staff_called : t.take_card_hint, buttons: [] }
+        case "card_pulled": return { title: t.card_pulled_title, busy: !v.printOutcome,
+                                     body: !v.printOutcome ? t.card_pulled_printing : (v.printOutcome === "printed" ? t.card_pulled_printed
+                                           : t.card_pulled_failed.arg(t[v.printOutcome] || t.printer_error)),
+                                     buttons: v.printOutcome ? [b(t.got_it, "finish")] : [] }
         case "out_of_service": return { title: t.out_of_service_title, body: t[v.outOfService] || t.out_of_service_technician,
                                         detail: t.out_of_service_detail, buttons: [] }
         }
@@ -105,6 +111,22 @@ Window {
         }
 
         TimeoutOverlay { anchors.fill: parent }
+        VideoHelpOverlay { anchors.fill: parent }
+    }
+
+    // Where the video-help agent points: fractions of the shared picture (the whole window).
+    Rectangle {
+        objectName: "videoHighlight"
+        readonly property var spot: videoHelp.view.highlight || null
+        visible: spot !== null && videoHelp.view.state === "connected"
+        width: theme.touch * 2 * stage.scale
+        height: width
+        radius: width / 2
+        color: "transparent"
+        border.color: theme.accent
+        border.width: Math.max(4, 10 * stage.scale)
+        x: spot ? spot.x * win.width - width / 2 : 0
+        y: spot ? spot.y * win.height - height / 2 : 0
     }
 
     Component { id: attract; AttractScreen {} }

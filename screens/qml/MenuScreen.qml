@@ -10,6 +10,7 @@ Item {
         width: Math.min(parent.width - theme.gap * 8, 1500)
         spacing: theme.gap * 1.5
         KText {
+            objectName: "personalGreeting"  // masked in a video-help call
             Layout.fillWidth: true
             text: vm.t.greeting.arg(vm.view.greetingName || "")
             color: theme.muted

@@ -16,7 +16,7 @@ Item {
         KText {
             Layout.fillWidth: true
             text: root.spec.title || ""
-            font.pixelSize: theme.fontTitle
+            font.pixelSize: root.spec.big === true ? theme.fontHuge : theme.fontTitle
             font.bold: true
             horizontalAlignment: Text.AlignHCenter
         }

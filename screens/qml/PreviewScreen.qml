@@ -11,6 +11,7 @@ Item {
         spacing: theme.gap * 2
 
         Rectangle {
+            objectName: "personalDocument"  // masked in a video-help call until the citizen allows it
             Layout.fillHeight: true
             Layout.preferredWidth: parent.width * 0.55
             color: theme.surface
