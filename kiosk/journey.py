@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.identity import HolderCodeType, IdentityDocument
-from kiosk.idnumbers import is_valid_uscc, mask_id_number, mask_name
+from kiosk.idnumbers import mask_id_number, mask_name
 from kiosk.interfaces import Certificate, FaceOutcome, PrintResult
 from kiosk.journey_grants import GrantSteps, OpenGrant
 from kiosk.journey_leaving import LeavingMixin
@@ -376,30 +376,6 @@ class Journey(LeavingMixin, TerminalSteps, GrantSteps):
         self._open_grant(method, liveness)
 
     # ------------------------------------------------------------ services
-
-    def choose_service(self, service_id: str) -> None:
-        if not self._in(Screen.SERVICE_MENU) or service_id not in SERVICES:
-            return
-        self.session.service_id = service_id
-        if service_id == "business_certs":
-            self.session.input_error = ""
-            self._go(Screen.BUSINESS_CHOICE if self.session.businesses else Screen.USCC_ENTRY)
-        elif self.session.delegations:
-            self._go(Screen.WHO_FOR)  # 为谁办理
-        else:
-            doc = self.session.document
-            self._load(doc.number, doc.holder_code_type)
-
-    def enter_uscc(self, code: str) -> None:
-        if not self._in(Screen.USCC_ENTRY):
-            return
-        code = code.strip().upper()
-        if not is_valid_uscc(code):
-            self.session.input_error = "uscc_invalid" if len(code) == 18 else "uscc_length"
-            self._touch()
-            self._changed()
-            return
-        self._load(code, HolderCodeType.USCC)
 
     def _load(self, holder_code: str, holder_type: HolderCodeType, delegation_id: str = "") -> None:
         self.session.holder_code = holder_code

@@ -1,5 +1,6 @@
 """The journey's grant steps: ask the platform for a citizen grant after verification, learn whom the
-person may act for (businesses, delegations), and react when the platform ends the session.
+person may act for (businesses, delegations), choose the service and for whom (为谁办理, which
+business), and react when the platform ends the session.
 
 A mixin of ``kiosk.journey.Journey`` (like kiosk/journey_staff.py). The grant token itself never
 reaches the journey: the services keep it by ticket (kiosk.grant_keeper); the journey keeps only
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.identity import HolderCodeType
+from kiosk.idnumbers import is_valid_uscc
 from kiosk.interfaces import ActingFor, Delegation
 
 # Platform answers that end the session ("please start again") or the kiosk's service altogether.
@@ -89,6 +91,36 @@ class GrantSteps:
         self._go(_screens().START_AGAIN)
 
     # ------------------------------------------------------------ acting for someone
+
+    def choose_service(self, service_id: str) -> None:
+        """Personal certificates (为谁办理 when someone delegated to this person) or a business's."""
+        from kiosk.journey import SERVICES
+
+        screen = _screens()
+        if not self._in(screen.SERVICE_MENU) or service_id not in SERVICES:
+            return
+        self.session.service_id = service_id
+        if service_id == "business_certs":
+            self.session.input_error = ""
+            self._go(screen.BUSINESS_CHOICE if self.session.businesses else screen.USCC_ENTRY)
+        elif self.session.delegations:
+            self._go(screen.WHO_FOR)  # 为谁办理
+        else:
+            doc = self.session.document
+            self._load(doc.number, doc.holder_code_type)
+
+    def enter_uscc(self, code: str) -> None:
+        """A typed USCC (the platform refuses one the person may not act for)."""
+        screen = _screens()
+        if not self._in(screen.USCC_ENTRY):
+            return
+        code = code.strip().upper()
+        if not is_valid_uscc(code):
+            self.session.input_error = "uscc_invalid" if len(code) == 18 else "uscc_length"
+            self._touch()
+            self._changed()
+            return
+        self._load(code, HolderCodeType.USCC)
 
     def choose_business(self, uscc: str) -> None:
         """One of the businesses the person may act for; "" to type another USCC instead."""

@@ -97,14 +97,18 @@ def test_expired_grant_mid_session_says_start_again_and_wipes(h: Harness, server
     assert h.journey.screen is Screen.START_AGAIN and session.message == "platform_grant_expired"
     assert session.document is None and session.certificates == [] and session.holder_code == ""
     h.journey.finish()
-    assert h.journey.screen is Screen.ATTRACT and h.journey.session is None
+    assert h.journey.session is None
+    h.journey.card_removed()
+    assert h.journey.screen is Screen.ATTRACT
     assert not any(k == "rating" for k, _ in h.outbox.rows)
 
 
 def test_revoked_kiosk_takes_no_new_sessions(h: Harness, server: PlatformServer) -> None:
     server.revoke_kiosk("kiosk-test")
     verify(h, 0, granted=False)  # the grant request is refused: the kiosk goes out of service
-    assert h.journey.screen is Screen.OUT_OF_SERVICE and h.journey.session is None
+    assert h.journey.session is None
+    h.journey.card_removed()
+    assert h.journey.screen is Screen.OUT_OF_SERVICE
     assert h.journey.out_of_service_reason() == "platform_kiosk_revoked"
     h.journey.start()
     h.journey.card_presented(SAMPLE_PEOPLE[1])
