@@ -115,9 +115,16 @@ class Platform:
     signature_fault: Callable[[], str | None]
     trust: TrustRegistry | None = None
     grants: GrantStore | None = None
+    rolled_over: bool = False  # the SM2 file-signing key has rolled over to sm2-2026 (roll_keys())
     clock: Callable[[], _dt.datetime] = lambda: _dt.datetime.now(_dt.UTC)
     _files: dict[str, tuple[bytes, FileSignature]] = field(default_factory=dict)
     _files_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def roll_keys(self) -> None:
+        """Roll the SM2 file-signing key over: new files signed by the new key, published in a new signed list."""
+        with self._files_lock:
+            self.rolled_over = True
+            self._files.clear()
 
     def original(self, cert: dict[str, Any]) -> tuple[bytes, FileSignature]:
         """The rendered and signed original, made on first request and kept (files are deterministic)."""
@@ -127,7 +134,7 @@ class Platform:
             from refplatform.render import render_certificate  # reportlab: imported on first use
 
             pdf = render_certificate(cert)
-            cached = (pdf, keys.key_for_identifier(cert["identifier"]).sign_file(cert["cert_id"], pdf))
+            cached = (pdf, signing_key(self, cert["identifier"]).sign_file(cert["cert_id"], pdf))
             with self._files_lock:
                 self._files[cert["cert_id"]] = cached
         return cached
@@ -190,8 +197,17 @@ def services(platform: Platform, req: Request) -> Reply:
 
 
 def public_keys(platform: Platform, req: Request) -> Reply:
-    now = platform.clock()
-    return json_reply(200, {"keys": [keys.key_json(k.public, now) for k in keys.PUBLISHED]})
+    """The published file-signing keys, signed by the trust anchor kiosks pin (sync.trust_anchor)."""
+    published = keys.PUBLISHED
+    if platform.rolled_over:  # the SM2 key rolled over: the new one signs, the old one stays listed
+        published = (keys.next_sm2_key(), *published)
+    anchor = "foreign" if platform.signature_fault() == "foreign_anchor" else "2024"
+    return json_reply(200, keys.signed_keys(published, platform.clock(), anchor))
+
+
+def signing_key(platform: Platform, identifier: str) -> SigningKey:
+    key = keys.key_for_identifier(identifier)
+    return keys.next_sm2_key() if platform.rolled_over and key.key_id == "sm2-2024" else key
 
 
 def enrol(platform: Platform, req: Request) -> Reply:
@@ -279,7 +295,7 @@ def stamped_copy(platform: Platform, req: Request) -> Reply:
     from refplatform.render import render_stamped
 
     pdf = render_stamped(cert, purpose=purpose, **stamp)
-    sig = keys.key_for_identifier(cert["identifier"]).sign_file(cert["cert_id"], pdf, **stamp)
+    sig = signing_key(platform, cert["identifier"]).sign_file(cert["cert_id"], pdf, **stamp)
     row = platform.store.add_stamped({
         **stamp, "request_key": f"{req.kiosk_id}:{request_key}" if request_key else None,
         "cert_id": cert["cert_id"], "purpose": purpose, "issued_at": format_time(now), "kiosk_id": req.kiosk_id,

@@ -56,7 +56,8 @@ class Faults:
     rate_limit: float | None = None  # answer 429 with this Retry-After (seconds)
     drop_mid_body: bool = False  # send the headers and half the body, then cut the connection
     malformed_json: bool = False  # JSON answers arrive cut short
-    signature: str | None = None  # files signed "invalid" | "expired" | "unknown_key" | "tampered" | "missing"
+    signature: str | None = None  # files signed "invalid" | "expired" | "unknown_key" | "tampered" | "missing";
+    # "foreign_anchor": GET /v1/keys signed by another trust anchor than the one kiosks pin
 
     def reset(self) -> None:
         for f in fields(self):

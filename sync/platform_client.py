@@ -41,6 +41,7 @@ from sync.platform_parsing import (
 )
 from sync.request_signing import sign_request
 from sync.signatures import PublicKey, SignatureRejected, format_time, verify_file
+from sync.trust_anchor import REFERENCE_ANCHOR, KeysRefused, anchor_key, check_keys_document
 
 __all__ = ["HttpPlatformClient", "client_from_config", "parse_certificate", "parse_service"]
 
@@ -82,13 +83,14 @@ class HttpPlatformClient:
                  session: requests.Session | None = None, device_key: DeviceKey | None = None,
                  ca_bundle: str | None = None, client_cert: str | tuple[str, str] | None = None,
                  cache_dir: Path | None = None, retries: int = 2, backoff: float = 0.2,
-                 max_retry_wait: float = 2.0) -> None:
+                 max_retry_wait: float = 2.0, trust_anchor: str = REFERENCE_ANCHOR) -> None:
         check_platform_url(base_url)  # ValueError: http:// to another machine
         self.base_url = base_url.rstrip("/")
         self.kiosk_id = kiosk_id
         self.timeout = (connect_timeout, read_timeout)
         self.retries, self.backoff, self.max_retry_wait = max(0, retries), backoff, max_retry_wait
         self._device_key = device_key  # None: unsigned (only the public endpoints answer)
+        self._anchor = anchor_key(trust_anchor)  # ValueError: not an Ed25519 public key
         self.session = session or requests.Session()
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=4, max_retries=0)
         self.session.mount("https://", adapter)
@@ -235,11 +237,20 @@ class HttpPlatformClient:
         if refresh:
             body = self._json("GET", "/v1/keys", idempotent=True)
             try:
-                keys = [parse_public_key(k) for k in list_field(body, "keys")]
+                listed = check_keys_document(body, self._anchor)
+            except KeysRefused as e:
+                reason = str(e)
+            else:
+                reason = ""
+            if reason:  # not signed by the pinned anchor: the keys trusted so far stay
+                log.warning("key list refused", extra={"event": "bad_signature", "reason": reason})
+                raise _fail(PlatformErrorKind.BAD_SIGNATURE, reason)
+            try:
+                keys = [parse_public_key(k) for k in listed]
             except BadData:
                 raise _fail(PlatformErrorKind.BAD_DATA, "keys") from None
             self._keys = {k.key_id: k for k in keys}
-            self.cache.put("keys", body["keys"])
+            self.cache.put("keys", listed)
         return dict(self._keys)
 
     def _verify(self, cert_id: str, data: bytes, headers: Any, **stamp: str) -> None:
@@ -405,7 +416,7 @@ def client_from_config(url: str, config: Any, *, device_key: DeviceKey | None = 
     return HttpPlatformClient(
         url, kiosk_id=config["kiosk.id"], connect_timeout=config["platform.connect_timeout"],
         read_timeout=config["platform.read_timeout"], retries=config["platform.retries"],
-        device_key=device_key or load_device_key(config),
+        device_key=device_key or load_device_key(config), trust_anchor=config["platform.trust_anchor"],
         ca_bundle=str(config.path("platform.ca_bundle")) if config["platform.ca_bundle"] else None,
         client_cert=(str(Path(cert).expanduser()), str(Path(key).expanduser())) if cert and key else (
             str(Path(cert).expanduser()) if cert else None),

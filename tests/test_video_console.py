@@ -99,5 +99,5 @@ def test_agent_console_in_chromium_answers_a_kiosk(kiosk, browser, tmp_path):
     assert not kiosk.vm.journey.held and kiosk.vm.journey.screen.value == "service_menu"
     kept = server.video.ended()
     assert kept[0]["outcome"] == "pointed_on_screen" and kept[0]["agent_id"] == "agent-7"
-    w.click("service_personal_certs")
+    w.personal_certs()  # 为谁办理 (issue 12): oneself
     w.expect("cert_list")
