@@ -173,21 +173,38 @@ class MemOutbox:
 
 
 class PlatformModel:
-    """Down until t = 0; then ingests at most capacity tx per simulated second, 429 (Retry-After: 1) beyond."""
+    """Down until t = 0; then ingests at most capacity tx per simulated second, 429 (Retry-After: 1) beyond.
 
-    def __init__(self, capacity: int) -> None:
+    paced=True: the platform's own pacer (refplatform.pacing.IngestPacer, the same code the reference
+    server runs) hands each kiosk a slot (Retry-After) and a ticket instead of a flat "1 s".
+    """
+
+    def __init__(self, capacity: int, paced: bool = False) -> None:
         self.capacity = capacity
         self.requests: Counter[int] = Counter()
         self.ingested: Counter[int] = Counter()
+        self.pacer = None
+        if paced:
+            from refplatform.pacing import IngestPacer
 
-    def submit_batch(self, items: list) -> dict[str, str]:
+            self.pacer = IngestPacer(capacity, clock=lambda: SimClock.now)
+
+    def submit_batch(self, items: list, kiosk: Any = None) -> dict[str, str]:
         second = int((SimClock.now - SimClock.BACK) // 1)
         self.requests[second] += 1
         if SimClock.now < SimClock.BACK:
             raise PlatformError(PlatformErrorKind.OFFLINE, "connection")
-        if self.ingested[second] + len(items) > self.capacity:
+        if self.pacer is not None:
+            wait, ticket = self.pacer.admit(len(items), getattr(kiosk, "ticket", None))
+            kiosk.ticket = ticket or None
+            if wait > 0:
+                raise PlatformError(PlatformErrorKind.RATE_LIMITED, "http_429_slot", retry_after=wait)
+        elif self.ingested[second] + len(items) > self.capacity:
             raise PlatformError(PlatformErrorKind.RATE_LIMITED, "http_429", retry_after=1.0)
         self.ingested[second] += len(items)
+        if self.pacer is not None:
+            kiosk.next_slot, kiosk.ticket = self.pacer.next_slot(len(items))
+            kiosk.ticket = kiosk.ticket or None
         return {key: "accepted" for key, _, _ in items}
 
     def ping(self) -> bool:
@@ -195,16 +212,30 @@ class PlatformModel:
         return SimClock.now >= SimClock.BACK
 
 
+class KioskLink:
+    """One kiosk's connection to the platform model: keeps the slot ticket like HttpPlatformClient does."""
+
+    def __init__(self, platform: PlatformModel) -> None:
+        self.platform, self.ticket, self.next_slot = platform, None, 0.0
+
+    def submit_batch(self, items: list) -> dict[str, str]:
+        return self.platform.submit_batch(items, self)
+
+    def ping(self) -> bool:
+        return self.platform.ping()
+
+
 def simulate_herd(kiosks: int, backlog: int, capacity: int, jitter: bool, seed: int = 7,
-                  latency: float = 0.05, outage: float = 1800.0, probe_cap: float = 60.0) -> dict[str, float]:
+                  latency: float = 0.05, outage: float = 1800.0, probe_cap: float = 60.0,
+                  paced: bool = False) -> dict[str, float]:
     """The platform is down for `outage` seconds (every kiosk notices within its 5 s poll), back at t = 0."""
     rng = random.Random(seed)
-    platform = PlatformModel(capacity)
+    platform = PlatformModel(capacity, paced)
     policy = SyncPolicy(batch_size=50, jitter=jitter, breaker_max_cooldown=probe_cap)
     fleet = []
     for _ in range(kiosks):
         box = MemOutbox(backlog)
-        fleet.append((box, SyncEngine(box, platform, policy, clock=lambda: SimClock.now,
+        fleet.append((box, SyncEngine(box, KioskLink(platform), policy, clock=lambda: SimClock.now,
                                       rng=random.Random(rng.random()))))
     queue = [(SimClock.BACK - outage + rng.uniform(0, 5), i) for i in range(kiosks)]
     heapq.heapify(queue)
@@ -233,14 +264,17 @@ def bench_herd(kiosks: int = 200, backlog: int = 500, capacity: int = 2000) -> N
           f"platform model {capacity:,} tx/s (= {capacity // 50} batches of 50 per s), 429 + Retry-After: 1 "
           "beyond; request latency 50 ms; simulated clock")
     ideal = total / capacity
-    for jitter, probe_cap in ((False, 60.0), (True, 60.0), (False, 300.0), (True, 300.0)):
-        r = simulate_herd(kiosks, backlog, capacity, jitter, probe_cap=probe_cap)
+    for jitter, probe_cap, paced in ((False, 60.0, False), (True, 60.0, False), (False, 300.0, False),
+                                     (True, 300.0, False), (True, 60.0, True)):
+        r = simulate_herd(kiosks, backlog, capacity, jitter, probe_cap=probe_cap, paced=paced)
         steady = capacity / 50
-        label = f"breaker cap {probe_cap:.0f} s, jitter {'on ' if jitter else 'off'}"
+        label = f"breaker cap {probe_cap:.0f} s, jitter {'on ' if jitter else 'off'}" + (
+            ", PLATFORM-PACED (slot + ticket)" if paced else "")
         print(f"  {label}: peak {r['peak']:,.0f} req/s, median {r['median']:,.0f} req/s "
               f"(steady useful rate {steady:.0f} req/s: peak {r['peak'] / steady:.1f}x), total requests "
               f"{r['requests']:,.0f} for {total // 50:,} batches, drained in {r['drain']:.0f} s "
-              f"(ideal {ideal:.0f} s); requests during the 30 min outage {r['outage_requests']:,.0f}")
+              f"(ideal {ideal:.0f} s = {r['drain'] / ideal:.2f}x); requests during the 30 min outage "
+              f"{r['outage_requests']:,.0f}")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from typing import Any
 from smartcard import scard as S
 
 from devices import sscard
-from devices.reader_events import ReaderEventSource
+from devices.reader_events import ReaderEventSource, card_digest
 from kiosk.interfaces import ReaderEvent, ReaderEventKind, ReaderListener
 
 log = logging.getLogger("kiosk.devices.pcsc")
@@ -111,10 +111,16 @@ class PcscReader(ReaderEventSource):
     """A CardReader on PC/SC. Events reach the listener from the worker thread."""
 
     def __init__(self, *, name_filter: str = "", poll_interval: float = 0.25, reconnect_interval: float = 1.0,
-                 trace: Trace | None = None) -> None:
+                 trace: Trace | None = None, max_reconnect_interval: float = 30.0, loss_grace: float = 5.0) -> None:
         self.name_filter = name_filter
         self.poll_interval = poll_interval
         self.reconnect_interval = reconnect_interval
+        self.max_reconnect_interval = max(reconnect_interval, max_reconnect_interval)
+        self.loss_grace = loss_grace
+        self._misses = 0  # failed attempts in a row to reach pcscd: the reconnect wait doubles
+        self._errors = 0  # failed calls in a row: logged once per streak
+        self._ids: dict[str, str] = {}  # reader -> digest of the card read there (memory only)
+        self._unsure: dict[str, tuple[str, float]] = {}  # reader -> (digest, since) of a card read before pcscd dropped
         self._trace = trace
         self._listener: ReaderListener | None = None
         self._thread: threading.Thread | None = None
@@ -141,17 +147,24 @@ class PcscReader(ReaderEventSource):
     def _run(self) -> None:
         try:
             while not self._stop.is_set():
+                self._check_grace()
                 if self._context is None and not self._establish():
-                    self._stop.wait(self.reconnect_interval)
+                    self._misses += 1
+                    self._stop.wait(min(self.reconnect_interval * 2 ** min(self._misses - 1, 16),
+                                        self.max_reconnect_interval, self._grace_left()))
                     continue
                 try:
                     self._wait_and_handle()
+                    self._errors = 0
                 except PcscError as exc:
                     if exc.code in _SERVICE_GONE:
                         self._lose(exc)
                     else:
-                        log.warning("pc/sc call failed", extra={"event": "pcsc_error", "code": exc.code})
-                        self._stop.wait(self.poll_interval)
+                        self._errors += 1
+                        if self._errors == 1:
+                            log.warning("pc/sc call failed", extra={"event": "pcsc_error", "code": exc.code})
+                        self._stop.wait(min(self.poll_interval * 2 ** min(self._errors - 1, 16),
+                                            self.max_reconnect_interval))
                 except Exception as exc:  # never let the reader thread die: log the type, start afresh
                     log.exception("pc/sc reader fault", extra={"event": "pcsc_fault", "error": type(exc).__name__})
                     self._release()
@@ -168,7 +181,21 @@ class PcscReader(ReaderEventSource):
             return False
         self._context = context
         self._states = {}
+        self._misses = 0
         return True
+
+    def _grace_left(self) -> float:
+        if not self._unsure:
+            return float("inf")
+        return max(0.0, min(since for _, since in self._unsure.values()) + self.loss_grace - time.monotonic())
+
+    def _check_grace(self) -> None:
+        """A card read before pcscd dropped that could not be seen again within the grace: its session ends."""
+        for name, (_, since) in list(self._unsure.items()):
+            if time.monotonic() - since >= self.loss_grace:
+                del self._unsure[name]
+                log.info("card not seen again after a drop-out", extra={"event": "reader_card_custody_lost"})
+                self._emit(ReaderEvent(ReaderEventKind.CARD_REMOVED))
 
     def _release(self) -> None:
         if self._context is not None:
@@ -178,6 +205,10 @@ class PcscReader(ReaderEventSource):
     def _lose(self, exc: PcscError) -> None:
         log.warning("pc/sc service lost", extra={"event": "pcsc_lost", "code": exc.code})
         self._release()
+        now = time.monotonic()
+        for name in self._cards:  # whatever lies there when pcscd is back must be read again
+            self._unsure[name] = (self._ids.get(name, ""), now)
+        self._cards.clear()
         self._set_connected(False)
 
     def _readers(self) -> list[str]:
@@ -217,7 +248,8 @@ class PcscReader(ReaderEventSource):
                 self._card_left(name)
 
     def _card_left(self, name: str) -> None:
-        if self._cards.pop(name, None) is not None:
+        self._ids.pop(name, None)
+        if self._cards.pop(name, None) is not None or self._unsure.pop(name, None) is not None:
             self._emit(ReaderEvent(ReaderEventKind.CARD_REMOVED))
 
     def _read(self, name: str) -> None:
@@ -243,12 +275,24 @@ class PcscReader(ReaderEventSource):
             return
         finally:
             session.close()
-        self._cards[name] = "read"
         self.reads += 1
+        card_id = card_digest(document)
+        before = self._unsure.pop(name, None)
+        self._cards[name], self._ids[name] = "read", card_id
+        if before is not None:
+            if before[0] == card_id:  # the same card after a drop-out: the session goes on
+                log.info("same card after a reader drop-out", extra={"event": "reader_card_same"})
+                return
+            log.warning("a different card after a reader drop-out: the old session ends",
+                        extra={"event": "reader_card_swapped"})
+            self._emit(ReaderEvent(ReaderEventKind.CARD_REMOVED))
         self._emit(ReaderEvent(ReaderEventKind.CARD_PRESENTED, document=document))
 
     def _fail(self, name: str, reason: str, exc: Exception) -> None:
         log.info("card read failed", extra={"event": "card_read_failed", "reason": reason,
                                             "error": type(exc).__name__, "code": getattr(exc, "code", None)})
+        if self._unsure.pop(name, None) is not None:  # cannot tell it is the same card: the old session ends
+            self._emit(ReaderEvent(ReaderEventKind.CARD_REMOVED))
         self._cards[name] = "failed"
+        self._ids.pop(name, None)
         self._emit(ReaderEvent(ReaderEventKind.READ_FAILED, reason=reason))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
+from typing import Any
 
 from kiosk.interfaces import ReaderEvent, ReaderEventKind, ReaderListener
 
@@ -46,3 +48,9 @@ class ReaderEventSource:
             self._listener(event)
         except Exception:  # a listener bug must not kill the reader
             log.exception("reader listener failed", extra={"event": "reader_listener_failed"})
+
+
+def card_digest(document: Any) -> str:
+    """Tells one card from another after a drop-out without keeping its number (memory only, never logged)."""
+    key = f"{getattr(document, 'doc_type', '')}|{getattr(document, 'number', '')}|{getattr(document, 'valid_to', '')}"
+    return hashlib.sha256(key.encode()).hexdigest()

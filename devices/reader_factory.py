@@ -51,5 +51,7 @@ def make_reader(config: Config, *, trace: Trace | None = None) -> CardReader:
 
         return PcscReader(name_filter=config["reader.pcsc_reader_filter"],
                           poll_interval=config["reader.poll_interval"],
-                          reconnect_interval=config["reader.reconnect_interval"], trace=trace)
+                          reconnect_interval=config["reader.reconnect_interval"], trace=trace,
+                          max_reconnect_interval=config["reader.max_reconnect_interval"],
+                          loss_grace=config["reader.loss_grace_seconds"])
     raise ConfigError(f"'reader.driver = {driver}' is unknown.")

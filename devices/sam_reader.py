@@ -8,7 +8,6 @@ faults (timeouts, damaged frames, a vanished port) without a restart.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -19,7 +18,7 @@ from typing import Any
 import serial
 
 from devices import sam_frames as sf
-from devices.reader_events import ReaderEventSource
+from devices.reader_events import ReaderEventSource, card_digest
 from devices.sam_text import CardTextError, PhotoDecoder, decode_text
 from kiosk.interfaces import ReaderEvent, ReaderEventKind, ReaderListener
 
@@ -324,7 +323,7 @@ class SamReader(ReaderEventSource):
             self._failed("reader_bad_frame", exc)
             return
         self.reads += 1
-        card_id = _digest(document)
+        card_id = card_digest(document)
         if self._card == _UNSURE:
             if card_id == self._card_id:  # the same card after a drop-out: the session goes on
                 self._card = _READ
@@ -344,8 +343,3 @@ class SamReader(ReaderEventSource):
         self._card, self._card_id = _FAILED, ""
         self._emit(ReaderEvent(ReaderEventKind.READ_FAILED, reason=reason or "card_unreadable"))
 
-
-def _digest(document: Any) -> str:
-    """Tells one card from another without keeping its number (memory only, never logged)."""
-    key = f"{getattr(document, 'doc_type', '')}|{getattr(document, 'number', '')}|{getattr(document, 'valid_to', '')}"
-    return hashlib.sha256(key.encode()).hexdigest()

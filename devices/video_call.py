@@ -121,13 +121,15 @@ class VideoCallSession:
     """
 
     def __init__(self, call_id: str, *, signalling: CallSignalling, screen: ScreenMailbox,
-                 listener: Callable[[CallEvent], None], camera: Any = None, microphone: str = "",
+                 listener: Callable[[CallEvent], None], camera: Any = None, microphone: str = "", speaker: Any = "",
                  ice_servers: Sequence[dict[str, Any]] = (), fps: float = 8.0, assisted: bool = False,
                  screen_name: str = "", on_agent_frame: Callable[[Any], None] | None = None,
                  poll_seconds: float = POLL_SECONDS) -> None:
         self.call_id = call_id
         self._signalling, self._screen, self._listener = signalling, screen, listener
         self._camera, self._microphone = camera, microphone
+        self._speaker_spec = speaker  # "alsa:default", "" (not played) or an AudioOut-like object (tests)
+        self.speaker: Any = None
         self._ice = list(ice_servers)
         self.fps = fps
         self._assisted, self._screen_name = assisted, screen_name
@@ -207,7 +209,14 @@ class VideoCallSession:
     async def _call(self) -> None:
         from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection
 
-        from devices.video_tracks import CameraTrack, ScreenTrack, consume_audio, consume_video, open_microphone
+        from devices.video_tracks import (
+            CameraTrack,
+            ScreenTrack,
+            consume_audio,
+            consume_video,
+            open_microphone,
+            open_speaker,
+        )
 
         self._stop = asyncio.Event()
         config = RTCConfiguration(iceServers=[RTCIceServer(**s) for s in self._ice])
@@ -244,7 +253,10 @@ class VideoCallSession:
         def on_track(track: Any) -> None:
             self._emit("remote_track", track=track.kind)
             if track.kind == "audio":
-                consumers.append(asyncio.ensure_future(consume_audio(track, self)))
+                if self.speaker is None and self._speaker_spec:
+                    spec = self._speaker_spec
+                    self.speaker = open_speaker(spec) if isinstance(spec, str) else spec
+                consumers.append(asyncio.ensure_future(consume_audio(track, self, self.speaker)))
             else:
                 consumers.append(asyncio.ensure_future(consume_video(track, self, self._on_agent_frame)))
 
@@ -273,6 +285,8 @@ class VideoCallSession:
             if microphone is not None:
                 with contextlib.suppress(Exception):
                     microphone.audio.stop()
+            if self.speaker is not None:
+                await self._blocking(self.speaker.close)
             self._close_camera()
         if reason in ("citizen", "session", "no_answer", "failed", "network"):
             with contextlib.suppress(Exception):

@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import fractions
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -110,12 +112,79 @@ def open_microphone(spec: str) -> Any:
     return player if player.audio is not None else None
 
 
-async def consume_audio(track: Any, stats: Any) -> None:
-    """The agent's voice: counted (and played when a speaker is configured by the front end)."""
+class AudioOut:
+    """Plays the agent's voice on a sound device (ffmpeg output format + device, e.g. alsa/default).
+
+    Frames are queued (a short, bounded queue: late audio is dropped, never piled up) and written
+    by a thread of its own, because a sound device blocks at its own pace. A device that cannot
+    be opened leaves the call running without sound (said once in the log, by kind only).
+    `target` may be a file-like object (tests play into memory).
+    """
+
+    QUEUE = 25  # about half a second of 20 ms frames
+
+    def __init__(self, fmt: str, target: Any) -> None:
+        self._fmt, self._target = fmt, target
+        self._queue: queue.Queue = queue.Queue(self.QUEUE)
+        self.frames_played = 0
+        self.failed = False
+        self._thread = threading.Thread(target=self._run, name="kiosk-video-audio", daemon=True)
+        self._thread.start()
+
+    def put(self, frame: Any) -> None:
+        if self.failed:
+            return
+        with contextlib.suppress(queue.Full):
+            self._queue.put_nowait(frame)
+
+    def close(self) -> None:
+        with contextlib.suppress(queue.Full):
+            self._queue.put_nowait(None)
+        self._thread.join(2.0)
+
+    def _run(self) -> None:
+        try:
+            container = av.open(self._target, mode="w", format=self._fmt)
+            stream = container.add_stream("pcm_s16le", rate=48_000, layout="stereo")
+            resampler = av.AudioResampler(format="s16", layout="stereo", rate=48_000)
+        except Exception as exc:  # no such device
+            self.failed = True
+            log.info("agent audio not played", extra={"event": "video", "error": type(exc).__name__})
+            return
+        try:
+            while True:
+                frame = self._queue.get()
+                if frame is None:
+                    break
+                frame.pts = None
+                for out in resampler.resample(frame):
+                    for packet in stream.encode(out):
+                        container.mux(packet)
+                self.frames_played += 1
+        except Exception as exc:  # the device went away mid-call
+            self.failed = True
+            log.info("agent audio stopped", extra={"event": "video", "error": type(exc).__name__})
+        finally:
+            with contextlib.suppress(Exception):
+                container.close()
+
+
+def open_speaker(spec: str) -> AudioOut | None:
+    """video.speaker "alsa:default" -> an AudioOut; "" -> None (the voice is received, not played)."""
+    if not spec:
+        return None
+    fmt, _, device = spec.partition(":")
+    return AudioOut(fmt, device)
+
+
+async def consume_audio(track: Any, stats: Any, speaker: AudioOut | None = None) -> None:
+    """The agent's voice: counted, and played when there is a speaker."""
     with contextlib.suppress(MediaStreamError, asyncio.CancelledError):
         while True:
-            await track.recv()
+            frame = await track.recv()
             stats.agent_audio_frames += 1
+            if speaker is not None:
+                speaker.put(frame)
 
 
 async def consume_video(track: Any, stats: Any, sink: Callable[[Any], None] | None) -> None:

@@ -105,6 +105,10 @@ _declare("kiosk.id", str, "KIOSK-DEMO-001", "This terminal's id, sent with every
          pattern=r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _declare("kiosk.state_dir", str, "~/.local/state/kiosk", "Where the outbox, logs and keys live.", path="dir")
 _declare("kiosk.fullscreen", bool, True, "Show the touch UI full-screen.")
+_declare("kiosk.hall", str, "demo-hall", "The hall this terminal stands in: its staff see it on the hall dashboard.",
+         pattern=r"[^\x00-\x1f\x7f]{1,64}")
+_declare("kiosk.place", str, "", "Where in the hall (shown to staff with each call), e.g. '一楼 A3'.",
+         pattern=r"[^\x00-\x1f\x7f]{0,64}")
 _declare("ui.default_language", str, "zh-CN", "Language shown at the start of each session.",
          ("zh-CN", "zh-TW", "en"))
 _declare("ui.elderly_age", int, 65, "Card holders this old or older are offered assisted mode.",
@@ -243,15 +247,23 @@ _declare("video.screen_fps", float, 8.0, "Frames per second of the kiosk screen 
          at_least=1.0, at_most=30.0)
 _declare("video.screen_width", int, 960, "Width in pixels of the shared screen picture (scaled).",
          at_least=320, at_most=1920)
-_declare("video.microphone", str, "", "Microphone for video help as ffmpeg format:device (pulse:default, "
-         "alsa:default); empty: none.", pattern=r"((pulse|alsa):[^\s]+)?")
-_declare("video.speaker", str, "", "Where the agent's voice plays as ffmpeg format:device (pulse:default, "
-         "alsa:default); empty: received but not played.", pattern=r"((pulse|alsa):[^\s]+)?")
+_declare("video.microphone", str, "", "Microphone for video help as alsa:<device> (alsa:default also reaches "
+         "PulseAudio/PipeWire through their ALSA plugin); empty: none.", pattern=r"(alsa:[^\s]+)?")
+_declare("video.speaker", str, "", "Where the agent's voice plays, as alsa:<device> (alsa:default); empty: "
+         "received but not played.", pattern=r"(alsa:[^\s]+)?")
 _declare("audit.max_bytes", int, 1_000_000, "Size of the live audit file before it rotates (the chain runs on).",
          at_least=10_000, at_most=1_000_000_000)
 _declare("audit.retention_days", int, 400, "Days rotated audit files are kept; at least 183 (six months, "
          "Cybersecurity Law art. 21).", at_least=183, at_most=36_500)
 _declare("audit.ship", bool, True, "Send every audit entry to the platform through the outbox too.")
+_declare("metrics.port", int, 0, "Port of the Prometheus exporter (docs/monitoring.md); 0: off.",
+         at_least=0, at_most=65535)
+_declare("metrics.address", str, "127.0.0.1", "Address the Prometheus exporter listens on.",
+         pattern=r"[0-9A-Za-z.:-]{1,64}")
+_declare("staff.answer_seconds", int, 60, "A staff call not acknowledged by then: the kiosk says so and offers "
+         "what else works.", at_least=10, at_most=3600)
+_declare("staff.stuck_seconds", int, 120, "The kiosk working on one screen this long calls staff by itself.",
+         at_least=10, at_most=3600)
 _declare("staff.idle_seconds", int, 300, "A staff session (maintenance mode) ends after this long without a touch.",
          at_least=30, at_most=3600)
 _declare("staff.max_session_seconds", int, 28_800, "A staff session ends after this long in all (8 h).",

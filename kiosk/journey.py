@@ -22,6 +22,7 @@ from kiosk.journey_grants import GrantSteps, OpenGrant
 from kiosk.journey_leaving import LeavingMixin
 from kiosk.journey_staff import StaffSignIn, TerminalSteps
 from kiosk.session import Session
+from kiosk.staff_call import CallDesk
 
 
 class Screen(enum.Enum):
@@ -165,6 +166,8 @@ class Timing:
     elderly_age: int = 65
     face_enabled: bool = True
     default_language: str = "zh-CN"
+    staff_answer_seconds: float = 60.0  # no acknowledgement by then: say so and offer what else works
+    stuck_seconds: float = 120.0  # the kiosk working on one screen this long calls staff by itself
     take_card_reminder_seconds: float = 8  # the take-your-card prompt sounds again this often
     take_card_staff_seconds: float = 30  # staff are called if a card lies this long after its session
 
@@ -196,7 +199,7 @@ class Journey(LeavingMixin, TerminalSteps, GrantSteps):
         self._tickets = 0
         self._last_activity = clock()
         self.warning_deadline: float | None = None
-        self.staff_called = False
+        self.calls = CallDesk(on_effect, on_change, clock, self.timing.staff_answer_seconds, self.timing.stuck_seconds)
         self._init_leaving()
         self.held = False  # a video call covers the screen: no inactivity warning (kiosk.video_help)
         self.out_of_service: set[str] = set()
@@ -209,6 +212,8 @@ class Journey(LeavingMixin, TerminalSteps, GrantSteps):
 
     def _factor(self) -> float:
         return 2.0 if self.assisted else 1.0
+
+    staff_called = property(lambda self: self.calls.active, doc="A staff call is open or answered.")
 
     def _go(self, screen: Screen) -> None:
         self.screen = screen
@@ -255,6 +260,7 @@ class Journey(LeavingMixin, TerminalSteps, GrantSteps):
     def tick(self) -> None:
         """Called about once a second by the runner."""
         now = self._clock()
+        self.calls.tick(self.screen.value, self.screen in BUSY_SCREENS - {Screen.ATTRACT, Screen.DONE}, self.assisted)
         if self._tick_leaving(now):
             return
         if self.screen is Screen.DONE:
@@ -484,6 +490,8 @@ class Journey(LeavingMixin, TerminalSteps, GrantSteps):
             self.session.message = result.reason or "printer_error"
             self.session.print_stage = result.stage
             self._go(Screen.PRINT_FAILED)
+            if self.session.message.startswith("printer_"):  # the device needs a person, not another try
+                self.call_staff(self.session.message, kind="fault")
 
     def print_progress(self, ticket: int, stage: str) -> None:
         """What the print is doing now (a message key), shown on the printing screen."""
@@ -568,14 +576,15 @@ class Journey(LeavingMixin, TerminalSteps, GrantSteps):
         if self._in(Screen.RATING):
             self._goodbye()
 
-    def call_staff(self) -> None:
-        if self.staff_called:
-            return
-        self._call_staff("citizen_request")
+    def call_staff(self, reason: str = "citizen_request", *, kind: str = "help") -> None:
+        """Call staff (the citizen, or the kiosk itself: printer faults, a card left behind, a stuck
+        session; kiosk.staff_call). A call already open is repeated; the button never goes away."""
         self._touch()
+        self._call_staff(reason, kind)
         self._changed()
 
-    def _call_staff(self, reason: str) -> None:
-        self.staff_called = True
-        self._emit(CallStaff(reason, self.screen.value))
-        self._record("help_request", reason=reason, screen=self.screen.value)
+    def _call_staff(self, reason: str, kind: str = "help") -> None:
+        if not self.calls.active:
+            self._emit(CallStaff(reason, self.screen.value))
+            self._record("help_request", reason=reason, screen=self.screen.value)
+        self.calls.place(reason, self.screen.value, self.assisted, kind)

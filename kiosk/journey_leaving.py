@@ -76,7 +76,7 @@ class LeavingMixin:
         if self.session is not None:
             self.session.wipe()
         self.session = None
-        self.staff_called = False
+        self.calls.session_ended()  # the citizen's unanswered call goes; the kiosk's own calls stay
         self.end_reason = reason
         if self.card_present:
             # Display language and mode stay until the card is taken: the same person reads this.
@@ -93,7 +93,7 @@ class LeavingMixin:
     def _to_attract(self) -> None:
         from kiosk.journey import Screen
 
-        self.staff_called = False
+        self.calls.session_ended()  # the citizen's unanswered call goes; the kiosk's own calls stay
         self.assisted = False
         self.language = self.timing.default_language
         self.pulled_print_outcome = ""
@@ -132,7 +132,7 @@ class LeavingMixin:
                                                          s.purpose)
         s.wipe()
         self.session = None
-        self.staff_called = False
+        self.calls.session_ended()  # the citizen's unanswered call goes; the kiosk's own calls stay
         self.end_reason = "card_removed"
         self.pulled_print_outcome = ""
         self.screen = Screen.CARD_PULLED

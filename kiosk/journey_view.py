@@ -21,6 +21,7 @@ def build_view(journey: Journey) -> dict[str, Any]:
         "assisted": journey.assisted,
         "language": journey.language,
         "staffCalled": journey.staff_called,
+        "staffCall": journey.calls.view(),
         "warning": -1 if remaining is None else remaining,
         "message": s.message if s else "",
         "inputError": s.input_error if s else "",

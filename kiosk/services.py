@@ -10,8 +10,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from kiosk import i18n, offline
 from kiosk.audit_trail import AuditTrail
@@ -43,6 +45,7 @@ from kiosk.journey import (
 from kiosk.journey_grants import OpenGrant
 from kiosk.journey_staff import StaffSignIn
 from kiosk.staff import SignInResult, StaffDirectory
+from kiosk.staff_call import CancelStaffCall, PlaceStaffCall, PollStaffCall
 
 log = logging.getLogger("kiosk.services")
 
@@ -66,7 +69,18 @@ class KioskServices:
     receipts: ReceiptPrinter | None = None
     print_progress: Callable[[int, str], None] = lambda ticket, key: None  # (ticket, message key)
     copy_valid_days: int = 30  # how long a printed copy's verification code stays valid
+    metrics: Any = None  # sync.metrics.KioskMetrics when the Prometheus exporter is on
+    hall: str = "demo-hall"  # where this kiosk stands: the hall dashboard shows it to that hall's staff
+    place: str = ""
     now: Callable[[], _dt.datetime] = _dt.datetime.now
+    # (answered, time.time()) after each platform request: the header shows the last result
+    platform_seen: Callable[[bool, float], None] = lambda answered, at: None
+
+    def _seen(self, exc: BaseException | None = None) -> None:
+        """Tell the header what this request learnt: any answer means reachable."""
+        unreachable = isinstance(exc, PlatformError) and exc.kind in (PlatformErrorKind.OFFLINE,
+                                                                     PlatformErrorKind.TIMEOUT)
+        self.platform_seen(not unreachable, time.time())
     staff: StaffDirectory | None = None  # who may sign in at the kiosk
     audit: AuditTrail | None = None  # the chained audit trail (kiosk/audit_log.py)
     grants: GrantKeeper = None  # type: ignore[assignment]  # each session's citizen grant, by ticket
@@ -89,6 +103,8 @@ class KioskServices:
             return offline.queue_application(self.outbox, effect, self.kiosk_id)
         if isinstance(effect, PrintReceipt):
             return offline.print_receipt(self.receipts, effect, self.kiosk_id)
+        if isinstance(effect, PlaceStaffCall | CancelStaffCall | PollStaffCall):
+            return self._staff_call(effect)
         if isinstance(effect, StaffSignIn):
             result = self.sign_in(effect.number, effect.pin, effect.action)
             return lambda j: j.staff_check_finished(effect.ticket, result)
@@ -98,6 +114,34 @@ class KioskServices:
             log.warning("staff called", extra={"event": "staff_called", "reason": effect.reason,
                                                "screen": effect.screen})
         return _nothing
+
+    def _staff_call(self, effect: PlaceStaffCall | CancelStaffCall | PollStaffCall) -> Completion:
+        """Reach the platform at once; when it cannot be reached, a new call goes into the outbox."""
+        call_id = effect.call_id
+        try:
+            if isinstance(effect, PlaceStaffCall):
+                body = {"kind": effect.kind, "reason": effect.reason, "screen": effect.screen,
+                        "assisted": effect.assisted, "hall": self.hall, "place": self.place}
+                answer = self.platform.staff_call(call_id, body=body)
+                if effect.repeat:
+                    answer = self.platform.staff_call(call_id, "repeat")
+            else:
+                answer = self.platform.staff_call(call_id, "cancel" if isinstance(effect, CancelStaffCall) else "")
+        except PlatformError as exc:
+            self._seen(exc)
+            if isinstance(effect, PlaceStaffCall) and not effect.repeat:
+                self.record("staff_call", {"call_id": call_id, "kind": effect.kind, "reason": effect.reason,
+                                           "screen": effect.screen, "assisted": effect.assisted, "hall": self.hall,
+                                           "place": self.place})
+                return lambda j: j.calls.delivered(call_id, "queued")
+            return _nothing
+        except Exception as exc:  # a client bug: the call stays open, the poll tries again
+            log.error("staff call failed", extra={"event": "staff_call_error", "error": type(exc).__name__})
+            return _nothing
+        self._seen()
+        state = "waiting" if answer["state"] == "open" else answer["state"]
+        staff_id = str(answer.get("staff_id", ""))[:32]
+        return lambda j: j.calls.delivered(call_id, state, staff_id)
 
     def audit_event(self, event: str, **fields: object) -> bool:
         """Write one audit entry (disk lane); False while the disk refuses (go out of service)."""
@@ -120,6 +164,8 @@ class KioskServices:
         return result
 
     def record(self, kind: str, payload: dict) -> None:
+        if self.metrics is not None:
+            self.metrics.record(kind, payload)
         try:
             self.outbox.enqueue(kind, dict(payload, kiosk_id=self.kiosk_id))
         except Exception as exc:  # the citizen's journey goes on; technicians see the log
@@ -163,12 +209,14 @@ class KioskServices:
             certs = self.platform.search_certificates("" if own else effect.holder_code, effect.holder_type,
                                                       grant=grant, delegation_id=effect.delegation_id)
         except PlatformError as exc:
+            self._seen(exc)
             log.warning("certificate search failed", extra={"event": "platform_error", "kind": exc.kind.value})
             key = exc.message_key
             return lambda j: j.certificates_finished(effect.ticket, None, key)
         except Exception as exc:
             log.error("certificate search crashed", extra={"event": "platform_error", "error": type(exc).__name__})
             return lambda j: j.certificates_finished(effect.ticket, None, "platform_bad_data")
+        self._seen()
         log.info("certificates found", extra={"event": "certificates", "count": len(certs)})
         return lambda j: j.certificates_finished(effect.ticket, certs)
 
@@ -202,12 +250,14 @@ class KioskServices:
             copy = self.platform.stamped_copy(effect.certificate, purpose, self.copy_valid_days,
                                               grant=self.grants.grant(effect.ticket))
         except PlatformError as exc:
+            self._seen(exc)
             log.warning("stamped copy failed", extra={"event": "platform_error", "kind": exc.kind.value})
             unverified = exc.kind is PlatformErrorKind.BAD_SIGNATURE
             return failed("print_file_unverified" if unverified else exc.message_key, "fetch")
         except Exception as exc:
             log.error("stamped copy crashed", extra={"event": "platform_error", "error": type(exc).__name__})
             return failed("platform_bad_data", "fetch")
+        self._seen()
         if copy.cert_id != effect.certificate.cert_id:
             return failed("platform_bad_data", "fetch")
         progress("print_stage_composing")

@@ -3,6 +3,7 @@
     kiosk-platform enrol-code --db FILE --kiosk-id ID    print a one-time code for `kiosk enrol`
     kiosk-platform revoke --db FILE --kiosk-id ID        refuse that kiosk from now on
     kiosk-platform kiosks --db FILE                      list enrolled kiosks and their status
+    kiosk-platform staff-add --db FILE --staff-id ID --hall NAME   hall dashboard sign-in (password on stdin)
 
 The running server reads the same file, so a code or a revocation takes effect at once.
 """
@@ -12,10 +13,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-ADMIN_COMMANDS = ("enrol-code", "revoke", "kiosks")
+ADMIN_COMMANDS = ("enrol-code", "revoke", "kiosks", "staff-add")
 
 
 def admin_main(argv: list[str]) -> int:
+    if argv and argv[0] == "staff-add":
+        from refplatform.hall import staff_add_main
+
+        return staff_add_main(argv[1:])
     from refplatform.store import Store
     from refplatform.trust import TrustRegistry
 

@@ -100,6 +100,8 @@ class Reply:
     body: bytes
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    # A streamed body (Server-Sent Events): called with write(bytes) -> False once the client is gone.
+    stream: Callable[[Callable[[bytes], bool]], None] | None = None
 
 
 def json_reply(status: int, obj: Any, **headers: str) -> Reply:
@@ -117,6 +119,8 @@ class Platform:
     grants: GrantStore | None = None
     rolled_over: bool = False  # the SM2 file-signing key has rolled over to sm2-2026 (roll_keys())
     clock: Callable[[], _dt.datetime] = lambda: _dt.datetime.now(_dt.UTC)
+    hall: Any = None  # refplatform.hall.Hall: live kiosk state, staff calls, staff sign-in
+    pacer: Any = None  # refplatform.pacing.IngestPacer: per-kiosk slots beyond the ingest rate; None: unpaced
     _files: dict[str, tuple[bytes, FileSignature]] = field(default_factory=dict)
     _files_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -383,6 +387,8 @@ def _ingest_one(platform: Platform, body: dict[str, Any], kiosk_id: str) -> tupl
     if kind == "rating":
         claim_session(platform, payload, kiosk_id, key)
     stored = platform.store.ingest(key, kind, payload, kiosk_id=kiosk_id)
+    if stored and platform.hall is not None and kind in ("staff_call", "heartbeat") and kiosk_id:
+        _to_hall(platform.hall, kind, payload, kiosk_id)
     return (201, {"status": "accepted"}) if stored else (200, {"status": "duplicate"})
 
 
@@ -401,6 +407,17 @@ def claim_session(platform: Platform, payload: dict[str, Any], kiosk_id: str, ke
         raise Problem(409, "already-rated", "this session has already been rated")
 
 
+def _to_hall(hall: Any, kind: str, payload: dict[str, Any], kiosk_id: str) -> None:
+    """A staff call or heartbeat that came through the outbox reaches the hall like a direct one."""
+    try:
+        if kind == "staff_call":
+            hall.open_call(kiosk_id, payload)
+        else:
+            hall.heartbeat(kiosk_id, payload)
+    except (ValueError, PermissionError):
+        pass  # stored as a transaction; a malformed call is not shown
+
+
 def ingest(platform: Platform, req: Request) -> Reply:
     return json_reply(*_ingest_one(platform, req.json(), req.kiosk_id))
 
@@ -410,6 +427,11 @@ def ingest_batch(platform: Platform, req: Request) -> Reply:
     items = req.json().get("transactions")
     if not isinstance(items, list) or not 0 < len(items) <= MAX_BATCH:
         raise Problem(400, "bad-batch", f"transactions must be a list of 1 to {MAX_BATCH} objects")
+    if platform.pacer is not None:
+        wait, ticket = platform.pacer.admit(len(items), req.headers("X-Ingest-Ticket"))
+        if wait > 0:
+            raise Problem(429, "paced", "come back at your slot", {"Retry-After": f"{wait:.3f}",
+                                                                    "X-Ingest-Ticket": ticket})
     results = []
     for item in items:
         key = item.get("idempotency_key") if isinstance(item, dict) else None
@@ -418,7 +440,12 @@ def ingest_batch(platform: Platform, req: Request) -> Reply:
         except Problem as p:
             answer = {"status": "rejected", "detail": p.detail}
         results.append({"idempotency_key": key if isinstance(key, str) else None, **answer})
-    return json_reply(200, {"results": results})
+    slot: dict[str, str] = {}
+    if platform.pacer is not None:  # kiosks queue: book this one's next batch now (refplatform.pacing)
+        wait, ticket = platform.pacer.next_slot(len(items))
+        if wait > 0:
+            slot = {"X-Next-Slot": f"{wait:.3f}", "X-Ingest-Ticket": ticket}
+    return json_reply(200, {"results": results}, **slot)
 
 
 def _optional_key(body: dict[str, Any], prefix: str) -> str:
@@ -461,6 +488,8 @@ def heartbeat(platform: Platform, req: Request) -> Reply:
     payload = {k: v for k, v in body.items() if k != "idempotency_key"}
     payload["kiosk_id"] = req.kiosk_id or str(body.get("kiosk_id", "-"))[:64]
     platform.store.ingest(_optional_key(body, "hb"), "heartbeat", payload, kiosk_id=req.kiosk_id)
+    if platform.hall is not None and req.kiosk_id:
+        platform.hall.heartbeat(req.kiosk_id, payload)
     return json_reply(200, {"status": "ok", "server_time": format_time(platform.clock())})
 
 

@@ -29,10 +29,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from refplatform import api, api_grants, video_api
+from refplatform import api, api_grants, hall_api, video_api
 from refplatform.admin import ADMIN_COMMANDS, admin_main
 from refplatform.api import Platform, Problem, Reply, Request
 from refplatform.grants import GrantStore
+from refplatform.hall import Hall
 from refplatform.seed import CERTIFICATES
 from refplatform.store import Store
 from refplatform.trust import TrustRegistry
@@ -82,6 +83,18 @@ ROUTE_TABLE: tuple[tuple[str, str, Callable[[Platform, Request], Reply], bool], 
     ("POST", "/v1/kiosk/heartbeat", api.heartbeat, False),
     ("GET", "/v1/kiosk/status", api.kiosk_status, False),
     ("POST", "/v1/ratings", api.rating, False),
+    ("POST", "/v1/kiosk/presence", hall_api.presence, False),
+    ("POST", "/v1/staff-calls", hall_api.place_call, False),
+    ("GET", "/v1/staff-calls/{call_id}", hall_api.call_status, False),
+    ("POST", "/v1/staff-calls/{call_id}/repeat", hall_api.repeat_call, False),
+    ("POST", "/v1/staff-calls/{call_id}/cancel", hall_api.cancel_call, False),
+    # The hall dashboard: public as far as kiosk signatures go; the handlers require a staff session.
+    ("GET", "/hall", hall_api.page, True),
+    ("POST", "/hall/session", hall_api.sign_in, True),
+    ("DELETE", "/hall/session", hall_api.sign_out, True),
+    ("GET", "/hall/state", hall_api.state, True),
+    ("GET", "/hall/events", hall_api.events, True),
+    ("POST", "/hall/calls/{call_id}/ack", hall_api.acknowledge, True),
     # Video help (issue 18): signalling only; media goes peer to peer.
     ("POST", "/v1/video-calls", video_api.open_call, False),
     ("GET", "/v1/video-calls/{call_id}", video_api.call_status, False),
@@ -146,6 +159,9 @@ class _Handler(BaseHTTPRequestHandler):
         data = reply.body
         if faults.malformed_json and reply.content_type.startswith("application/json") and data:
             data = data[: max(1, len(data) // 2)]
+        if reply.stream is not None:
+            self._stream(reply)
+            return
         self.send_response(reply.status)
         elapsed_ms = (time.perf_counter() - self._started) * 1000 if self._started else 0.0
         headers = {"Content-Type": reply.content_type, "Content-Length": str(len(data)), "Cache-Control": "no-store",
@@ -163,6 +179,28 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
         self.wfile.write(data)
+
+    def _stream(self, reply: Reply) -> None:
+        """A body of unknown length (Server-Sent Events): headers now, the body until either side stops."""
+        self.close_connection = True
+        self.send_response(reply.status)
+        for name, value in {"Content-Type": reply.content_type, "Cache-Control": "no-store",
+                            "Connection": "close", **reply.headers}.items():
+            self.send_header(name, value)
+        self.end_headers()
+
+        def write(data: bytes) -> bool:
+            if self.server.stopping.is_set() or self.server.faults.offline:
+                return False
+            try:
+                self.wfile.write(data)
+                self.wfile.flush()
+            except OSError:
+                return False
+            return True
+
+        assert reply.stream is not None
+        reply.stream(write)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Protocol-level errors (bad request line, unknown method) as problem+json too."""
@@ -310,16 +348,21 @@ class PlatformServer:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, db_path: str | None = None,
                  require_signatures: bool = True, max_skew: float = 300.0, public_url: str | None = None,
-                 ssl_context: ssl.SSLContext | None = None) -> None:
+                 ssl_context: ssl.SSLContext | None = None, ingest_rate: float | None = None) -> None:
         self.faults = Faults()
         self.store = Store(db_path)
         self.store.seed(CERTIFICATES)
         self.trust = TrustRegistry(self.store)
         self.grants = GrantStore(self.store)
+        self.hall = Hall(db_path)
         self._public_url = public_url
         self.platform = Platform(self.store, lambda: (self._public_url or self.url).rstrip("/"),
-                                 lambda: self.faults.signature, trust=self.trust,
-                                 grants=self.grants)
+                                 lambda: self.faults.signature, trust=self.trust, grants=self.grants,
+                                 hall=self.hall)
+        if ingest_rate:
+            from refplatform.pacing import IngestPacer
+
+            self.platform.pacer = IngestPacer(ingest_rate)
         self.platform.video = self.video = VideoCalls()  # video help: in memory, no media ever
         verifier = None
         if require_signatures:
@@ -366,6 +409,7 @@ class PlatformServer:
     def stop(self) -> None:
         """Stop serving, drop open connections and close the store."""
         self._httpd.stopping.set()
+        self.hall.close()  # ends the dashboards' event streams
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join(timeout=5)
@@ -389,6 +433,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tls-cert", default=None, help="PEM certificate chain: serve HTTPS")
     parser.add_argument("--tls-key", default=None, help="PEM private key of --tls-cert")
     parser.add_argument("--client-ca", default=None, help="require client certificates signed by this CA")
+    parser.add_argument("--ingest-rate", type=float, default=None,
+                        help="transactions per second; beyond it kiosks get a slot (429 + Retry-After + ticket)")
     parser.add_argument("--allow-unsigned", action="store_true", help="accept requests without a kiosk signature")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -400,7 +446,7 @@ def main(argv: list[str] | None = None) -> None:
             context.load_verify_locations(args.client_ca)
             context.verify_mode = ssl.CERT_REQUIRED
     server = PlatformServer(args.host, args.port, db_path=args.db, require_signatures=not args.allow_unsigned,
-                            public_url=args.public_url, ssl_context=context)
+                            public_url=args.public_url, ssl_context=context, ingest_rate=args.ingest_rate)
     server.start()
     access_log.info("serving on %s (Ctrl-C to stop)", server.url)
     try:

@@ -118,6 +118,27 @@ class Store:
         return [{"idempotency_key": k, "kiosk_id": i, "service_id": s, "level": lv, "channel": c,
                  "rating": json.loads(raw), "received_at": r} for k, i, s, lv, c, raw, r in rows]
 
+    def day_summary(self, kiosk_ids: list[str], since: str) -> dict[str, Any]:
+        """Sessions (identity checks passed), prints and 好差评 of these kiosks since an ISO time (UTC)."""
+        if not kiosk_ids:
+            return {"sessions": 0, "prints": 0, "print_failures": 0, "ratings": {"good": 0, "neutral": 0, "bad": 0}}
+        marks = ", ".join("?" * len(kiosk_ids))
+        query = (f"SELECT kind, json_extract(payload, '$.verified'), json_extract(payload, '$.ok'),"
+                 f" json_extract(payload, '$.level') FROM transactions WHERE received_at >= ?"
+                 f" AND kind IN ('identity_check', 'print', 'rating')"
+                 f" AND json_extract(payload, '$.kiosk_id') IN ({marks})")
+        with self._lock:
+            rows = self._db.execute(query, (since, *kiosk_ids)).fetchall()
+        out = {"sessions": 0, "prints": 0, "print_failures": 0, "ratings": {"good": 0, "neutral": 0, "bad": 0}}
+        for kind, verified, ok, level in rows:
+            if kind == "identity_check" and verified:
+                out["sessions"] += 1
+            elif kind == "print":
+                out["prints" if ok else "print_failures"] += 1
+            elif kind == "rating" and isinstance(level, int):
+                out["ratings"]["good" if level >= 4 else "neutral" if level == 3 else "bad"] += 1
+        return out
+
     # ---------------------------------------------------------------- stamped copies
 
     def add_stamped(self, row: dict[str, Any]) -> dict[str, Any]:

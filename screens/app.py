@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,9 +78,14 @@ class Kiosk:
         self.vm.shutdown()
         if hasattr(self.face, "close"):
             self.face.close()  # the face-embedding helper process
-        # Destroy the QML before the objects its bindings read.
-        for root in self.engine.rootObjects():
+        # Destroy the QML before the objects its bindings read. Hide the windows and let the
+        # window system's events for them (expose, hide) be handled first: an expose event that
+        # reaches a window after its QML was deleted crashes Qt (seen in ~1 of 6 exits).
+        roots = self.engine.rootObjects()
+        for root in roots:
             root.close()
+        QCoreApplication.processEvents()
+        for root in roots:
             root.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         self.engine.deleteLater()
@@ -115,6 +121,7 @@ def timing_from(config: Config) -> Timing:
         done_seconds=config["ui.done_seconds"], elderly_age=config["ui.elderly_age"],
         face_enabled=config["face.enabled"],
         default_language=config["ui.default_language"],
+        staff_answer_seconds=config["staff.answer_seconds"], stuck_seconds=config["staff.stuck_seconds"],
         take_card_reminder_seconds=config["ui.take_card_reminder_seconds"],
         take_card_staff_seconds=config["ui.take_card_staff_seconds"],
     )
@@ -161,7 +168,8 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     services = KioskServices(face=face, platform=platform, outbox=outbox, printer=printer,
                              kiosk_id=config["kiosk.id"], receipts=receipts,
                              copy_valid_days=config["printer.copy_valid_days"],
-                             staff=StaffDirectory(state_dir / "staff.json"), audit=make_audit_trail(config, outbox))
+                             staff=StaffDirectory(state_dir / "staff.json"), audit=make_audit_trail(config, outbox),
+                             hall=config["kiosk.hall"], place=config["kiosk.place"])
     vm = JourneyViewModel(services=services, timing=timing_from(config),
                           speaker=speaker if speaker is not None else EspeakSpeaker(),
                           speech=config["ui.speech"], tick_ms=tick_ms)
@@ -201,6 +209,11 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
         kiosk.sync_thread = EngineThread(config, lambda: make_sync_client(config, url, device_key()))
         kiosk.sync_thread.start()
     kiosk.timers.append(_every(SYNC_STATUS_MS, lambda: _read_sync_status(kiosk)))
+    if config["metrics.port"]:
+        vm.tasks.run("disk", lambda: _start_metrics(kiosk, config))  # prometheus_client: off the start-up path
+    last: list[dict] = [{}]
+    vm.viewChanged.connect(lambda: _write_kiosk_state(kiosk, last))
+    vm.statusChanged.connect(lambda: _write_kiosk_state(kiosk, last))
     _close_before_exit(kiosk)
     return kiosk
 
@@ -224,6 +237,43 @@ def _close_before_exit(kiosk: Kiosk) -> None:
     atexit.register(close)
 
 
+def _start_metrics(kiosk: Kiosk, config: Config) -> None:
+    from sync.metrics import KioskMetrics
+    from sync.service import device_health
+
+    metrics = KioskMetrics(kiosk.outbox, kiosk_id=config["kiosk.id"], hall=config["kiosk.hall"],
+                           state_dir=config.path("kiosk.state_dir"), printer_health=device_health(config),
+                           call_waiting=lambda: _call_waiting(kiosk), client_cert=config["platform.client_cert"])
+    try:
+        port = metrics.start(config["metrics.port"], config["metrics.address"])
+    except OSError as exc:
+        log.error("metrics exporter failed", extra={"event": "metrics_error", "error": type(exc).__name__})
+        return
+    kiosk.vm.services.metrics = metrics
+    log.info("metrics exporter started", extra={"event": "metrics_start", "port": port})
+
+
+def _call_waiting(kiosk: Kiosk) -> float | None:
+    """Seconds the open staff call has waited without an answer (read from the exporter's thread)."""
+    calls = kiosk.vm.journey.calls
+    call = calls.call
+    if call is None or call.state not in ("waiting", "queued", "unanswered", "sending"):
+        return None
+    return calls.clock() - call.placed_at
+
+
+def _write_kiosk_state(kiosk: Kiosk, last: list[dict]) -> None:
+    """Session, screen name and device states for the sync engine's presence probe and heartbeat
+    (shared through the outbox file: the engine may be another process). Written when it changes."""
+    journey = kiosk.vm.journey
+    state = {"in_session": journey.session is not None, "screen": journey.screen.value,
+             "devices": {"reader": {"state": "connected" if kiosk.vm.readerOk else "lost"},
+                         "speech": {"state": "on" if kiosk.vm.speech and kiosk.vm.speaker is not None else "off"}}}
+    if state != last[0]:
+        last[0] = state
+        kiosk.vm.tasks.run("disk", lambda: kiosk.outbox.set_meta("kiosk_state", state))
+
+
 def _every(ms: int, fn: Callable[[], None]) -> QTimer:
     timer = QTimer()
     timer.setInterval(ms)
@@ -234,10 +284,17 @@ def _every(ms: int, fn: Callable[[], None]) -> QTimer:
 
 def _read_sync_status(kiosk: Kiosk) -> None:
     """The engine records whether the platform answers; the header shows it (read on the disk lane)."""
-    def work() -> bool | None:
+    def work() -> tuple[bool | None, float]:
         kiosk.outbox.refresh()  # another process may have quarantined the file
-        return kiosk.outbox.sync_status()
-    kiosk.vm.tasks.run("disk", work, lambda online: online is None or kiosk.vm.set_online(online))
+        online, state = kiosk.outbox.sync_status(), kiosk.outbox.sync_state()
+        # A stale word counts as news "now"; a fresh one carries the moment the engine learnt it.
+        return online, (state[1] if state and online == state[0] else time.time())
+
+    def show(result: tuple[bool | None, float]) -> None:
+        online, at = result
+        if online is not None:
+            kiosk.vm.note_platform(online, at)
+    kiosk.vm.tasks.run("disk", work, show)
 
 
 def dock_demo_control(kiosk: Kiosk) -> None:
@@ -267,6 +324,7 @@ def qml_message_collector(sink: list[str]) -> Callable[..., None]:
 def _quit_on_signals(app: QGuiApplication) -> tuple[object, ...]:
     """Ctrl-C and SIGTERM end the event loop quietly. Python runs signal handlers only between
     bytecodes, so a wake-up socket watched by Qt gives it that chance while Qt waits."""
+    import contextlib
     import signal
     import socket
 
@@ -277,7 +335,10 @@ def _quit_on_signals(app: QGuiApplication) -> tuple[object, ...]:
     wsock.setblocking(False)
     signal.set_wakeup_fd(wsock.fileno())
     notifier = QSocketNotifier(rsock.fileno(), QSocketNotifier.Type.Read)
-    notifier.activated.connect(lambda *_: rsock.recv(512))
+    def drain(*_: object) -> None:
+        with contextlib.suppress(BlockingIOError):  # already drained (close() processes events once more)
+            rsock.recv(512)
+    notifier.activated.connect(drain)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: app.quit())
     return rsock, wsock, notifier

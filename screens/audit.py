@@ -20,7 +20,7 @@ LIMITS = {
     True: {"font": 30, "target": 60, "contrast": 7.0, "choices": 4},
 }
 # Buttons that are on every screen, and keypads (data entry, not choices).
-CHROME = ("callStaff", "continue")
+CHROME = ("callStaff", "cancelStaffCall", "continue")  # the staff-call control is one, with its cancel
 ENTRY_PREFIXES = ("key_",)
 
 

@@ -51,6 +51,8 @@ class VideoHelp(QObject):
         self.desk = VideoDesk(self._on_effect, self._changed, clock,
                               answer_seconds=config["video.answer_seconds"])
         self._view: dict[str, Any] = {}
+        if agent_feed is not None:
+            agent_feed.frameUrlChanged.connect(self._changed)  # the agent's picture moves on
         self._event.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
         self._agentPicture.connect(self._on_agent_picture, Qt.ConnectionType.QueuedConnection)
         self._grab_timer = QTimer(self)
@@ -121,7 +123,9 @@ class VideoHelp(QObject):
     # ---------------------------------------------------------------- desk effects
 
     def _changed(self) -> None:
+        modal = self.desk.active and self.desk.state != "connected"  # a dialog covers the journey's screen
         self._view = {**self.desk.view(), "available": self.available(), "showPersonal": self.show_personal,
+                      "modal": modal,
                       "agentFrame": self.agent_feed.frameUrl if self.agent_feed is not None else ""}
         self._vm.journey.hold(self.desk.active)
         self.viewChanged.emit()
@@ -162,7 +166,7 @@ class VideoHelp(QObject):
                 password = f.read().strip()
         return VideoCallSession(
             effect.call_id, signalling=PlatformVideoSignalling(self._vm.services.platform), screen=mailbox,
-            listener=listener, camera=self._camera, microphone=c["video.microphone"],
+            listener=listener, camera=self._camera, microphone=c["video.microphone"], speaker=c["video.speaker"],
             ice_servers=parse_ice_servers(c["video.ice_servers"], c["video.turn_username"], password),
             fps=c["video.screen_fps"], assisted=effect.assisted, screen_name=effect.screen, on_agent_frame=on_picture)
 

@@ -31,6 +31,7 @@ from kiosk.journey import (
 from kiosk.journey_grants import OpenGrant
 from kiosk.journey_view import build_view
 from kiosk.services import KioskServices
+from kiosk.staff_call import CancelStaffCall, PlaceStaffCall, PollStaffCall
 from screens.camera_preview import PreviewFeed
 from screens.chime import Chime
 from screens.pdf_preview import PdfPreview
@@ -40,7 +41,8 @@ from screens.theme import Theme
 log = logging.getLogger("kiosk.ui")
 
 LANE_FOR = {VerifyFace: "camera", LoadCertificates: "network", PrintCertificate: "printer", QueueApplication: "disk",
-            PrintReceipt: "printer", OpenGrant: "network"}
+            PrintReceipt: "printer", PlaceStaffCall: "staff", CancelStaffCall: "staff", PollStaffCall: "staff",
+            OpenGrant: "network"}
 
 
 class _SessionFiles:
@@ -63,6 +65,7 @@ class JourneyViewModel(QObject):
     _readerEvent = Signal(object)
     _facePrompt = Signal(str)
     _printProgress = Signal(int, str)
+    _platformSeen = Signal(bool, float)  # (answered, when): the result of the kiosk's own last request
 
     def __init__(self, *, services: KioskServices, timing: Timing, speaker: Speaker | None = None,
                  speech: bool = True, tasks: TaskRunner | None = None, tick_ms: int = 1000) -> None:
@@ -78,12 +81,16 @@ class JourneyViewModel(QObject):
         self._texts: dict[str, str] = {}
         self._prompt = ""
         self._online = True
+        self._polling = False
+        self._online_at = 0.0  # wall-clock time of the word _online rests on
         self._reader_ok = True
         self.chime = Chime()
         self.preview = PdfPreview(self.tasks, _SessionFiles(services, lambda: self.journey.ticket), self)
         self.auditor = JourneyAuditor()  # session start/end, identity method, prints -> the audit trail
         self.journey = Journey(timing=timing, on_effect=self._on_effect, on_change=self._refresh)
         services.face_prompt = self._facePrompt.emit
+        services.platform_seen = self._platformSeen.emit
+        self._platformSeen.connect(self.note_platform)
         self._facePrompt.connect(self._set_prompt)
         services.print_progress = self._printProgress.emit
         self._printProgress.connect(self._on_print_progress)
@@ -115,6 +122,13 @@ class JourneyViewModel(QObject):
                     extra={"event": "reader", "connected": self._reader_ok})
             self.statusChanged.emit()
 
+    @Slot(bool, float)
+    def note_platform(self, online: bool, at: float) -> None:
+        """What a request (ours or the sync engine's) just learnt of the platform; the newest word wins."""
+        if at >= self._online_at:
+            self._online_at = at
+            self.set_online(online)
+
     def set_online(self, online: bool) -> None:
         if online != self._online:
             self._online = online
@@ -131,10 +145,16 @@ class JourneyViewModel(QObject):
     def _on_effect(self, effect: Effect) -> None:
         for event, fields in self.auditor.events(effect, self.journey):
             self.audit(event, **fields)
-        if isinstance(effect, Speak):
+        if isinstance(effect, Speak) and effect.key.startswith("staff_call_"):
+            self._say_staff_call(effect.key)
+        elif isinstance(effect, Speak):
             if effect.alert:
                 self.chime.play()
             self._say(i18n.spoken(effect.key, self.journey.language), alert=effect.alert)
+        elif isinstance(effect, PollStaffCall):
+            if not self._polling:  # one poll at a time: a slow platform must not pile them up
+                self._polling = True
+                self.tasks.run("staff", lambda: self.services.execute(effect), self._poll_complete)
         elif isinstance(effect, SessionEnded):
             log.info("session ended", extra={"event": "session_end", "reason": effect.reason})
             if self.video is not None:
@@ -154,6 +174,17 @@ class JourneyViewModel(QObject):
 
     def _complete(self, completion: Any) -> None:
         completion(self.journey)
+
+    def _poll_complete(self, completion: Any) -> None:
+        self._polling = False
+        completion(self.journey)
+
+    def _say_staff_call(self, key: str) -> None:
+        """Staff-call news is spoken in every mode: the citizen may be looking around for help."""
+        call = self.journey.calls.call
+        if key == "staff_call_acknowledged" and call is not None and self.services.metrics is not None:
+            self.services.metrics.staff_call_answered(self.journey.calls.clock() - call.placed_at)
+        self._say(i18n.fmt(key + "_spoken", self.journey.language, call.staff_id if call else ""), alert=True)
 
     def _face_complete(self, completion: Any) -> None:
         self.camera_feed.clear()  # the decision is made: the last frame goes
@@ -297,6 +328,10 @@ class JourneyViewModel(QObject):
     @Slot()
     def callStaff(self) -> None:
         self.journey.call_staff()
+
+    @Slot()
+    def cancelStaffCall(self) -> None:
+        self.journey.calls.cancel()
 
     def say_key(self, key: str) -> None:
         """Speak one message (assisted mode), e.g. the video call's status."""

@@ -47,6 +47,7 @@ class SyncPolicy:
     heartbeat_interval: float = 300.0
     purge_interval: float = 3600.0
     status_interval: float = 30.0  # how often the online flag is re-written while unchanged
+    probe_interval: float = 20.0  # idle: ask the platform at least this often, so the header is never a guess
 
 
 def retry_delay(attempts: int, retry_after: float | None, policy: SyncPolicy, rng: random.Random) -> float:
@@ -100,15 +101,19 @@ class SyncEngine:
 
     def __init__(self, outbox: SqliteOutbox, client: PlatformClient, policy: SyncPolicy | None = None, *,
                  clock: Callable[[], float] = time.time, rng: random.Random | None = None,
-                 heartbeat: Callable[[float], dict[str, Any]] | None = None) -> None:
+                 heartbeat: Callable[[float], dict[str, Any]] | None = None,
+                 presence: Callable[[float], dict[str, Any]] | None = None) -> None:
         self.outbox, self.client = outbox, client
         self.policy = policy or SyncPolicy()
         self.clock = clock
         self.rng = rng or random.Random()
         self.breaker = CircuitBreaker(self.policy, self.rng)
         self.heartbeat = heartbeat  # now -> heartbeat payload; None: no heartbeats
+        self.presence = presence  # now -> what the probe tells the hall (client.presence); None: a plain ping
         self.online: bool | None = None
         self._status_written = -1e18
+        self._checked = -1e18  # when the platform last answered or failed to (probe or batch)
+        self._quiet_until = 0.0  # a Retry-After in force: no request at all before this
         self._next_heartbeat = 0.0
         self._next_purge = 0.0
 
@@ -118,6 +123,8 @@ class SyncEngine:
         """Do what is due now; return the seconds to wait before the next step."""
         now = self.clock() if now is None else now
         self._housekeeping(now)
+        if now < self._quiet_until:  # the platform gave us a later slot: nothing goes out before it
+            return self._quiet_until - now
         if not self.breaker.allow(now):
             return self.breaker.open_until - now
         if self.breaker.state == "half_open" or self.online is None:
@@ -127,6 +134,11 @@ class SyncEngine:
         result, taken = self.deliver(now)
         if taken == self.policy.batch_size and not result.retry:
             return 0.0  # more may be due: keep draining
+        if taken == 0 and now - self._checked >= self.policy.probe_interval:
+            if now < self._quiet_until:  # the platform answered "wait": that answer still stands
+                self._set_online(bool(self.online), now)
+            else:
+                self._probe(now)  # idle: a light probe keeps the online state true, never stale
         if self.breaker.state == "open":
             return max(0.0, self.breaker.open_until - now)
         due = self.outbox.next_due()
@@ -157,7 +169,10 @@ class SyncEngine:
 
     def _probe(self, now: float) -> bool:
         try:
-            ok = bool(self.client.ping())
+            if self.presence is not None and hasattr(self.client, "presence"):
+                ok = bool(self.client.presence(self.presence(now)))
+            else:
+                ok = bool(self.client.ping())
         except Exception as exc:  # a client bug must not stop the loop
             log.error("probe crashed", extra={"event": "sync_probe_error", "error": type(exc).__name__})
             ok = False
@@ -165,11 +180,15 @@ class SyncEngine:
             self.breaker.success()
         else:
             self.breaker.failure(now)
-        self._set_online(ok, now)
+        self._set_online(ok, now, force=True)
+        skew = getattr(self.client, "clock_skew", None)
+        if ok and isinstance(skew, int | float):
+            self.outbox.set_meta("clock_skew", skew)
         return ok
 
-    def _set_online(self, online: bool, now: float) -> None:
-        if online != self.online or now - self._status_written >= self.policy.status_interval:
+    def _set_online(self, online: bool, now: float, *, force: bool = False) -> None:
+        self._checked = now
+        if force or online != self.online or now - self._status_written >= self.policy.status_interval:
             if online != self.online:
                 log.info("platform reachable" if online else "platform unreachable",
                          extra={"event": "sync_online", "online": online})
@@ -182,8 +201,13 @@ class SyncEngine:
             answers = self.client.submit_batch(items)
         except PlatformError as exc:
             if exc.kind in RETRYABLE or "_".join(exc.detail.split("_")[:2]) in NOT_THE_ROWS:  # http_401_<slug> too
-                self._retry(rows, str(exc), exc.retry_after, now, result)
-                self.breaker.failure(now, exc.retry_after)
+                paced = (exc.kind is PlatformErrorKind.RATE_LIMITED and exc.retry_after is not None
+                         and exc.detail.endswith("_slot"))
+                self._retry(rows, str(exc), exc.retry_after, now, result, paced=paced)
+                if not paced:  # a slot from the platform is not a failure: it is alive and pacing us
+                    self.breaker.failure(now, exc.retry_after)
+                if exc.retry_after:
+                    self._quiet_until = max(self._quiet_until, now + exc.retry_after)
                 self._set_online(exc.kind not in (PlatformErrorKind.OFFLINE, PlatformErrorKind.TIMEOUT), now)
             elif len(rows) > 1:  # a refusal of the whole batch: find the row(s) it is about
                 half = len(rows) // 2
@@ -201,6 +225,9 @@ class SyncEngine:
             return
         self.breaker.success()
         self._set_online(True, now)
+        slot = getattr(self.client, "next_slot", None)  # the platform's pacer already booked our next batch
+        if isinstance(slot, int | float) and slot > 0:
+            self._quiet_until = max(self._quiet_until, now + slot)
         details = getattr(self.client, "last_rejections", {}) or {}
         done = [r.key for r in rows if answers.get(r.key) in DELIVERED]
         dead = [(r.key, f"rejected: {str(details.get(r.key, ''))[:150]}".rstrip(": "), now, True)
@@ -212,8 +239,10 @@ class SyncEngine:
             log.warning("outbox rows rejected", extra={"event": "sync_dead", "count": len(dead)})
 
     def _retry(self, rows: list[OutboxRow], error: str, retry_after: float | None, now: float,
-               result: PassResult) -> None:
-        self.outbox.settle(failed=[(r.key, error, now + retry_delay(r.attempts, retry_after, self.policy, self.rng),
+               result: PassResult, *, paced: bool = False) -> None:
+        """Rows go back to pending; a platform slot (paced) is kept exactly, anything else jittered."""
+        self.outbox.settle(failed=[(r.key, error, now + (retry_after if paced and retry_after is not None else
+                                                         retry_delay(r.attempts, retry_after, self.policy, self.rng)),
                                     False) for r in rows])
         result.retry += len(rows)
 

@@ -87,6 +87,9 @@ class HttpPlatformClient:
         check_platform_url(base_url)  # ValueError: http:// to another machine
         self.base_url = base_url.rstrip("/")
         self.kiosk_id = kiosk_id
+        self.clock_skew: float | None = None  # platform minus kiosk, seconds, from the last answer's Date
+        self.ingest_ticket: str | None = None  # the platform's slot ticket after a paced 429
+        self.next_slot = 0.0  # seconds until the slot the platform booked for our next batch (0: none)
         self.timeout = (connect_timeout, read_timeout)
         self.retries, self.backoff, self.max_retry_wait = max(0, retries), backoff, max_retry_wait
         self._device_key = device_key  # None: unsigned (only the public endpoints answer)
@@ -139,7 +142,22 @@ class HttpPlatformClient:
             kind, detail = PlatformErrorKind.OFFLINE, "request"
         if kind is not None:  # raised outside the except block: no chained exception to leak
             raise _fail(kind, detail)
+        self._note_clock(resp.headers.get("Date"))
+        if path == "/v1/transactions/batch":  # a 429 with a slot: the ticket to come back with (refplatform.pacing)
+            ticket = resp.headers.get("X-Ingest-Ticket") if resp.status_code in (200, 429) else None
+            self.ingest_ticket = ticket if ticket and len(ticket) <= 64 and ticket.isascii() else None
+            slot = parse_retry_after(resp.headers.get("X-Next-Slot")) if resp.status_code == 200 else None
+            self.next_slot = slot if slot and self.ingest_ticket else 0.0
         return resp, content
+
+    def _note_clock(self, date: str | None) -> None:
+        """Platform clock minus ours, from the HTTP Date header (1 s resolution): for the skew metric."""
+        from email.utils import parsedate_to_datetime
+
+        try:
+            self.clock_skew = round(parsedate_to_datetime(date).timestamp() - time.time(), 1) if date else None
+        except (TypeError, ValueError, IndexError):
+            self.clock_skew = None
 
     def _request(self, method: str, path: str, body: Any = None, *, idempotent: bool,
                  accept: str = "application/json", headers: dict[str, str] | None = None,
@@ -362,9 +380,15 @@ class HttpPlatformClient:
         Returns key -> "accepted" | "duplicate" | "rejected". Accepted and duplicate both
         mean delivered; rejected is permanent (the platform refused that item's content).
         """
-        body = self._json("POST", "/v1/transactions/batch", {"transactions": [
-            {"idempotency_key": key, "kind": kind, "payload": payload} for key, kind, payload in items]},
-            idempotent=True)
+        ticket = self.ingest_ticket
+        try:
+            body = self._json("POST", "/v1/transactions/batch", {"transactions": [
+                {"idempotency_key": key, "kind": kind, "payload": payload} for key, kind, payload in items]},
+                idempotent=True, headers={"X-Ingest-Ticket": ticket} if ticket else None)
+        except PlatformError as e:
+            if e.kind is PlatformErrorKind.RATE_LIMITED and self.ingest_ticket:
+                raise _fail(e.kind, f"{e.detail}_slot", e.retry_after) from None
+            raise
         results = body.get("results") if isinstance(body, dict) else None
         keys = {key for key, _, _ in items}
         if not isinstance(results, list):
@@ -399,6 +423,34 @@ class HttpPlatformClient:
         """True when the platform answers its health check (one attempt, no retries)."""
         try:
             body = self._json("GET", "/v1/health", idempotent=True, retries=0)
+        except PlatformError:
+            return False
+        return isinstance(body, dict) and body.get("status") == "ok"
+
+    # ------------------------------------------------------------ staff calls and presence (refplatform.hall_api)
+
+    def staff_call(self, call_id: str, action: str = "", body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Place (action "" with a body), read (action "" without), "repeat" or "cancel" a staff call.
+
+        Returns {"state", "staff_id", ...}; raises PlatformError. One attempt: the caller polls anyway.
+        """
+        if not SAFE_ID.fullmatch(call_id) or action not in ("", "repeat", "cancel"):
+            raise _fail(PlatformErrorKind.BAD_DATA, "call_id")
+        if action:
+            answer = self._json("POST", f"/v1/staff-calls/{call_id}/{action}", {}, idempotent=True, retries=0)
+        elif body is not None:
+            answer = self._json("POST", "/v1/staff-calls", {**body, "call_id": call_id}, idempotent=True, retries=0)
+        else:
+            answer = self._json("GET", f"/v1/staff-calls/{call_id}", idempotent=True, retries=0)
+        if not (isinstance(answer, dict) and answer.get("state") in ("open", "acknowledged", "cancelled")
+                and isinstance(answer.get("staff_id", ""), str)):
+            raise _fail(PlatformErrorKind.BAD_DATA, "staff_call")
+        return answer
+
+    def presence(self, status: dict[str, Any]) -> bool:
+        """The idle probe with this kiosk's presence (hall, place, in session or not): True when answered."""
+        try:
+            body = self._json("POST", "/v1/kiosk/presence", status, idempotent=True, retries=0)
         except PlatformError:
             return False
         return isinstance(body, dict) and body.get("status") == "ok"

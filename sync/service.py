@@ -46,14 +46,60 @@ def outbox_path(config: Config) -> Path:
     return config.path("kiosk.state_dir") / "outbox.db"
 
 
+def software_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("kiosk")
+    except Exception:  # not installed as a package (a source checkout)
+        return "0+unknown"
+
+
+def kiosk_state(outbox: ManagedOutbox) -> dict[str, Any]:
+    """What the GUI last wrote about itself (screens.app: session, screen, reader, camera, speech)."""
+    try:
+        state = outbox.get_meta("kiosk_state", {})
+    except Exception:  # no outbox (quarantined): nothing known
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
 def heartbeat_for(outbox: ManagedOutbox, kiosk_id: str,
-                  devices: Callable[[], dict[str, Any]] | None = None) -> Callable[[float], dict[str, Any]]:
-    """The engine's heartbeat: the outbox's health, device self-tests, this kiosk's id and the time."""
+                  devices: Callable[[], dict[str, Any]] | None = None, *, hall: str = "",
+                  place: str = "") -> Callable[[float], dict[str, Any]]:
+    """The engine's heartbeat: the outbox's health, device states (printer with paper and toner from
+    its self-test; reader, camera and speech as the GUI last saw them), version, place and the time."""
     def beat(now: float) -> dict[str, Any]:
         at = _dt.datetime.fromtimestamp(now, _dt.UTC).isoformat(timespec="seconds")
-        extra = {"devices": _safe(devices)} if devices is not None else {}
-        return {**outbox.health(now), **extra, "kiosk_id": kiosk_id, "at": at}
+        seen = kiosk_state(outbox).get("devices", {})
+        found = {**(seen if isinstance(seen, dict) else {}), **(_safe(devices) if devices is not None else {})}
+        extra = {"devices": found} if found else {}
+        place_info = {"hall": hall, "place": place} if hall else {}
+        return {**outbox.health(now), **extra, **place_info, "software_version": software_version(),
+                "kiosk_id": kiosk_id, "at": at}
     return beat
+
+
+def presence_for(outbox: ManagedOutbox, config: Config) -> Callable[[float], dict[str, Any]]:
+    """The idle probe's body: where this kiosk stands, whether a session runs, its queue depth."""
+    def presence(now: float) -> dict[str, Any]:
+        state = kiosk_state(outbox)
+        try:
+            depth = int(outbox.backlog()[0])
+        except Exception:
+            depth = 0
+        return {"hall": config["kiosk.hall"], "place": config["kiosk.place"],
+                "in_session": bool(state.get("in_session", False)), "screen": str(state.get("screen", ""))[:32],
+                "queue_depth": depth}
+    return presence
+
+
+def engine_for(outbox: ManagedOutbox, client: Any, config: Config) -> SyncEngine:
+    """The engine as the service and the demo run it: heartbeat, presence probe, policy from config."""
+    return SyncEngine(outbox, client, policy_from(config),
+                      heartbeat=heartbeat_for(outbox, config["kiosk.id"], device_health(config),
+                                              hall=config["kiosk.hall"], place=config["kiosk.place"]),
+                      presence=presence_for(outbox, config))
 
 
 def _safe(devices: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -69,8 +115,20 @@ def device_health(config: Config) -> Callable[[], dict[str, Any]]:
         from printing.factory import make_printer
 
         printer = make_printer(config)
-        return {"printer": printer.health() if hasattr(printer, "health") else {"state": printer.state().value}}
+        found = printer.health() if hasattr(printer, "health") else {"state": printer.state().value}
+        return {"printer": {**found, **supplies(found)}}
     return health
+
+
+def supplies(printer: dict[str, Any]) -> dict[str, str]:
+    """Paper and toner as ok | low | out, from the printer's state and IPP reasons (toner-low, media-empty...)."""
+    reasons = " ".join(str(r) for r in printer.get("reasons", []) or [])
+    state = str(printer.get("state", ""))
+    paper = "out" if state == "out_of_paper" or "media-empty" in reasons or "media-needed" in reasons else (
+        "low" if "media-low" in reasons else "ok")
+    toner = "out" if "toner-empty" in reasons or "marker-supply-empty" in reasons else (
+        "low" if "toner-low" in reasons or "marker-supply-low" in reasons else "ok")
+    return {"paper": paper, "toner": toner}
 
 
 def make_client(config: Config, url: str, device_key: Any = None) -> Any:
@@ -149,8 +207,7 @@ def run_service(config: Config, *, once: bool = False, url: str | None = None,
         return EXIT_LOCKED
     outbox = ManagedOutbox(outbox_path(config), limits=limits_from(config), recover=True)
     client = make_client(config, url)
-    engine = SyncEngine(outbox, client, policy_from(config), heartbeat=heartbeat_for(outbox, config["kiosk.id"],
-                                                                                device_health(config)))
+    engine = engine_for(outbox, client, config)
     try:
         if once:
             result = engine.drain()
@@ -192,9 +249,7 @@ class EngineThread:
         try:
             client = self.client_factory()  # created here: importing requests stays off the UI thread
             outbox = ManagedOutbox(outbox_path(self.config), limits=limits_from(self.config), recover=True)
-            engine = SyncEngine(outbox, client, policy_from(self.config),
-                                heartbeat=heartbeat_for(outbox, self.config["kiosk.id"],
-                                                        device_health(self.config)))
+            engine = engine_for(outbox, client, self.config)
             run_loop(engine, outbox, self.stop_event)
         except Exception as exc:  # never let it reach the GUI
             log.error("in-process sync stopped", extra={"event": "sync_crash", "error": type(exc).__name__})

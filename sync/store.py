@@ -256,17 +256,32 @@ class ManagedOutbox:
         except (OutboxWriteError, sqlite3.Error):
             log.error("heartbeat could not be queued", extra={"event": "heartbeat_error"})
 
-    def sync_status(self, *, stale_after: float = 120.0) -> bool | None:
-        """The sync engine's last word on the platform: True/False (False when stale), None when unknown."""
+    def sync_status(self, *, stale_after: float = 75.0) -> bool | None:
+        """The sync engine's last word on the platform: True/False (False when stale), None when unknown.
+
+        The engine probes at least every 20 s while idle (SyncPolicy.probe_interval), so a word
+        older than stale_after means no engine is looking: the platform is not promised then.
+        """
+        state = self.sync_state()
+        if state is None:
+            return None
+        online, at = state
+        if self.clock() - at > stale_after:
+            return False
+        return online
+
+    def sync_state(self) -> tuple[bool, float] | None:
+        """(online, when the engine last found out), or None when no engine has written it."""
         box = self._box
         if box is None:
             return None
         status = box.get_meta("sync_status", None)
         if not isinstance(status, dict):
             return None
-        if self.clock() - float(status.get("at", 0)) > stale_after:
-            return False  # no engine has looked for a while: do not promise the platform
-        return bool(status.get("online"))
+        try:
+            return bool(status.get("online")), float(status.get("at", 0))
+        except (TypeError, ValueError):
+            return None
 
     def acknowledge(self) -> list[str]:
         """A technician has seen the quarantine alerts: clear them; returns what was cleared."""

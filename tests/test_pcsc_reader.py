@@ -144,6 +144,30 @@ def test_pcscd_restart_is_survived(pcscd, cards, caplog) -> None:  # noqa: F811
         assert secret not in caplog.text + repr(events.events)
 
 
+def test_pcscd_down_during_a_session_ends_it_after_the_grace(pcscd, cards) -> None:  # noqa: F811
+    """GIVEN a card was read WHEN pcscd goes away and stays away past the grace THEN CARD_REMOVED
+    (the session cannot go on with a card nobody can see); when pcscd is back a card reads."""
+    r = PcscReader(poll_interval=0.1, reconnect_interval=0.05, max_reconnect_interval=0.2, loss_grace=0.5)
+    events = EventLog()
+    r.start(events)
+    try:
+        events.wait_for(K.READER_CONNECTED)
+        _place(cards, _social())
+        events.wait_for(K.CARD_PRESENTED)
+        pcscd.stop()
+        events.wait_for(K.READER_LOST)
+        events.wait_for(K.CARD_REMOVED)
+        assert events.count(K.READER_CONNECTED) == 1
+        pcscd.start()
+        events.wait_for(K.READER_CONNECTED, timeout=15)
+        cards.clear()
+        _place(cards, _social(SAMPLE_PEOPLE[0]))
+        assert events.wait_for(K.CARD_PRESENTED).document.number == SAMPLE_PEOPLE[0].number
+        assert events.count(K.CARD_REMOVED) == 1
+    finally:
+        r.stop()
+
+
 def test_reader_filter_without_match_reports_lost(pcscd) -> None:  # noqa: F811
     r = PcscReader(name_filter="No Such Reader", poll_interval=0.1)
     events = EventLog()

@@ -189,7 +189,9 @@ def test_heartbeat_and_retention(tmp_path: Path, server: PlatformServer) -> None
     beats = [r["payload"] for r in server.received() if r["kind"] == "heartbeat"]
     assert len(beats) == 1 and beats[0]["kiosk_id"] == "kiosk-test"
     assert set(beats[0]) >= {"queue_depth", "oldest_age_s", "dead", "limits_reached", "quarantined", "at"}
-    assert beats[0]["devices"]["printer"] == {"driver": "pdf_folder", "state": "ready", "reasons": [], "queue": 0}
+    assert beats[0]["devices"]["printer"] == {"driver": "pdf_folder", "state": "ready", "reasons": [], "queue": 0,
+                                              "paper": "ok", "toner": "ok"}
+    assert beats[0]["software_version"]
     assert all(box.get(k).status == "done" for k in ratings)
     run(200)
     assert all(box.get(k) is None for k in ratings), "delivered rows are purged after the retention period"

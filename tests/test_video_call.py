@@ -6,6 +6,7 @@ kiosk's WebRTC session on its own thread, an aiortc agent peer. No STUN/TURN (lo
 
 from __future__ import annotations
 
+import io
 import time
 
 import numpy as np
@@ -192,3 +193,48 @@ def test_ice_servers_from_config():
     servers = parse_ice_servers("stun:stun.example:3478, turn:turn.example:3478", "kiosk", "pw")
     assert servers == [{"urls": "stun:stun.example:3478"},
                        {"urls": "turn:turn.example:3478", "username": "kiosk", "credential": "pw"}]
+
+
+class KeptBytes(io.BytesIO):
+    def close(self) -> None:  # av closes its output; keep the bytes for the test
+        self.kept = self.getvalue()
+
+
+def test_agent_voice_is_played(platform, signalling):
+    """GIVEN a speaker (here PCM into memory; on a kiosk alsa:default) THEN the agent's voice is written to it."""
+    from devices.video_tracks import AudioOut
+
+    out = KeptBytes()
+    speaker = AudioOut("wav", out)
+    mailbox = ScreenMailbox()
+    events = Events()
+    session = VideoCallSession("vc-0000000000000006", signalling=signalling, screen=mailbox, listener=events,
+                               speaker=speaker, poll_seconds=0.1)
+    session.start()
+    agent = ScriptedAgent(platform.video)
+    try:
+        assert wait_for(lambda: platform.video.queue() != [])
+        agent.take("vc-0000000000000006")
+        assert wait_for(lambda: speaker.frames_played > 25)
+    finally:
+        session.stop()
+        agent.close()
+    data = getattr(out, "kept", None) or out.getvalue()
+    assert data[:4] == b"RIFF" and len(data) > 48_000  # > 0.25 s of 48 kHz stereo 16-bit
+
+
+def test_missing_sound_device_leaves_the_call_running(platform, signalling):
+    import av
+
+    from devices.video_tracks import open_speaker
+
+    speaker = open_speaker("alsa:no-such-device-here")
+    frame = av.AudioFrame(format="s16", layout="mono", samples=960)
+    frame.sample_rate = 48_000
+    for plane in frame.planes:
+        plane.update(bytes(plane.buffer_size))
+    speaker.put(frame)  # the device is opened at the first write, and fails
+    assert wait_for(lambda: speaker.failed, timeout=5)
+    speaker.put(frame)  # ignored from now on
+    speaker.close()
+    assert open_speaker("") is None

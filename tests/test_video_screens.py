@@ -142,6 +142,24 @@ def test_personal_fields_masked_until_allowed(kiosk):
         agent.close()
 
 
+@pytest.mark.parametrize("assisted", [False, True])
+def test_help_dialogs_pass_the_accessibility_audit(kiosk, assisted):
+    from screens.audit import LIMITS, audit
+
+    w = to_menu(kiosk)
+    kiosk.vm.setAssisted(assisted)
+    pump(50)
+    w.click("callStaff")
+    pump(100)
+    for name, next_button in (("video_choose", "helpVideo"), ("video_consent", None)):
+        report = audit(kiosk.window, name, assisted)
+        assert report.problems == [], name
+        assert report.min_font >= LIMITS[assisted]["font"], name
+        if next_button:
+            w.click(next_button)
+            pump(100)
+
+
 def test_declining_consent_keeps_the_other_help(kiosk):
     w = to_menu(kiosk)
     w.click("callStaff")

@@ -48,19 +48,37 @@ Rectangle {
             font.family: theme.fontFamily
         }
         Text {
-            visible: vm.view.staffCalled === true
-            text: vm.t.staff_called
-            color: theme.onPrimary
+            // What became of the staff call: sent, answered (by whom), not answered, or waiting for the network.
+            objectName: "staffCallState"
+            readonly property var call: vm.view.staffCall || ({ state: "none" })
+            visible: call.state !== "none"
+            text: call.state === "acknowledged" ? vm.t.staff_call_acknowledged.arg(call.staffId)
+                  : (vm.t["staff_call_" + call.state] || "")
+            color: call.state === "unanswered" || call.state === "queued" ? theme.surface : theme.onPrimary
             font.pixelSize: theme.fontBody
             font.family: theme.fontFamily
+            font.bold: call.state === "acknowledged" || call.state === "unanswered"
         }
         KButton {
+            objectName: "cancelStaffCall"
+            visible: vm.view.staffCall !== undefined && vm.view.staffCall.canCancel === true
+            text: vm.t.staff_call_cancel
+            kind: "secondary"
+            fontSize: theme.fontBody
+            onClicked: vm.cancelStaffCall()
+        }
+        KButton {
+            // Always there: calls staff, or calls again while a call is open. Fixed width: nothing moves.
             objectName: "callStaff"
-            visible: vm.view.staffCalled !== true
-            text: vm.t.call_staff
+            readonly property bool again: vm.view.staffCall !== undefined && vm.view.staffCall.canRepeat === true
+            text: again ? vm.t.staff_call_again : vm.t.call_staff
+            Layout.preferredWidth: Math.max(implicitWidth, sizer.implicitWidth + theme.gap * 2)
             kind: "accent"
             fontSize: theme.fontBody
-            onClicked: videoHelp.ask()
+            // An open call is repeated; otherwise the help chooser (video help, issue 18) or a person.
+            onClicked: again ? vm.callStaff() : videoHelp.ask()
+            Text { id: sizer; visible: false; text: vm.t.call_staff; font.pixelSize: theme.fontBody
+                   font.family: theme.fontFamily; font.bold: true }
         }
     }
 }

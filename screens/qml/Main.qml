@@ -90,6 +90,7 @@ Window {
         Loader {
             id: page
             objectName: "page"
+            visible: videoHelp.view.modal !== true  // under a video-help dialog the screen is out of reach
             anchors.top: header.bottom
             anchors.left: parent.left
             anchors.right: parent.right

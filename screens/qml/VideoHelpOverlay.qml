@@ -119,7 +119,7 @@ Item {
         anchors.left: parent.left
         anchors.right: parent.right
         anchors.bottom: parent.bottom
-        height: theme.touch + theme.gap * 2
+        height: Math.max(theme.touch, status.implicitHeight) + theme.gap * 2
         color: theme.header
         RowLayout {
             anchors.fill: parent
@@ -127,12 +127,15 @@ Item {
             anchors.rightMargin: theme.gap * 2
             spacing: theme.gap * 2
             Text {
+                id: status
                 objectName: "videoStatus"
                 text: vm.t.video_connected + "  ·  " + (vm.t[root.v.message] || "")
                 color: theme.onPrimary
                 font.pixelSize: theme.fontBody
                 font.family: theme.fontFamily
                 Layout.fillWidth: true
+                wrapMode: Text.WordWrap
+                maximumLineCount: 2
                 elide: Text.ElideRight
             }
             KButton {
