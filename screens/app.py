@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from kiosk.staff import StaffDirectory
 from printing.factory import make_printer, make_receipt_printer
 from screens.camera_preview import PreviewFeed, install_preview
 from screens.demo_control import DemoControl
+from screens.maintenance import RESTART_EXIT_CODE, MaintenanceViewModel
 from screens.pdf_preview import PreviewImageProvider
 from screens.video_help import VideoHelp
 from screens.view_model import JourneyViewModel
@@ -41,6 +43,7 @@ from sync.store import ManagedOutbox
 
 log = logging.getLogger("kiosk.app")
 QML_DIR = Path(__file__).parent / "qml"
+DEMO_PUBLIC_URL = "https://zwfw.example.gov.cn"  # reserved example domain: says plainly it is not real
 SYNC_STATUS_MS = 2_000  # how often the header's online flag is read from the outbox (the engine writes it)
 
 
@@ -60,6 +63,7 @@ class Kiosk:
     timers: list[QTimer] = field(default_factory=list)
     receipts: object | None = None  # a kiosk.interfaces.ReceiptPrinter
     sync_thread: EngineThread | None = None
+    maint: MaintenanceViewModel | None = None  # maintenance mode (screens/maintenance.py)
     closed: bool = False
 
     @property
@@ -75,6 +79,8 @@ class Kiosk:
         for timer in self.timers:
             timer.stop()
         self.reader.stop()
+        if self.maint is not None:
+            self.maint.shutdown()
         self.vm.shutdown()
         if hasattr(self.face, "close"):
             self.face.close()  # the face-embedding helper process
@@ -134,9 +140,29 @@ def make_audit_trail(config: Config, outbox: object) -> AuditTrail:
     return AuditTrail(log_, outbox, kiosk_id=config["kiosk.id"], ship=config["audit.ship"])
 
 
+def _maintenance(config: Config, vm: JourneyViewModel, camera: object, url: str) -> MaintenanceViewModel:
+    """Maintenance mode over the running drivers; the checks are kiosk doctor's (kiosk/doctor.py)."""
+    from kiosk.doctor import Parts
+
+    def reader() -> tuple[bool, str, str]:
+        from devices.diagnostics import reader_check
+        return reader_check(config)
+
+    def camera_test(seconds: float = 2.0, detect: bool = True) -> tuple[bool, str, str]:
+        from devices.diagnostics import camera_check
+        return camera_check(camera, seconds=seconds, detect=detect)
+
+    s = vm.services
+    parts = Parts(config=config, reader=reader, camera=lambda: camera_test(1.0, False), printer=s.printer,
+                  receipts=s.receipts, platform_url=url, outbox=s.outbox,
+                  audit_dir=config.path("kiosk.state_dir") / "audit")
+    return MaintenanceViewModel(vm, config, parts=parts, camera_test=camera_test)
+
+
 def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | None = None,
                 tick_ms: int = 1000) -> Kiosk:
-    """Create drivers, services, view-model and QML windows (a QGuiApplication must exist)."""
+    """Create drivers, services, view-model and QML windows (a QGuiApplication must exist).
+    The demo (demo_control) provisions the fictitious staff of devices/sim_staff.py."""
     state_dir = config.path("kiosk.state_dir")
     state_dir.mkdir(parents=True, exist_ok=True)
     server = enrolment = None
@@ -158,6 +184,8 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
 
         return client_from_config(url, config, device_key=device_key())
     platform = LazyPlatform(make_client)
+    # The demo's local platform has no public address: its copies carry a placeholder one (example.gov.cn).
+    public_url = config["platform.public_url"] or (DEMO_PUBLIC_URL if server is not None else "")
     # The GUI only writes; the engine (its own process, or a thread in the demo) delivers.
     outbox = ManagedOutbox(state_dir / "outbox.db", limits=limits_from(config), recover=False)
     receipts = make_receipt_printer(config)
@@ -167,13 +195,13 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     demo_control = demo_control and hasattr(reader, "insert")  # the demo window places cards on simulators
     services = KioskServices(face=face, platform=platform, outbox=outbox, printer=printer,
                              kiosk_id=config["kiosk.id"], receipts=receipts,
-                             copy_valid_days=config["printer.copy_valid_days"],
+                             copy_valid_days=config["printer.copy_valid_days"], public_url=public_url,
                              staff=StaffDirectory(state_dir / "staff.json"), audit=make_audit_trail(config, outbox),
                              hall=config["kiosk.hall"], place=config["kiosk.place"])
     vm = JourneyViewModel(services=services, timing=timing_from(config),
                           speaker=speaker if speaker is not None else EspeakSpeaker(),
                           speech=config["ui.speech"], tick_ms=tick_ms)
-    if demo_control:  # the demo's fictitious staff (devices/sim_staff.py), hashed off the start-up path
+    if demo_control:  # fictitious staff (devices/sim_staff.py), hashed off the start-up path
         from devices.sim_staff import provision_demo_staff
 
         vm.tasks.run("disk", lambda: provision_demo_staff(services.staff))
@@ -191,6 +219,8 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     ctx.setContextProperty("pdfPreview", vm.preview)
     engine.addImageProvider("preview", PreviewImageProvider(vm.preview))
     ctx.setContextProperty("cameraFeed", vm.camera_feed)
+    maint = _maintenance(config, vm, face.camera, url)
+    ctx.setContextProperty("maint", maint)
     ctx.setContextProperty("videoHelp", ctx_video)
     face.camera.set_listener(vm.camera_feed.push)
     demo = None
@@ -204,7 +234,8 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     if demo_control:
         engine.load(QUrl.fromLocalFile(str(QML_DIR / "DemoControl.qml")))
     reader.start(vm.reader_listener)
-    kiosk = Kiosk(engine, vm, reader, printer, face, outbox, platform, server, demo, receipts=receipts)
+    kiosk = Kiosk(engine, vm, reader, printer, face, outbox, platform, server, demo, receipts=receipts,
+                  maint=maint)
     if config["sync.in_process"]:
         kiosk.sync_thread = EngineThread(config, lambda: make_sync_client(config, url, device_key()))
         kiosk.sync_thread.start()
@@ -262,6 +293,13 @@ def _call_waiting(kiosk: Kiosk) -> float | None:
     return calls.clock() - call.placed_at
 
 
+def _tell_presence(platform: object, body: dict) -> None:
+    try:
+        platform.presence(body)  # one attempt; the engine's probe repeats it within 20 s anyway
+    except Exception as exc:
+        log.info("presence not sent", extra={"event": "presence_error", "error": type(exc).__name__})
+
+
 def _write_kiosk_state(kiosk: Kiosk, last: list[dict]) -> None:
     """Session, screen name and device states for the sync engine's presence probe and heartbeat
     (shared through the outbox file: the engine may be another process). Written when it changes."""
@@ -270,8 +308,14 @@ def _write_kiosk_state(kiosk: Kiosk, last: list[dict]) -> None:
              "devices": {"reader": {"state": "connected" if kiosk.vm.readerOk else "lost"},
                          "speech": {"state": "on" if kiosk.vm.speech and kiosk.vm.speaker is not None else "off"}}}
     if state != last[0]:
+        session_changed = state["in_session"] != last[0].get("in_session")
         last[0] = state
         kiosk.vm.tasks.run("disk", lambda: kiosk.outbox.set_meta("kiosk_state", state))
+        if session_changed:  # the hall dashboard sees a session start or end now, not at the next idle probe
+            hall = kiosk.vm.services
+            body = {"hall": hall.hall, "place": hall.place, "in_session": state["in_session"],
+                    "screen": state["screen"]}
+            kiosk.vm.tasks.run("staff", lambda: _tell_presence(kiosk.platform, body))
 
 
 def _every(ms: int, fn: Callable[[], None]) -> QTimer:
@@ -362,4 +406,7 @@ def run(config: Config, *, demo: bool, windowed: bool = False) -> int:
                                      kiosk.platform_server else "remote"})
     code = app.exec()
     kiosk.close()
+    if code == RESTART_EXIT_CODE:  # maintenance mode's "restart the app": the same command again
+        log.warning("restarting", extra={"event": "restart"})
+        os.execv(sys.executable, [sys.executable, *sys.argv])
     return code

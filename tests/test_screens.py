@@ -105,7 +105,12 @@ def test_card_pulled_mid_print_is_recorded_and_told(kiosk, qtbot) -> None:
     w.expect("card_pulled")
     assert kiosk.vm.journey.session is None
     qtbot.waitUntil(lambda: kiosk.vm.view.get("printOutcome") == "printed", timeout=10_000)
-    prints = [r.payload for r in kiosk.outbox.take(100) if r.kind == "print"]
+    prints: list[dict] = []
+
+    def recorded() -> bool:  # the record is written on the disk lane, just after the screen changes
+        prints.extend(r.payload for r in kiosk.outbox.take(100) if r.kind == "print")
+        return bool(prints)
+    qtbot.waitUntil(recorded, timeout=5_000)
     assert [(p["ok"], p["citizen_present"]) for p in prints] == [(True, False)]
     assert list(kiosk.printer.folder.glob("*.pdf")), "the job was finished"
     assert find(kiosk.window, "btn_finish") is not None
@@ -169,3 +174,25 @@ def test_demo_control_docks_beside_the_kiosk(kiosk, qtbot) -> None:
 
     area = QGuiApplication.primaryScreen().availableGeometry()
     assert kiosk_rect.width() >= 0.6 * area.width() and area.contains(ctl_rect)  # the kiosk keeps most of it
+
+
+@pytest.mark.parametrize("assisted", [False, True])
+def test_other_purpose_lists_matters_by_touch(kiosk, assisted: bool) -> None:
+    from screens.walkthrough import pump
+
+    def qtbot_wait_layout() -> None:
+        pump(100)  # the matters replace the purposes: let the layout settle before the finger lands
+
+    w = Walker(kiosk)
+    kiosk.vm.setAssisted(assisted)
+    kiosk.reader.insert(0)
+    w.to_purpose()
+    w.click("btn_purpose_other")
+    qtbot_wait_layout()
+    w.click("btn_matter_household")
+    w.expect("print_done")
+    from screens.walkthrough import wait_for
+    prints: list[dict] = []
+    wait_for(lambda: prints.extend(r.payload for r in kiosk.outbox.take(100) if r.kind == "print") or prints,
+             5, "the print record")
+    assert [p["purpose"] for p in prints] == ["matter_household"]
