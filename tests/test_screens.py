@@ -189,6 +189,8 @@ def test_other_purpose_lists_matters_by_touch(kiosk, assisted: bool) -> None:
     w.to_purpose()
     w.click("btn_purpose_other")
     qtbot_wait_layout()
+    from screens.audit import audit
+    assert audit(kiosk.window, "purpose_matter", assisted).problems == []  # nothing off screen, big enough
     w.click("btn_matter_household")
     w.expect("print_done")
     from screens.walkthrough import wait_for
