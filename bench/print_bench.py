@@ -31,7 +31,7 @@ from tests.cups_harness import CAPTURE_QUEUE, PDF_QUEUE, CupsBench  # noqa: E402
 from tests.journey_driver import make_certificate  # noqa: E402
 
 MARKS = CopyMarks(purpose="入学", kiosk_id="KIOSK-BENCH", printed_at=_dt.datetime(2026, 11, 21, 10, 0),
-                  verify_code="ABCD1234", verify_url="http://127.0.0.1:8765/v1/verify/ABCD1234")
+                  verify_code="ABCD1234", verify_url="https://zwfw.example.gov.cn/v1/verify/ABCD1234")
 
 
 def _ms(values: list[float]) -> str:

@@ -7,6 +7,7 @@ kiosk screenshots   render every screen in standard and assisted mode to PNG fil
 kiosk devices       card reader tools: list, watch, read, doctor (kiosk/cli_devices.py)
 kiosk sync          deliver the outbox to the platform (--once: one drain); see kiosk/cli_queue.py
 kiosk queue         outbox counts, dead letters, support bundle, key rotation
+kiosk doctor        check every configured part and name the fix (kiosk/cli_doctor.py)
 kiosk staff         provision staff numbers, PINs and roles (kiosk/cli_staff.py)
 kiosk audit         verify the hash-chained audit trail, show its newest entries (kiosk/cli_audit.py)
 kiosk enrol CODE    make this kiosk's device key and enrol it with the platform (kiosk/cli_enrol.py)
@@ -25,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from kiosk import cli_audit, cli_devices, cli_enrol, cli_queue, cli_staff
+from kiosk import cli_audit, cli_devices, cli_doctor, cli_enrol, cli_queue, cli_staff
 from kiosk import config as kconfig
 from kiosk.config_checks import check_files
 from kiosk.logs import setup_logging
@@ -121,10 +122,13 @@ def _main(argv: list[str] | None) -> int:
     p.add_argument("--out", default="docs/screenshots")
     cli_devices.add_parser(sub)
     cli_queue.register(sub, lambda p: p.add_argument("--config", help="TOML file with overrides"))
+    cli_doctor.register(sub, lambda p: p.add_argument("--config", help="TOML file with overrides"))
     cli_audit.register(sub, lambda p: p.add_argument("--config", help="TOML file with overrides"))
     cli_staff.register(sub, lambda p: p.add_argument("--config", help="TOML file with overrides"))
     cli_enrol.register(sub, lambda p: p.add_argument("--config", help="TOML file with overrides"))
     args = parser.parse_args(argv)
+    if args.command == "doctor":
+        return cli_doctor.run(args, _load(args))
     if args.command == "staff":
         return cli_staff.run(args, _load(args))
     if args.command == "audit":

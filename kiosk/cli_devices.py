@@ -29,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     for name, text in (("list", "show the SAM reader and the PC/SC readers"),
                        ("watch", "print reader events until Ctrl-C"),
                        ("read", "wait for one card and show what was read"),
-                       ("doctor", "check the reader set-up and say how to fix problems")):
+                       ("doctor", "check the reader set-up and say how to fix problems ('kiosk doctor': every part)")):
         p = inner.add_parser(name, help=text)
         p.add_argument("--config", help="TOML file with overrides")
         p.add_argument("--driver", choices=("sam", "pcsc", "sam-emulator"), help="override reader.driver")
@@ -176,27 +176,15 @@ def _list(cfg: kconfig.Config, args: argparse.Namespace) -> int:
 
 
 def _doctor(cfg: kconfig.Config, args: argparse.Namespace) -> int:
-    driver = cfg["reader.driver"]
-    print(f"reader.driver = {driver}")
-    findings: list[Finding] = []
-    if driver in ("sam", "sim"):
-        findings.append(check_serial(cfg["reader.port"], cfg["reader.baud"], cfg["reader.exchange_timeout"]))
-    if driver in ("pcsc", "sim"):
-        findings.append(check_pcsc(cfg["reader.pcsc_reader_filter"]))
-    if driver == "sam-emulator":
-        findings.append(Finding(True, "the emulated SAM reader needs no hardware"))
-    if cfg["printer.driver"] == "cups":
-        from printing.factory import make_printer
+    """The old name, kept: `kiosk doctor --only reader` (kiosk/cli_doctor.py checks every part)."""
+    from devices.diagnostics import reader_check
+    from kiosk.cli_doctor import print_checks
+    from kiosk.doctor import Parts, run_checks
 
-        ok, summary, fix = make_printer(cfg).diagnose()
-        findings.append(Finding(ok, summary, fix))
-    for f in findings:
-        print(("OK      " if f.ok else "PROBLEM ") + f.summary)
-        for line in f.details:
-            print(f"        {line}")
-        if f.fix:
-            print(f"        fix: {f.fix}")
-    return 0 if all(f.ok for f in findings) else 1
+    print(f"reader.driver = {cfg['reader.driver']}  (every part: 'kiosk doctor')")
+    checks = run_checks(Parts(config=cfg, reader=lambda: reader_check(cfg)), ("reader",))
+    print_checks(checks)
+    return 0 if all(c.ok for c in checks) else 1
 
 
 # ---------------------------------------------------------------- checks

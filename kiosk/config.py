@@ -185,6 +185,10 @@ _declare("face.platform_photo", bool, False,
          "Compare with a photo from the platform when the card photo cannot be decoded (needs a platform API).")
 _declare("platform.url", str, "", "Platform base URL (https://; http:// only to this machine); empty starts the "
          "local reference platform.", pattern=r"|https?://[^\s/?#]+(/[^\s?#]*)?")
+_declare("platform.public_url", str, "",
+         "Public https:// address of the platform's verification service, printed as the QR code of every copy "
+         "(<public_url>/v1/verify/<code>); empty: this kiosk prints no copies.",
+         pattern=r"|https://[^\s/?#]+(/[^\s?#]*)?")
 _declare("platform.connect_timeout", float, 3.0, "Seconds to connect to the platform.", at_least=0.1, at_most=120.0)
 _declare("platform.read_timeout", float, 10.0, "Seconds to wait for a platform answer.", at_least=0.1, at_most=600.0)
 _declare("platform.retries", int, 2, "Extra attempts for idempotent platform calls (with backoff).",

@@ -37,6 +37,7 @@ SPOKEN = {
     "timeout_warning": ("timeout_title",),
     "queueing": ("queueing_title",),
     "queued": ("queued_title", "queued_detail"),
+    "purpose_matter": ("matter_title", "matter_household", "matter_social_security", "matter_housing_fund"),
     "take_card": ("take_card_title", "take_card_hint"),
     "card_pulled": ("card_pulled_title", "card_pulled_printing"),
     "card_pulled_printed": ("card_pulled_printed",),

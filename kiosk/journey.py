@@ -61,6 +61,8 @@ BUSY_SCREENS = frozenset({Screen.ATTRACT, Screen.FACE_CHECK, Screen.LOADING, Scr
 OFFLINE_MESSAGES = frozenset({"platform_offline", "platform_timeout", "platform_server_error",
                               "platform_rate_limited"})
 PURPOSES = ("purpose_school", "purpose_loan", "purpose_other")
+# "其他" names no use, so it restricts nothing: the citizen picks the matter (each says 办理……) instead.
+MATTERS = ("matter_household", "matter_social_security", "matter_housing_fund")
 SERVICES = ("personal_certs", "business_certs")
 RATING_LEVELS = (5, 4, 3, 2, 1)  # 非常满意 .. 非常不满意 (GB/T 39046)
 RATING_GROUPS = {"good": (5, 4), "neutral": (3,), "bad": (2, 1)}
@@ -470,10 +472,21 @@ class Journey(LeavingMixin, TerminalSteps):
 
     def confirm_preview(self) -> None:
         if self._in(Screen.PREVIEW):
+            self.session.asking_matter = False
             self._go(Screen.PURPOSE)
 
     def choose_purpose(self, purpose: str) -> None:
-        if self._in(Screen.PURPOSE) and purpose in PURPOSES:
+        """A purpose key; "purpose_other" first asks which matter (MATTERS), and only a matter is printed."""
+        if not self._in(Screen.PURPOSE):
+            return
+        if purpose == "purpose_other" and not self.session.asking_matter:
+            self.session.asking_matter = True
+            self._touch()
+            self._emit(Speak("purpose_matter"))
+            self._changed()
+            return
+        allowed = MATTERS if self.session.asking_matter else PURPOSES[:-1]
+        if purpose in allowed:
             self.session.purpose = purpose
             self.session.print_attempts = 0
             self._print()
@@ -534,6 +547,11 @@ class Journey(LeavingMixin, TerminalSteps):
             Screen.PURPOSE: Screen.PREVIEW,
             Screen.STAFF_CHECK: Screen.FACE_CONSENT,
         }
+        if self._in(Screen.PURPOSE) and self.session.asking_matter:
+            self.session.asking_matter = False  # from the list of matters back to the purposes
+            self._touch()
+            self._changed()
+            return
         if self._in(Screen.RATING) and self.session.rating_group:
             self.session.rating_group = ""  # assisted rating, step 2: back to good / neutral / bad
             self._touch()
@@ -544,45 +562,6 @@ class Journey(LeavingMixin, TerminalSteps):
             self.end_session("cancelled")
         elif target is not None:
             self._go(target)
-
-    def finish(self) -> None:
-        """The citizen is done: rate if a service was used, then say goodbye."""
-        if self.session is None:
-            if self._in(Screen.CARD_PULLED) and self.pulled_print_outcome:
-                self._to_attract()  # 知道了: the outcome of the abandoned print has been read
-            return
-        if self.session.service_id and not self._in(Screen.RATING, Screen.DONE):
-            self._go(Screen.RATING)
-        elif self._in(Screen.CARD_PROBLEM) or self.session.document is None:
-            self.end_session("cancelled")
-        elif not self._in(Screen.DONE):
-            self._goodbye()
-
-    def _goodbye(self) -> None:
-        """Thanks; with the card still on the reader the thanks come with the request to take it."""
-        if self.card_present:
-            self.end_session("done")
-        else:
-            self._go(Screen.DONE)
-
-    def rate(self, level: int) -> None:
-        if self._in(Screen.RATING) and level in RATING_LEVELS:
-            self._record("rating", level=level, service_id=self.session.service_id, channel="hall_terminal")
-            self._goodbye()
-
-    def rate_group(self, group: str) -> None:
-        """Assisted mode asks in two steps: good / neutral / bad, then the level."""
-        if self._in(Screen.RATING) and group in RATING_GROUPS:
-            if group == "neutral":
-                self.rate(3)
-            else:
-                self.session.rating_group = group
-                self._touch()
-                self._changed()
-
-    def skip_rating(self) -> None:
-        if self._in(Screen.RATING):
-            self._goodbye()
 
     def call_staff(self, reason: str = "citizen_request", *, kind: str = "help") -> None:
         """Call staff (the citizen, or the kiosk itself: printer faults, a card left behind, a stuck

@@ -38,6 +38,13 @@ PULLED_DURING_PRINT = "card_pulled"
 PULLED_PRINT_WAIT_SECONDS = 180
 
 
+def _j() -> Any:
+    """kiosk.journey, imported late (it imports this module)."""
+    import kiosk.journey
+
+    return kiosk.journey
+
+
 class LeavingMixin:
     """Session-end behaviour for Journey; uses its screen, session, clock, timing and emitters."""
 
@@ -157,6 +164,47 @@ class LeavingMixin:
             self._emit(Speak("card_pulled_printed" if result.ok else "card_pulled_failed", alert=True))
             self._changed()
         return True
+
+    # ------------------------------------------------------------ finishing: rating, then goodbye
+
+    def finish(self) -> None:
+        """The citizen is done: rate if a service was used, then say goodbye."""
+        if self.session is None:
+            if self._in(_j().Screen.CARD_PULLED) and self.pulled_print_outcome:
+                self._to_attract()  # 知道了: the outcome of the abandoned print has been read
+            return
+        if self.session.service_id and not self._in(_j().Screen.RATING, _j().Screen.DONE):
+            self._go(_j().Screen.RATING)
+        elif self._in(_j().Screen.CARD_PROBLEM) or self.session.document is None:
+            self.end_session("cancelled")
+        elif not self._in(_j().Screen.DONE):
+            self._goodbye()
+
+    def _goodbye(self) -> None:
+        """Thanks; with the card still on the reader the thanks come with the request to take it."""
+        if self.card_present:
+            self.end_session("done")
+        else:
+            self._go(_j().Screen.DONE)
+
+    def rate(self, level: int) -> None:
+        if self._in(_j().Screen.RATING) and level in _j().RATING_LEVELS:
+            self._record("rating", level=level, service_id=self.session.service_id, channel="hall_terminal")
+            self._goodbye()
+
+    def rate_group(self, group: str) -> None:
+        """Assisted mode asks in two steps: good / neutral / bad, then the level."""
+        if self._in(_j().Screen.RATING) and group in _j().RATING_GROUPS:
+            if group == "neutral":
+                self.rate(3)
+            else:
+                self.session.rating_group = group
+                self._touch()
+                self._changed()
+
+    def skip_rating(self) -> None:
+        if self._in(_j().Screen.RATING):
+            self._goodbye()
 
     def leaving_view(self) -> dict[str, Any]:
         """What the after-session screens show (no personal data)."""

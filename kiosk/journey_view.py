@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiosk.idnumbers import mask_name
-from kiosk.journey import PURPOSES, RATING_GROUPS, RATING_LEVELS, SERVICES, Journey, Screen
+from kiosk.journey import MATTERS, PURPOSES, RATING_GROUPS, RATING_LEVELS, SERVICES, Journey, Screen
 
 
 def build_view(journey: Journey) -> dict[str, Any]:
@@ -61,7 +61,8 @@ def build_view(journey: Journey) -> dict[str, Any]:
                 ["field_identifier", c.identifier],
             ] + [[k, v] for k, v in c.fields.items()],
         }
-        view["purposes"] = list(PURPOSES)
+        view["purposes"] = list(MATTERS if s.asking_matter else PURPOSES)
+        view["askingMatter"] = s.asking_matter
         view["printed"] = s.printed
     elif screen is Screen.NOTICE:
         view["canQueueOffline"] = journey.can_queue_offline()

@@ -49,6 +49,11 @@ log = logging.getLogger("kiosk.services")
 Completion = Callable[[Journey], None]
 
 
+def verify_address(public_url: str, code: str) -> str:
+    """What a copy's QR code holds: the platform's public verification page for code."""
+    return f"{public_url.rstrip('/')}/v1/verify/{code}"
+
+
 def _nothing(journey: Journey) -> None:
     return None
 
@@ -66,6 +71,7 @@ class KioskServices:
     receipts: ReceiptPrinter | None = None
     print_progress: Callable[[int, str], None] = lambda ticket, key: None  # (ticket, message key)
     copy_valid_days: int = 30  # how long a printed copy's verification code stays valid
+    public_url: str = ""  # platform.public_url: the verification address printed on copies; "" prints none
     metrics: Any = None  # sync.metrics.KioskMetrics when the Prometheus exporter is on
     hall: str = "demo-hall"  # where this kiosk stands: the hall dashboard shows it to that hall's staff
     place: str = ""
@@ -201,6 +207,8 @@ class KioskServices:
         def failed(reason: str, stage: str) -> PrintResult:
             return PrintResult(ok=False, job_id="", reason=reason, stage=stage)
 
+        if not self.public_url:
+            return failed("print_no_public_url", "precheck")  # a copy nobody could verify is not printed
         try:
             state = self.printer.state()
         except Exception as exc:
@@ -227,7 +235,8 @@ class KioskServices:
         progress("print_stage_composing")
         try:
             pdf = compose_copy(copy.pdf, CopyMarks(purpose=purpose, kiosk_id=self.kiosk_id, printed_at=self.now(),
-                                                   verify_code=copy.verify_code, verify_url=copy.verify_url,
+                                                   verify_code=copy.verify_code,
+                                                   verify_url=verify_address(self.public_url, copy.verify_code),
                                                    expires=copy.expires))
         except CopyRefused as exc:
             log.warning("copy refused", extra={"event": "print_refused", "detail": exc.detail})

@@ -22,6 +22,7 @@ class Session:
     page: int = 0
     selected: Certificate | None = None
     purpose: str = ""
+    asking_matter: bool = False  # "其他" was chosen: the purpose screen lists the matters
     print_attempts: int = 0
     printed: int = 0
     print_stage: str = ""  # where the last print failed ("precheck" ... "print")

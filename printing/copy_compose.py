@@ -1,11 +1,13 @@
-"""Compose the printed copy: the platform's PDF with purpose watermark, marks and QR code.
+"""Compose the printed copy: the platform's PDF with one purpose watermark, one expiry line and one QR code.
 
-Each page of the (already verified) source PDF is scaled onto an A4 page above a
-footer band; an overlay drawn with reportlab adds a diagonal purpose watermark
-("仅供办理……使用"), the print time, the kiosk id, the verification code and a
-vector QR code (segno) pointing at the platform's verification page. pypdf
-merges the two, so the source keeps its vector text and the overlay's CJK font
-is embedded. Qt-free: runs on any worker thread.
+Each page of the (already verified) source PDF is scaled onto an A4 page between a
+watermark band at the top and a footer band at the bottom, so no mark covers the
+certificate's text. The band carries the purpose watermark ("仅供办理……使用") in a
+blue no certificate uses, dark enough for a reader and for OCR; the footer carries the
+print time, the kiosk id, the verification code, the one expiry line with its meaning
+spelled out, and a vector QR code (segno) pointing at the platform's public
+verification page. pypdf merges the two, so the source keeps its vector text and the
+overlay's CJK font is embedded. Qt-free: runs on any worker thread.
 """
 
 from __future__ import annotations
@@ -25,12 +27,15 @@ from printing.fonts import cjk_font
 
 A4_W, A4_H = A4
 FOOTER_H = 38 * mm  # band at the bottom of each page for the marks and the QR code
+BAND_H = 16 * mm  # band at the top of each page for the purpose watermark
+WATERMARK_RGB = (0.0, 0.2, 0.72)  # blue: no certificate text colour; 8.6:1 on white paper
+WATERMARK_PT = 22
 MARGIN = 10 * mm
 QR_SIZE = 30 * mm
 MAX_PAGES = 30
 MAX_BYTES = 20 * 1024 * 1024
 _CODE = re.compile(r"[0-9A-Za-z-]{4,64}")
-_URL = re.compile(r"https?://[\x21-\x7e]{1,300}")
+_URL = re.compile(r"https://[\x21-\x7e]{1,300}")  # the platform's public address: never loopback http
 
 
 class CopyRefused(ValueError):
@@ -121,7 +126,7 @@ def _place(target: PageObject, page: PageObject) -> None:
     box = page.mediabox
     x0, y0 = float(box.left), float(box.bottom)
     w, h = float(box.width), float(box.height)
-    area_w, area_h = A4_W - 2 * MARGIN, A4_H - MARGIN - FOOTER_H
+    area_w, area_h = A4_W - 2 * MARGIN, A4_H - BAND_H - FOOTER_H
     scale = min(area_w / w, area_h / h)
     tx = MARGIN + (area_w - w * scale) / 2
     ty = FOOTER_H + (area_h - h * scale) / 2
@@ -142,18 +147,16 @@ def _overlay(marks: CopyMarks, pages: int) -> bytes:
 
 
 def _watermark(c: canvas.Canvas, font: str, text: str) -> None:
-    """Diagonal, translucent, repeated; clipped to the area above the footer."""
+    """The purpose, twice across the top band: solid blue, horizontal, never over the certificate."""
     c.saveState()
-    clip = c.beginPath()
-    clip.rect(0, FOOTER_H, A4_W, A4_H - FOOTER_H)
-    c.clipPath(clip, stroke=0, fill=0)
-    c.setFillColorRGB(0.55, 0.55, 0.55)
-    c.setFillAlpha(0.22)
-    c.setFont(font, 34)
-    c.translate(A4_W / 2, (A4_H + FOOTER_H) / 2)
-    c.rotate(35)
-    for row in (-2, -1, 0, 1, 2):
-        c.drawCentredString(0, row * 150, text)
+    c.setFillColorRGB(*WATERMARK_RGB)
+    c.setStrokeColorRGB(*WATERMARK_RGB)
+    c.setFont(font, WATERMARK_PT)
+    y = A4_H - BAND_H + (BAND_H - WATERMARK_PT * 0.8) / 2
+    for x in (A4_W / 4, 3 * A4_W / 4):
+        c.drawCentredString(x, y, text)
+    c.setLineWidth(0.8)
+    c.line(MARGIN, A4_H - BAND_H, A4_W - MARGIN, A4_H - BAND_H)
     c.restoreState()
 
 
@@ -163,20 +166,26 @@ def _footer(c: canvas.Canvas, font: str, marks: CopyMarks, number: int, pages: i
     c.line(MARGIN, FOOTER_H - 2 * mm, A4_W - MARGIN, FOOTER_H - 2 * mm)
     c.setFillColorRGB(0, 0, 0)
     x, y = MARGIN, FOOTER_H - 9 * mm
-    c.setFont(font, 13)
-    c.drawString(x, y, marks.watermark)
+    c.setFont(font, 12)
+    c.drawString(x, y, f"核验码：{marks.verify_code}")
     c.setFont(font, 9)
     lines = [
-        f"打印时间：{marks.printed_at:%Y-%m-%d %H:%M:%S}　终端编号：{marks.kiosk_id}",
-        f"核验码：{marks.verify_code}" + (f"　核验有效期至：{marks.expires.isoformat()}" if marks.expires else ""),
+        expiry_line(marks.expires),
         "扫描右侧二维码或访问以下地址核验真伪：",
         marks.verify_url,
-        f"第 {number} 页 / 共 {pages} 页",
+        f"打印时间：{marks.printed_at:%Y-%m-%d %H:%M:%S}　终端编号：{marks.kiosk_id}　第 {number} 页 / 共 {pages} 页",
     ]
     for line in lines:
         y -= 4.6 * mm
         c.drawString(x, y, line)
     _qr(c, marks.verify_url, A4_W - MARGIN - QR_SIZE, (FOOTER_H - 2 * mm - QR_SIZE) / 2, QR_SIZE)
+
+
+def expiry_line(expires: _dt.date | None) -> str:
+    """The copy's only expiry, and what it means (the certificate's own validity is in its body)."""
+    if expires is None:
+        return "本打印件的核验不设期限；证照本身的有效期以正文为准。"
+    return f"本打印件可核验至 {expires.isoformat()}，此后扫码将显示已失效；证照本身的有效期以正文为准。"
 
 
 def _qr(c: canvas.Canvas, data: str, x: float, y: float, size: float) -> None:

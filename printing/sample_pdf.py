@@ -30,7 +30,7 @@ def sample_certificate_pdf(cert: Certificate, *, pages: int = 1) -> bytes:
         ("证照标识", cert.identifier),
         ("颁发机构", cert.issuer),
         ("颁发日期", cert.issue_date.isoformat()),
-        ("有效期至", cert.valid_until.isoformat() if cert.valid_until else "长期"),
+        ("证照有效期", cert.valid_until.isoformat() if cert.valid_until else "长期"),
         *cert.fields.items(),
     ]
     for page in range(pages):

@@ -12,9 +12,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -63,7 +60,7 @@ def _lines(cert: dict[str, Any]) -> list[tuple[str, str]]:
     rows = [("持证主体", cert["holder_name"]), (holder_label, cert["holder_code"])]
     rows += list(cert["fields"].items())
     rows += [("发证机关", cert["issuer"]), ("发证机关代码", cert["issuer_code"]),
-             ("发证日期", cert["issue_date"]), ("有效期至", cert["valid_until"] or "长期")]
+             ("发证日期", cert["issue_date"]), ("证照有效期", cert["valid_until"] or "长期")]
     return rows
 
 
@@ -80,14 +77,6 @@ def _body(c: canvas.Canvas, cert: dict[str, Any], top: float) -> None:
     c.setFillColorRGB(0, 0, 0)
 
 
-def _qr(c: canvas.Canvas, text: str, x: float, y: float, size: float) -> None:
-    widget = QrCodeWidget(text)
-    x0, y0, x1, y1 = widget.getBounds()
-    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-    drawing.add(widget)
-    renderPDF.draw(drawing, c, x, y)
-
-
 def render_certificate(cert: dict[str, Any]) -> bytes:
     """The original certificate file."""
     _ensure_font()
@@ -102,28 +91,17 @@ def render_certificate(cert: dict[str, Any]) -> bytes:
 
 
 def render_stamped(cert: dict[str, Any], *, purpose: str, expires: str, verify_code: str, verify_url: str) -> bytes:
-    """A purpose-stamped copy (加注件): the certificate, a diagonal watermark and a QR to the verify page."""
+    """A purpose-stamped copy (加注件): the certificate as issued, titled as a copy.
+
+    The marks (purpose, verification code, expiry, verification address) are bound to this
+    file by the signature's metadata and printed once, by the kiosk, in bands that leave the
+    certificate's text clear; drawing them here too gave two QR codes and two watermarks."""
     _ensure_font()
     buf = io.BytesIO()
     width, height = A4
     c = canvas.Canvas(buf, pagesize=A4, invariant=1, pageCompression=1)
     c.setTitle(cert["name"] + "（加注件）")
     _body(c, cert, _header(c, cert, width, height))
-    c.saveState()
-    c.setFillColorRGB(0.8, 0.1, 0.1, alpha=0.18)
-    c.setFont(FONT_NAME, 30)
-    c.translate(width / 2, height / 2)
-    c.rotate(35)
-    for dy in (-220, 0, 220):
-        c.drawCentredString(0, dy, f"仅供{purpose[:20]}使用 {expires}前有效")
-    c.restoreState()
-    _qr(c, verify_url, width - 170, 70, 110)
-    c.setFont(FONT_NAME, 10)
-    c.drawString(60, 150, f"加注用途：{purpose[:40]}")
-    c.drawString(60, 132, f"有效期至：{expires}")
-    c.drawString(60, 114, f"核验码：{verify_code}")
-    c.setFont(FONT_NAME, 7)
-    c.drawString(60, 96, verify_url[:110])
     c.showPage()
     c.save()
     return buf.getvalue()

@@ -9,6 +9,7 @@ session cookie): GET /hall/video (the console), GET /hall/video/queue, POST
 
 from __future__ import annotations
 
+import contextlib
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,14 @@ def _run(fn: Any, *args: Any) -> Any:
         raise Problem(e.status, e.slug, e.detail) from None
 
 
+def _hall(platform: Platform, method: str, *args: Any) -> None:
+    """Mirror the call on the hall dashboard as a staff call of kind "video" (refplatform.hall)."""
+    hall = getattr(platform, "hall", None)
+    if hall is not None and hasattr(hall, method):
+        with contextlib.suppress(ValueError, PermissionError):
+            getattr(hall, method)(*args)
+
+
 # ------------------------------------------------------------------ kiosk side (signed requests)
 
 def _kiosk(req: Request) -> str:
@@ -47,6 +56,8 @@ def _kiosk(req: Request) -> str:
 def open_call(platform: Platform, req: Request) -> Reply:
     calls, kiosk_id = _calls(platform), _kiosk(req)
     call = _run(calls.open, kiosk_id, req.json())
+    _hall(platform, "open_call", kiosk_id, {"call_id": call.call_id, "kind": "video", "reason": "video_help",
+                                            "screen": call.screen, "assisted": call.assisted})
     return json_reply(201, {"call_id": call.call_id, "state": call.state})
 
 
@@ -59,6 +70,7 @@ def end_call(platform: Platform, req: Request) -> Reply:
     if reason not in KIOSK_END_REASONS:
         raise Problem(400, "bad-reason", "reason must be one of " + ", ".join(KIOSK_END_REASONS))
     call = _run(_calls(platform).end_by_kiosk, req.params["call_id"], _kiosk(req), reason)
+    _hall(platform, "cancel_call", call.call_id, call.kiosk_id)
     return json_reply(200, {"call_id": call.call_id, "state": call.state})
 
 
@@ -66,6 +78,11 @@ def end_call(platform: Platform, req: Request) -> Reply:
 
 def _agent(platform: Platform, req: Request, *, changes: bool = False) -> str:
     """The signed-in staff member's id (the hall dashboard's session), or a 401/403."""
+    return _agent_session(platform, req, changes=changes)[0]
+
+
+def _agent_session(platform: Platform, req: Request, *, changes: bool = False) -> tuple[str, str]:
+    """(staff id, hall) of the signed-in staff member, or a 401/403."""
     if changes and req.headers("X-Hall") != "1":
         raise Problem(403, "forbidden", "missing X-Hall header")
     hall = getattr(platform, "hall", None)
@@ -76,7 +93,7 @@ def _agent(platform: Platform, req: Request, *, changes: bool = False) -> str:
     found = hall.session(morsel.value if morsel else None) if hall is not None else None
     if found is None:
         raise Problem(401, "not-signed-in", "sign in as staff first")
-    return str(found[0])
+    return str(found[0]), str(found[1])
 
 
 def page(platform: Platform, req: Request) -> Reply:
@@ -91,8 +108,10 @@ def queue(platform: Platform, req: Request) -> Reply:
 
 
 def accept(platform: Platform, req: Request) -> Reply:
-    agent = _agent(platform, req, changes=True)
-    return json_reply(200, _run(_calls(platform).accept, req.params["call_id"], agent))
+    agent, hall_name = _agent_session(platform, req, changes=True)
+    reply = _run(_calls(platform).accept, req.params["call_id"], agent)
+    _hall(platform, "acknowledge", req.params["call_id"], agent, hall_name)
+    return json_reply(200, reply)
 
 
 def answer(platform: Platform, req: Request) -> Reply:
@@ -104,4 +123,5 @@ def answer(platform: Platform, req: Request) -> Reply:
 def end(platform: Platform, req: Request) -> Reply:
     agent = _agent(platform, req, changes=True)
     call = _run(_calls(platform).end_by_agent, req.params["call_id"], agent, req.json().get("outcome"))
+    _hall(platform, "cancel_call", call.call_id, call.kiosk_id)
     return json_reply(200, {"call_id": call.call_id, "state": call.state, "outcome": call.outcome})

@@ -38,6 +38,7 @@ def render_all(config: Config, out: Path) -> list[Path]:
                 files.append(path)
 
             walker.all_screens(assisted, save)
+            walker.maintenance_screens(assisted, save)
         # The inactivity warning, over the service menu.
         kiosk.reader.insert(0)
         walker.expect("face_consent")

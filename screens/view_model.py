@@ -74,6 +74,7 @@ class JourneyViewModel(QObject):
         self._reader_ok = True
         self.chime = Chime()
         self.preview = PdfPreview(self.tasks, services.platform, self)
+        self.reader_probe: Any = None  # maintenance's test-card check takes reader events while set
         self.auditor = JourneyAuditor()  # session start/end, identity method, prints -> the audit trail
         self.journey = Journey(timing=timing, on_effect=self._on_effect, on_change=self._refresh)
         services.face_prompt = self._facePrompt.emit
@@ -98,6 +99,10 @@ class JourneyViewModel(QObject):
     @Slot(object)
     def _on_reader_event(self, event: ReaderEvent) -> None:
         kind = event.kind
+        if self.reader_probe is not None and kind not in (ReaderEventKind.READER_LOST,
+                                                          ReaderEventKind.READER_CONNECTED):
+            self.reader_probe(event)
+            return
         if kind is ReaderEventKind.CARD_PRESENTED and event.document is not None:
             self.journey.card_presented(event.document)
         elif kind is ReaderEventKind.READ_FAILED:

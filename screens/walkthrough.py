@@ -13,7 +13,7 @@ from PySide6.QtCore import QCoreApplication, QPointF, Qt
 from PySide6.QtQuick import QQuickItem, QQuickWindow
 from PySide6.QtTest import QTest
 
-from devices.sim_staff import HELPER
+from devices.sim_staff import HELPER, TECHNICIAN
 
 
 class WalkError(AssertionError):
@@ -112,6 +112,9 @@ class Walker:
     def print_and_rate(self, purpose: str = "purpose_school") -> None:
         """From the purpose screen: print, finish, rate 非常满意, take the card back."""
         self.click(f"btn_{purpose}")
+        if purpose == "purpose_other":  # 其他 asks which matter; the list replaces the purposes
+            pump(100)
+            self.click("btn_matter_household")
         self.expect("print_done")
         self.click("btn_finish")
         self.expect("rating")
@@ -221,6 +224,72 @@ class Walker:
         at("card_pulled")
         self.click("btn_finish")
         self.expect("attract")
+        return seen
+
+
+    # ------------------------------------------------------------ maintenance mode
+
+    @property
+    def maint_page(self) -> str:
+        return self.kiosk.maint.model.page
+
+    def enter_maintenance(self) -> None:
+        """The hidden gesture: five taps on the top-left corner; the staff sign-in appears."""
+        for _ in range(5):
+            self.click("maintenanceCorner")
+        self.expect("maintenance")
+        wait_for(lambda: self.maint_page == "sign_in", 5, "maintenance sign-in")
+
+    def maint_settled(self, page: str) -> None:
+        wait_for(lambda: self.maint_page == page and not self.kiosk.maint.state["busy"], 30,
+                 f"maintenance page {page} (now {self.maint_page})")
+        pump(30)
+
+    def sign_in_technician(self) -> None:
+        self.enter_maintenance()
+        self.sign_in_staff(TECHNICIAN.number, TECHNICIAN.pin)
+        self.maint_settled("home")
+        wait_for(lambda: len(self.kiosk.maint.state["checks"]) == 10, 30, "the checks")
+
+    def maintenance_screens(self, assisted: bool, visit: Callable[[str], None] = lambda s: None) -> list[str]:
+        """Every maintenance page, then the out-of-service screen, calling visit(name) at each."""
+        seen: list[str] = []
+
+        def at(name: str) -> None:
+            seen.append(name)
+            visit(name)
+
+        self.expect("attract")
+        if assisted != self.vm.journey.assisted:
+            self.click("assistedToggle")
+        self.enter_maintenance()
+        at("maintenance_sign_in")
+        self.sign_in_staff(TECHNICIAN.number, TECHNICIAN.pin)
+        self.maint_settled("home")
+        wait_for(lambda: len(self.kiosk.maint.state["checks"]) == 10, 30, "the checks")
+        at("maintenance_home")
+        self.click("part_printer")
+        self.maint_settled("part:printer")
+        self.click("btn_selfTest")
+        wait_for(lambda: self.kiosk.maint.state["result"] != "", 30, "the printer self-test")
+        self.maint_settled("part:printer")
+        at("maintenance_part")
+        self.click("btn_maintBack")
+        self.click("btn_maintActions")
+        self.maint_settled("actions")
+        at("maintenance_actions")
+        self.click("btn_outOfService")
+        self.click("btn_maintSignOut")
+        self.expect("out_of_service")
+        at("out_of_service")
+        self.sign_in_technician()
+        self.click("btn_maintActions")
+        self.maint_settled("actions")
+        self.click("btn_outOfService")
+        self.click("btn_maintSignOut")
+        self.expect("attract")
+        if assisted:
+            self.click("assistedToggle")
         return seen
 
 

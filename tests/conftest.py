@@ -38,7 +38,8 @@ def kiosk_config(tmp_path: Path):
     from kiosk.config import Config
 
     return Config().with_overrides(kiosk__state_dir=str(tmp_path / "state"),
-                                   printer__pdf_folder=str(tmp_path / "prints"))
+                                   printer__pdf_folder=str(tmp_path / "prints"),
+                                   maintenance__export_dir=str(tmp_path / "usb"))
 
 
 @pytest.fixture

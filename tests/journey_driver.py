@@ -124,6 +124,7 @@ class Harness:
         self.printer = FakePrinter()
         self.face = SimulatedFaceVerifier(frames_per_prompt=0)
         self.services = KioskServices(face=self.face, platform=self.platform, outbox=self.outbox,
+                                      public_url="https://zwfw.example.gov.cn",
                                       printer=self.printer, kiosk_id="KIOSK-TEST")
         self.effects: list[object] = []
         self.hold = False  # True: keep effects queued (to test late results)

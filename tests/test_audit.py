@@ -46,3 +46,22 @@ def test_call_staff_is_on_every_assisted_screen(kiosk) -> None:
             missing.append(screen)
     Walker(kiosk).all_screens(True, visit)
     assert missing == []
+
+
+@pytest.mark.parametrize("assisted", [False, True])
+def test_maintenance_screens_meet_their_mode(kiosk, assisted: bool) -> None:
+    """Maintenance pages (technicians, not citizens: the assisted choice limit does not apply) and the
+    out-of-service screen: text size, touch targets, contrast, names, nothing off screen."""
+    reports = []
+    seen = Walker(kiosk).maintenance_screens(
+        assisted, lambda screen: reports.append(audit(kiosk.window, screen, assisted)))
+    assert seen == ["maintenance_sign_in", "maintenance_home", "maintenance_part", "maintenance_actions",
+                    "out_of_service"]
+    limit = LIMITS[assisted]
+    problems = {r.screen: [p for p in r.problems if not p.endswith(" choices")] for r in reports}
+    assert {k: v for k, v in problems.items() if v} == {}
+    assert min(r.min_font for r in reports) >= limit["font"]
+    assert min(r.min_target for r in reports) >= limit["target"]
+    assert min(r.min_contrast for r in reports) >= limit["contrast"]
+    out_of_service = next(r for r in reports if r.screen == "out_of_service")
+    assert out_of_service.choices <= 4

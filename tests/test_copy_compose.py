@@ -17,7 +17,7 @@ from printing.copy_compose import CopyMarks, CopyRefused, compose_copy
 from printing.sample_pdf import sample_certificate_pdf
 from tests.journey_driver import make_certificate
 
-VERIFY_URL = "http://127.0.0.1:8765/v1/verify/K7Q2-99XA"
+VERIFY_URL = "https://zwfw.example.gov.cn/v1/verify/K7Q2-99XA"
 MARKS = CopyMarks(purpose="入学", kiosk_id="KIOSK-0042", printed_at=_dt.datetime(2026, 11, 21, 10, 30, 5),
                   verify_code="K7Q2-99XA", verify_url=VERIFY_URL, expires=_dt.date(2026, 12, 21))
 
@@ -133,7 +133,8 @@ def test_encrypted_pdf_is_refused() -> None:
 
 
 @pytest.mark.parametrize("field,value", [
-    ("verify_url", "javascript:alert(1)"), ("verify_url", ""), ("verify_code", "no spaces allowed"),
+    ("verify_url", "javascript:alert(1)"), ("verify_url", ""), ("verify_url", "http://127.0.0.1:8765/v1/verify/X"),
+    ("verify_code", "no spaces allowed"),
     ("verify_code", ""), ("purpose", ""),
 ])
 def test_bad_marks_are_refused(field: str, value: str) -> None:

@@ -24,7 +24,7 @@ from tests.cups_harness import CAPTURE_QUEUE, PDF_QUEUE, CupsBench
 from tests.journey_driver import Harness, make_certificate
 from tests.test_copy_compose import decode_qr_codes, embedded_fonts
 
-VERIFY_URL = "http://127.0.0.1:8765/v1/verify/ABCD1234"
+VERIFY_URL = "https://zwfw.example.gov.cn/v1/verify/ABCD1234"
 cups_bench_session = cups_harness.cups_bench_session  # the private cupsd (pytest fixtures)
 cups_bench = cups_harness.cups_bench
 
@@ -248,7 +248,7 @@ def test_journey_happy_path_record(cups_bench: CupsBench, tmp_path: Path) -> Non
     h.journey.choose_purpose("purpose_school")
     assert h.journey.screen is Screen.PRINT_DONE
     [captured] = cups_bench.wait_captured(1)
-    assert decode_qr_codes(captured, tmp_path) == ["http://127.0.0.1/v1/verify/ABCD1234"]
+    assert decode_qr_codes(captured, tmp_path) == ["https://zwfw.example.gov.cn/v1/verify/ABCD1234"]
     text = PdfReader(captured).pages[0].extract_text()
     assert "仅供办理入学使用" in text and "办理办理" not in text
     [row] = _print_rows(h)

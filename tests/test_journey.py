@@ -9,6 +9,7 @@ from devices.sim_staff import HELPER
 from kiosk.interfaces import FaceOutcome, PrintResult
 from kiosk.journey import (
     BUSY_SCREENS,
+    MATTERS,
     LoadCertificates,
     PrintCertificate,
     Record,
@@ -335,3 +336,36 @@ def test_maintenance_only_between_citizens() -> None:
     h.journey.set_out_of_service("out_of_service_technician")
     h.journey.leave_maintenance()
     assert h.journey.screen is Screen.OUT_OF_SERVICE
+
+
+def test_other_purpose_asks_for_the_matter_and_prints_only_a_matter() -> None:
+    """其他 restricts nothing, so it is never printed: the citizen picks the matter (with a way back)."""
+    h = Harness()
+    h.drive_to(Screen.PURPOSE)
+    j = h.journey
+    j.choose_purpose("purpose_other")
+    view = build_view(j)
+    assert j.screen is Screen.PURPOSE and view["askingMatter"] and view["purposes"] == list(MATTERS)
+    assert Speak("purpose_matter") in h.effects
+    j.choose_purpose("purpose_other")
+    j.choose_purpose("purpose_school")  # not on the list now
+    assert j.screen is Screen.PURPOSE and h.printer.printed == 0
+    j.back()
+    assert j.screen is Screen.PURPOSE and build_view(j)["purposes"] == ["purpose_school", "purpose_loan",
+                                                                         "purpose_other"]
+    j.choose_purpose("purpose_other")
+    j.choose_purpose("matter_social_security")
+    assert j.screen is Screen.PRINT_DONE
+    import io
+
+    from pypdf import PdfReader
+    assert "仅供办理社保业务使用" in PdfReader(io.BytesIO(h.printer.jobs[-1])).pages[0].extract_text()
+    assert [p["purpose"] for k, p in h.outbox.rows if k == "print"] == ["matter_social_security"]
+
+
+def test_no_public_verification_address_no_copies() -> None:
+    h = Harness()
+    h.services.public_url = ""
+    h.drive_to(Screen.PRINT_DONE)
+    assert h.journey.screen is Screen.PRINT_FAILED and h.printer.printed == 0 and h.platform.stamped == 0
+    assert build_view(h.journey)["message"] == "print_no_public_url"

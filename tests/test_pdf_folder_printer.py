@@ -17,7 +17,7 @@ from printing.sample_pdf import sample_certificate_pdf
 from tests.journey_driver import make_certificate
 
 MARKS = CopyMarks(purpose="社保业务", kiosk_id="KIOSK-0042", printed_at=_dt.datetime(2026, 11, 21, 9, 0),
-                  verify_code="ABCD1234", verify_url="http://127.0.0.1/v1/verify/ABCD1234")
+                  verify_code="ABCD1234", verify_url="https://zwfw.example.gov.cn/v1/verify/ABCD1234")
 
 
 @pytest.fixture(scope="module")

@@ -62,6 +62,10 @@ def test_agent_console_in_chromium_answers_a_kiosk(kiosk, browser, tmp_path):
     w.click("videoAgree")
     browser.wait("return document.querySelector('button.accept') !== null", what="the kiosk in the queue")
     assert browser.js("return document.getElementById('queue').textContent").count("长辈模式") == 1
+    call_id = kiosk.vm.video.desk.call_id
+    hall = getattr(server.platform, "hall", None)
+    if hall is not None and hasattr(hall, "call"):  # the hall dashboard shows it as a call of kind "video"
+        assert hall.call(call_id)["kind"] == "video" and hall.call(call_id)["state"] == "open"
     browser.js("document.querySelector('button.accept').click()")
     wait_for(lambda: kiosk.vm.video.desk.state == "connected", 30, "connected")
     browser.wait("return agentState.connected && window.sampleScreen(0.5, 0.5) !== null", 30, "the kiosk's screen")
@@ -99,5 +103,7 @@ def test_agent_console_in_chromium_answers_a_kiosk(kiosk, browser, tmp_path):
     assert not kiosk.vm.journey.held and kiosk.vm.journey.screen.value == "service_menu"
     kept = server.video.ended()
     assert kept[0]["outcome"] == "pointed_on_screen" and kept[0]["agent_id"] == "agent-7"
+    if hall is not None and hasattr(hall, "call"):
+        assert hall.call(call_id)["state"] != "open"  # off the dashboard once the call ended
     w.click("service_personal_certs")
     w.expect("cert_list")

@@ -193,3 +193,51 @@ def test_card_removed_during_call_ends_it(kiosk):
         wait_for(lambda: kiosk.platform_server.video.queue() == [], 15, "the platform told")
     finally:
         agent.close()
+
+
+@pytest.fixture
+def impatient_kiosk(qapp, qml_warnings, kiosk_config):
+    """The demo kiosk with video.answer_seconds at its least (5 s)."""
+    from devices.speech import RecordingSpeaker
+    from screens.app import build_kiosk
+
+    k = build_kiosk(kiosk_config.with_overrides(video__answer_seconds=5.0), demo_control=True,
+                    speaker=RecordingSpeaker())
+    yield k
+    k.close()
+
+
+def test_no_agent_in_time_offers_someone_coming(impatient_kiosk):
+    kiosk = impatient_kiosk
+    w = to_menu(kiosk)
+    w.click("callStaff")
+    w.click("helpVideo")
+    pump(50)
+    w.click("videoAgree")
+    wait_for(lambda: kiosk.platform_server.video.queue() != [], 10, "the call waiting")
+    wait_for(lambda: kiosk.vm.video.desk.state == "no_answer", 15, "no answer in time")
+    pump(50)
+    assert find(kiosk.window, "helpComes") is not None and find(kiosk.window, "helpVideo") is None
+    wait_for(lambda: kiosk.platform_server.video.queue() == [], 10, "the platform told")
+    assert kiosk.platform_server.video.ended()[0]["ended_by"] == "kiosk:no_answer"
+    w.click("helpComes")
+    assert kiosk.vm.video.desk.state == "idle" and kiosk.vm.journey.staff_called
+    assert kiosk.vm.journey.screen.value == "service_menu" and not kiosk.vm.journey.held
+
+
+def test_network_drop_ends_the_call_and_the_journey_goes_on(kiosk):
+    w = to_menu(kiosk)
+    agent = connect(kiosk, w)
+    try:
+        agent.hang_up_media()  # the agent's side vanishes without a word
+        wait_for(lambda: kiosk.vm.video.desk.state == "ended", 30, "the call ended")
+        assert kiosk.vm.video.view["message"] == "video_ended_network"
+        pump(50)
+        title = find(kiosk.window, "videoTitle")
+        assert "网络中断" in title.property("text")
+        click(kiosk.window, "videoCancel")
+        assert kiosk.vm.video.desk.state == "idle" and not kiosk.vm.journey.held
+        w.click("service_personal_certs")
+        w.expect("cert_list")
+    finally:
+        agent.close()

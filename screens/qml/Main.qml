@@ -94,6 +94,7 @@ Window {
                 case "service_menu": return menu
                 case "uscc_entry": return keypad
                 case "staff_check": return staffCheck
+                case "maintenance": return maintenance
                 case "cert_list": return certs
                 case "preview": case "purpose": return preview
                 case "rating": return rating
@@ -103,6 +104,24 @@ Window {
         }
 
         TimeoutOverlay { anchors.fill: parent }
+
+        // The hidden way into maintenance: five taps on the top-left corner within four seconds,
+        // only between citizens. It leads to a staff sign-in; a citizen gets no further.
+        Item {
+            id: corner
+            objectName: "maintenanceCorner"
+            width: 160
+            height: header.height
+            enabled: win.screen === "attract" || win.screen === "out_of_service"
+            property var taps: []
+            TapHandler {
+                onTapped: {
+                    var now = Date.now()
+                    corner.taps = corner.taps.filter(t => now - t < 4000).concat([now])
+                    if (corner.taps.length >= 5) { corner.taps = []; maint.enter() }
+                }
+            }
+        }
         VideoHelpOverlay { anchors.fill: parent }
     }
 
@@ -126,6 +145,7 @@ Window {
     Component { id: faceCheck; FaceCheckScreen {} }
     Component { id: menu; MenuScreen {} }
     Component { id: keypad; KeypadScreen {} }
+    Component { id: maintenance; MaintenanceScreen {} }
     Component {
         id: staffCheck
         StaffSignIn {

@@ -132,14 +132,14 @@ Item {
             spacing: theme.gap * 1.5
             KText {
                 Layout.fillWidth: true
-                text: root.choosePurpose ? vm.t.purpose_title : vm.t.preview_title
+                text: root.choosePurpose ? (vm.view.askingMatter ? vm.t.matter_title : vm.t.purpose_title) : vm.t.preview_title
                 font.pixelSize: theme.fontTitle
                 font.bold: true
             }
             KText {
                 Layout.fillWidth: true
                 visible: root.choosePurpose
-                text: vm.t.purpose_body
+                text: vm.view.askingMatter ? vm.t.matter_body : vm.t.purpose_body
                 color: theme.muted
             }
             Repeater {

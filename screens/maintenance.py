@@ -1,0 +1,333 @@
+"""MaintenanceViewModel: maintenance mode seen from QML (`maint`).
+
+The pages and the staff session live in kiosk/maintenance.py, the checks in kiosk/doctor.py
+(the same as `kiosk doctor`). Every blocking step runs on a worker lane; every action is
+written to the audit trail with the technician's pseudonymous id. Nothing personal is shown:
+a test card is reported by its type and checks only.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Property, QCoreApplication, QObject, QTimer, Signal, Slot
+
+from kiosk.doctor import PARTS, Check, Parts, run_checks
+from kiosk.interfaces import ReaderEvent, ReaderEventKind, Receipt
+from kiosk.maintenance import Maintenance
+
+log = logging.getLogger("kiosk.maintenance")
+RESTART_EXIT_CODE = 75  # `kiosk run` starts itself again (screens/app.py); systemd would too
+TEST_CARD_SECONDS = 20
+LANES = {"reader": "device", "camera": "camera", "printer": "printer", "receipt": "printer", "platform": "network"}
+
+
+class MaintenanceViewModel(QObject):
+    """Slots for the maintenance screens; ``state`` is what they show."""
+
+    changed = Signal()
+
+    def __init__(self, vm: Any, config: Any, *, parts: Parts, camera_test: Callable[[], tuple[bool, str, str]],
+                 restart: Callable[[], None] | None = None, clock: Callable[[], float] | None = None) -> None:
+        super().__init__()
+        self.vm = vm
+        self.config = config
+        self.parts = parts
+        self.camera_test = camera_test
+        self.restart = restart or (lambda: QCoreApplication.exit(RESTART_EXIT_CODE))
+        kwargs = {"clock": clock} if clock else {}
+        self.model = Maintenance(idle_seconds=config["staff.idle_seconds"],
+                                 max_seconds=config["staff.max_session_seconds"], **kwargs)
+        self.checks: dict[str, Check] = {}
+        self._sign_in: dict[str, Any] = {}
+        self._result = ""
+        self._busy = ""
+        self._card_deadline = 0.0
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self._tick)
+
+    # ---------------------------------------------------------------- helpers
+
+    def _staff(self) -> str:
+        return self.model.session.staff_id if self.model.session else ""
+
+    def _audit(self, action: str, result: str = "ok") -> None:
+        self.vm.audit("maintenance", staff=self._staff() or "unknown", action=action, result=result)
+
+    def _emit(self) -> None:
+        self.changed.emit()
+
+    def _run(self, lane: str, work: Callable[[], Any], done: Callable[[Any], None], busy: str) -> None:
+        self._busy = busy
+        self._result = ""
+        self._emit()
+
+        def finish(value: Any) -> None:
+            self._busy = ""
+            done(value)
+            self._emit()
+        self.vm.tasks.run(lane, work, finish)
+
+    def _tick(self) -> None:
+        if self._card_deadline and self.model.now() > self._card_deadline:
+            self._finish_card("no card was read in time: place the test card flat on the reader", False)
+        reason = self.model.tick()
+        if reason:
+            self._leave(reason)
+
+    def _leave(self, reason: str) -> None:
+        session = self.model.end()
+        if session is not None:
+            self.vm.audit("staff_sign_out", staff=session.staff_id, reason=reason)
+        self._timer.stop()
+        self._card_deadline = 0.0
+        self.vm.reader_probe = None
+        self.checks.clear()
+        self._result = ""
+        self.vm.journey.leave_maintenance()
+        self._emit()
+
+    def shutdown(self) -> None:
+        self._timer.stop()
+        self.vm.reader_probe = None
+
+    # ---------------------------------------------------------------- QML side
+
+    def _state(self) -> dict[str, Any]:
+        journey = self.vm.journey
+        return {
+            "page": self.model.page,
+            "staffId": self._staff(),
+            "checks": [self.checks[p].as_dict() for p in PARTS if p in self.checks],
+            "busy": self._busy,
+            "result": self._result,
+            "outOfService": "out_of_service_technician" in journey.out_of_service,
+            **self._sign_in,
+        }
+
+    state = Property("QVariantMap", _state, notify=changed)
+
+    @Slot()
+    def enter(self) -> None:
+        """The hidden gesture was made: show the staff sign-in (only between citizens)."""
+        if self.vm.journey.enter_maintenance():
+            self.model.begin()
+            self._sign_in = {}
+            self._timer.start()
+            self.vm.audit("maintenance_opened")
+            self._emit()
+
+    @Slot(str, str)
+    def signIn(self, number: str, pin: str) -> None:
+        if self.model.page != "sign_in" or self._sign_in.get("signInError") == "staff_checking":
+            return
+        self.model.touch()
+        if not number or not pin:
+            self._sign_in = {"signInError": "staff_sign_in_incomplete"}
+            self._emit()
+            return
+        self._sign_in = {"signInError": "staff_checking"}
+        self._emit()
+        self.vm.tasks.run("disk", lambda: self.vm.services.sign_in(number, pin, "maintenance"), self._signed_in)
+
+    def _signed_in(self, result: Any) -> None:
+        if self.model.page != "sign_in":
+            return
+        if not result.ok:
+            self._sign_in = {"signInError": result.reason, "waitSeconds": result.wait_seconds,
+                             "triesLeft": result.tries_left}
+            self._emit()
+            return
+        self._sign_in = {}
+        self.model.signed_in(result.staff_id, result.roles)
+        self._emit()
+        self.refresh()
+
+    @Slot(str)
+    def show(self, page: str) -> None:
+        if self.model.show(page):
+            self._result = ""
+            self._emit()
+
+    @Slot()
+    def touch(self) -> None:
+        self.model.touch()
+
+    @Slot()
+    def signOut(self) -> None:
+        self._leave("signed_out")
+
+    @Slot()
+    def refresh(self) -> None:
+        """Run every check (the same as `kiosk doctor`) on a worker."""
+        if self.model.session is None:
+            return
+        self._run("device", lambda: run_checks(self.parts), self._checked, "checks")
+
+    def _checked(self, checks: list[Check]) -> None:
+        self.checks = {c.part: c for c in checks}
+        problems = [c.part for c in checks if not c.ok]
+        self._audit("checks", "ok" if not problems else "problems: " + ",".join(problems))
+
+    @Slot(str)
+    def selfTest(self, part: str) -> None:
+        if self.model.session is None or part not in PARTS or self._busy:
+            return
+        self.model.touch()
+        if part == "reader":
+            self._wait_for_card()
+            return
+        if part == "speech":
+            from kiosk import i18n
+
+            if self.vm.speaker is not None:
+                self.vm.speaker.say(i18n.text("maint_speaker_test", self.vm.journey.language), self.vm.journey.language)
+            self._set(part, True, "a spoken prompt was sent to the speaker: listen for it", "self_test")
+            return
+        work: dict[str, Callable[[], Any]] = {
+            "camera": self.camera_test,
+            "printer": self._print_test_page,
+            "receipt": self._print_test_receipt,
+        }
+        if part in work:
+            self._run(LANES.get(part, "device"), work[part],
+                      lambda r, p=part: self._set(p, r[0], r[1], "self_test", r[2]), part)
+        else:
+            self._run(LANES.get(part, "device"), lambda: run_checks(self.parts, (part,))[0],
+                      lambda c: self._set(c.part, c.ok, c.summary, "self_test", c.fix), part)
+
+    def _set(self, part: str, ok: bool, summary: str, action: str, fix: str = "") -> None:
+        self.checks[part] = Check(part, ok, summary, fix)
+        self._result = summary + (f" — fix: {fix}" if fix else "")
+        self._audit(f"{action}:{part}", "ok" if ok else "failed")
+        self._emit()
+
+    def _print_test_page(self) -> tuple[bool, str, str]:
+        from printing.service_pages import test_page
+
+        result = self.vm.services.printer.print_pdf(test_page(self.vm.services.kiosk_id))
+        if result.ok:
+            return True, "test page printed: check the 10 mm frame, the rulers and the grey steps", ""
+        return False, f"test page not printed ({result.reason})", "see the printer's status; load paper, clear jams"
+
+    def _print_test_receipt(self) -> tuple[bool, str, str]:
+        receipts = self.vm.services.receipts
+        if receipts is None:
+            return True, "no receipt printer configured", ""
+        result = receipts.print_receipt(Receipt(kind="test", tracking_code="TEST", service="测试凭条 test receipt",
+                                                kiosk_id=self.vm.services.kiosk_id,
+                                                issued_at=_dt.datetime.now(_dt.UTC),
+                                                lines=("Receipt printer self-test",)))
+        if result.ok:
+            return True, "test receipt printed", ""
+        return False, f"test receipt not printed ({result.reason})", "load the paper roll and close the cover"
+
+    def _wait_for_card(self) -> None:
+        self._busy = "reader"
+        self._result = ""
+        self._card_deadline = self.model.now() + TEST_CARD_SECONDS
+        self.vm.reader_probe = self._probe
+        self._emit()
+
+    def _probe(self, event: ReaderEvent) -> bool:
+        """Reader events while maintenance shows: a test card is reported by type and checks only."""
+        if not self._card_deadline:
+            return True  # maintenance swallows card events; the journey never sees them
+        if event.kind is ReaderEventKind.CARD_PRESENTED and event.document is not None:
+            problems = event.document.problems()
+            self._finish_card(f"test card read: {event.document.doc_type.value}, "
+                              f"checks {', '.join(problems) if problems else 'ok'}", True)
+        elif event.kind is ReaderEventKind.READ_FAILED:
+            self._finish_card(f"the card could not be read ({event.reason or 'unknown'})", False)
+        return True
+
+    def _finish_card(self, summary: str, ok: bool) -> None:
+        self._card_deadline = 0.0
+        self._busy = ""
+        self._set("reader", ok, summary, "self_test", "" if ok else "clean the reader; try another test card; "
+                  "then run 'kiosk devices doctor'")
+
+    @Slot()
+    def retryDead(self) -> None:
+        if self.model.session is None:
+            return
+        self._run("disk", lambda: self.vm.services.outbox.retry_dead(None), self._retried, "outbox")
+
+    def _retried(self, count: int) -> None:
+        self._result = f"{count} dead letter(s) queued again"
+        self._audit("retry_dead_letters", f"{count}")
+
+    def _export_dir(self) -> Path:
+        path = self.config.path("maintenance.export_dir")
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _stamp(self) -> str:
+        return _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    @Slot()
+    def exportBundle(self) -> None:
+        """The encrypted support bundle (outbox, logs, audit trail) to the USB folder; passphrase shown once."""
+        if self.model.session is None:
+            return
+
+        def work() -> tuple[str, str]:
+            from kiosk.cli_queue import support_data, write_bundle
+
+            passphrase = secrets.token_urlsafe(18)
+            path = self._export_dir() / f"support-{self.vm.services.kiosk_id}-{self._stamp()}.kbundle"
+            write_bundle(path, support_data(self.config, self.vm.services.outbox), passphrase)
+            return path.name, passphrase
+        self._run("disk", work, self._bundled, "bundle")
+
+    def _bundled(self, saved: tuple[str, str]) -> None:
+        name, passphrase = saved
+        self._result = f"saved {name}; passphrase for support (shown once): {passphrase}"
+        self._audit("support_bundle", name)
+
+    @Slot()
+    def readinessReport(self) -> None:
+        """Run every check, then save the readiness report (PDF) to the USB folder."""
+        if self.model.session is None:
+            return
+        staff = self._staff()
+
+        def work() -> tuple[list[Check], str]:
+            from printing.service_pages import readiness_report
+
+            checks = run_checks(self.parts)
+            path = self._export_dir() / f"readiness-{self.vm.services.kiosk_id}-{self._stamp()}.pdf"
+            path.write_bytes(readiness_report(self.vm.services.kiosk_id, checks, staff_id=staff))
+            return checks, path.name
+        self._run("device", work, self._reported, "report")
+
+    def _reported(self, done: tuple[list[Check], str]) -> None:
+        checks, name = done
+        self.checks = {c.part: c for c in checks}
+        ready = all(c.ok for c in checks)
+        self._result = f"saved {name}: {'READY' if ready else 'NOT READY'}"
+        self._audit("readiness_report", "ready" if ready else "not_ready")
+
+    @Slot(bool)
+    def setOutOfService(self, on: bool) -> None:
+        if self.model.session is None:
+            return
+        self.model.touch()
+        self.vm.journey.set_out_of_service("out_of_service_technician", on)
+        self._audit("out_of_service" if on else "back_in_service")
+        self._emit()
+
+    @Slot()
+    def restartApp(self) -> None:
+        if self.model.session is None:
+            return
+        self._audit("restart_app")
+        log.warning("restart requested in maintenance", extra={"event": "restart"})
+        self._leave("restart")
+        self.restart()
