@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +19,6 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow
 
-from devices.face.factory import build_camera, build_face
 from devices.reader_factory import make_reader
 from devices.speech import EspeakSpeaker
 from kiosk.audit_log import AuditLog
@@ -30,41 +28,45 @@ from kiosk.interfaces import CardReader
 from kiosk.journey import Timing
 from kiosk.services import KioskServices
 from kiosk.staff import StaffDirectory
-from printing.factory import make_printer, make_receipt_printer
+from screens.backend import Backend
 from screens.camera_preview import PreviewFeed, install_preview
 from screens.demo_control import DemoControl
 from screens.maintenance import RESTART_EXIT_CODE, MaintenanceViewModel
 from screens.pdf_preview import PreviewImageProvider
 from screens.video_help import VideoHelp
 from screens.view_model import JourneyViewModel
-from sync.service import EngineThread, limits_from
-from sync.service import make_client as make_sync_client
-from sync.store import ManagedOutbox
 
 log = logging.getLogger("kiosk.app")
 QML_DIR = Path(__file__).parent / "qml"
 DEMO_PUBLIC_URL = "https://zwfw.example.gov.cn"  # reserved example domain: says plainly it is not real
 SYNC_STATUS_MS = 2_000  # how often the header's online flag is read from the outbox (the engine writes it)
+WARM_FALLBACK_MS = 1_000  # build the back end by then even if no frame was painted (hidden window)
 
 
 @dataclass
 class Kiosk:
-    """A wired terminal: engine, view-model and the drivers behind it."""
+    """A wired terminal: engine, view-model and the drivers behind it.
+
+    printer, face, outbox, platform, platform_server and receipts are ``kiosk.deferred.Deferred``
+    stand-ins, built right after the first frame (see screens/backend.py).
+    """
 
     engine: QQmlApplicationEngine
     vm: JourneyViewModel
     reader: CardReader
-    printer: object  # a kiosk.interfaces.Printer
-    face: object  # SimulatedFaceVerifier (scripted, demo) or DlibFaceVerifier
-    outbox: ManagedOutbox
-    platform: LazyPlatform
-    platform_server: object | None
+    backend: Backend
     demo: DemoControl | None
     timers: list[QTimer] = field(default_factory=list)
-    receipts: object | None = None  # a kiosk.interfaces.ReceiptPrinter
-    sync_thread: EngineThread | None = None
     maint: MaintenanceViewModel | None = None  # maintenance mode (screens/maintenance.py)
     closed: bool = False
+
+    printer = property(lambda self: self.backend.printer)
+    face = property(lambda self: self.backend.face)
+    outbox = property(lambda self: self.backend.outbox)
+    platform = property(lambda self: self.backend.platform)
+    platform_server = property(lambda self: self.backend.server)
+    receipts = property(lambda self: self.backend.receipts)
+    sync_thread = property(lambda self: self.backend.sync_thread)
 
     @property
     def window(self) -> QQuickWindow:
@@ -82,8 +84,6 @@ class Kiosk:
         if self.maint is not None:
             self.maint.shutdown()
         self.vm.shutdown()
-        if hasattr(self.face, "close"):
-            self.face.close()  # the face-embedding helper process
         # Destroy the QML before the objects its bindings read. Hide the windows and let the
         # window system's events for them (expose, hide) be handled first: an expose event that
         # reaches a window after its QML was deleted crashes Qt (seen in ~1 of 6 exits).
@@ -96,29 +96,7 @@ class Kiosk:
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         self.engine.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        if self.sync_thread is not None:
-            self.sync_thread.stop()
-        if self.platform_server is not None:
-            self.platform_server.stop()
-        self.outbox.close()
-
-
-class LazyPlatform:
-    """Creates the HTTP platform client on first use, on a worker, off the start-up path."""
-
-    def __init__(self, factory: Callable[[], object]) -> None:
-        self._factory = factory
-        self._client: object | None = None
-        self._lock = threading.Lock()
-
-    def _get(self) -> object:
-        with self._lock:
-            if self._client is None:
-                self._client = self._factory()
-            return self._client
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._get(), name)
+        self.backend.close()
 
 
 def timing_from(config: Config) -> Timing:
@@ -161,56 +139,32 @@ def _maintenance(config: Config, vm: JourneyViewModel, camera: object, url: str)
 
 def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | None = None,
                 tick_ms: int = 1000) -> Kiosk:
-    """Create drivers, services, view-model and QML windows (a QGuiApplication must exist).
-    The demo (demo_control) provisions the fictitious staff of devices/sim_staff.py."""
+    """Create the view-model and QML windows now, the back end right after the first frame.
+
+    A QGuiApplication must exist. Every setting is checked here (a ConfigError stops the start);
+    the outbox, platform, printers and face verifier are built by ``Backend.warm``. The demo
+    (demo_control) provisions the fictitious staff of devices/sim_staff.py.
+    """
     state_dir = config.path("kiosk.state_dir")
     state_dir.mkdir(parents=True, exist_ok=True)
-    server = enrolment = None
-    url = config["platform.url"]
-    if not url:
-        from refplatform.server import PlatformServer  # the local reference platform
-        from sync.enrolment import LocalEnrolment
-
-        server = PlatformServer("127.0.0.1", 0)
-        server.start()
-        url = server.url
-        enrolment = LocalEnrolment(server, config)  # the demo enrols itself on first use (a worker)
-
-    def device_key() -> object:
-        return enrolment.device_key() if enrolment is not None else None
-
-    def make_client() -> object:
-        from sync.platform_client import client_from_config  # requests is slow to import
-
-        return client_from_config(url, config, device_key=device_key())
-    platform = LazyPlatform(make_client)
-    # The demo's local platform has no public address: its copies carry a placeholder one (example.gov.cn).
-    public_url = config["platform.public_url"] or (DEMO_PUBLIC_URL if server is not None else "")
-    # The GUI only writes; the engine (its own process, or a thread in the demo) delivers.
-    outbox = ManagedOutbox(state_dir / "outbox.db", limits=limits_from(config), recover=False)
-    receipts = make_receipt_printer(config)
-    printer = make_printer(config)
-    face = build_face(config, build_camera(config))
+    backend = Backend(config)
     reader = make_reader(config)
     demo_control = demo_control and hasattr(reader, "insert")  # the demo window places cards on simulators
-    services = KioskServices(face=face, platform=platform, outbox=outbox, printer=printer,
-                             kiosk_id=config["kiosk.id"], receipts=receipts,
+    # The demo's local platform has no public address: its copies carry a placeholder one (example.gov.cn).
+    public_url = config["platform.public_url"] or (DEMO_PUBLIC_URL if backend.server is not None else "")
+    services = KioskServices(face=backend.face, platform=backend.platform, outbox=backend.outbox,
+                             printer=backend.printer, kiosk_id=config["kiosk.id"], receipts=backend.receipts,
                              copy_valid_days=config["printer.copy_valid_days"], public_url=public_url,
-                             staff=StaffDirectory(state_dir / "staff.json"), audit=make_audit_trail(config, outbox),
+                             staff=StaffDirectory(state_dir / "staff.json"),
+                             audit=make_audit_trail(config, backend.outbox),
                              hall=config["kiosk.hall"], place=config["kiosk.place"])
     vm = JourneyViewModel(services=services, timing=timing_from(config),
                           speaker=speaker if speaker is not None else EspeakSpeaker(),
                           speech=config["ui.speech"], tick_ms=tick_ms)
-    if demo_control:  # fictitious staff (devices/sim_staff.py), hashed off the start-up path
-        from devices.sim_staff import provision_demo_staff
-
-        vm.tasks.run("disk", lambda: provision_demo_staff(services.staff))
-    vm.audit("kiosk_start", demo=demo_control)
-    if hasattr(face, "preload"):
-        vm.tasks.run("camera", face.preload)  # load the face models off the start-up path
+    backend.on_face = lambda face: face.camera.set_listener(vm.camera_feed.push)
     engine = QQmlApplicationEngine()
     vm.camera_provider = install_preview(engine, vm.camera_feed)
-    vm.video = VideoHelp(vm=vm, config=config, camera=face.camera, agent_feed=PreviewFeed("agent"))
+    vm.video = VideoHelp(vm=vm, config=config, camera=backend.camera, agent_feed=PreviewFeed("agent"))
     vm.agent_provider = install_preview(engine, vm.video.agent_feed)
     ctx_video = vm.video
     ctx = engine.rootContext()
@@ -219,13 +173,12 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     ctx.setContextProperty("pdfPreview", vm.preview)
     engine.addImageProvider("preview", PreviewImageProvider(vm.preview))
     ctx.setContextProperty("cameraFeed", vm.camera_feed)
-    maint = _maintenance(config, vm, face.camera, url)
+    maint = _maintenance(config, vm, backend.camera, config["platform.url"])
     ctx.setContextProperty("maint", maint)
     ctx.setContextProperty("videoHelp", ctx_video)
-    face.camera.set_listener(vm.camera_feed.push)
     demo = None
     if demo_control:
-        demo = DemoControl(reader, printer, face)
+        demo = DemoControl(reader, backend.printer, backend.face)
         ctx.setContextProperty("demo", demo)
     engine.load(QUrl.fromLocalFile(str(QML_DIR / "Main.qml")))
     if not engine.rootObjects():
@@ -234,19 +187,38 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     if demo_control:
         engine.load(QUrl.fromLocalFile(str(QML_DIR / "DemoControl.qml")))
     reader.start(vm.reader_listener)
-    kiosk = Kiosk(engine, vm, reader, printer, face, outbox, platform, server, demo, receipts=receipts,
-                  maint=maint)
-    if config["sync.in_process"]:
-        kiosk.sync_thread = EngineThread(config, lambda: make_sync_client(config, url, device_key()))
-        kiosk.sync_thread.start()
-    kiosk.timers.append(_every(SYNC_STATUS_MS, lambda: _read_sync_status(kiosk)))
-    if config["metrics.port"]:
-        vm.tasks.run("disk", lambda: _start_metrics(kiosk, config))  # prometheus_client: off the start-up path
+    kiosk = Kiosk(engine, vm, reader, backend, demo, maint=maint)
+
+    def after_first_frame() -> None:
+        backend.warm()
+        if demo_control:  # the demo's fictitious staff (devices/sim_staff.py), hashed off the start-up path
+            from devices.sim_staff import provision_demo_staff
+
+            vm.tasks.run("disk", lambda: provision_demo_staff(services.staff))
+        vm.audit("kiosk_start", demo=demo_control)  # writes the audit log and ships it via the outbox
+        if config["metrics.port"]:
+            vm.tasks.run("disk", lambda: _start_metrics(kiosk, config))  # prometheus_client: off the start-up path
+        _write_kiosk_state(kiosk, last)
     last: list[dict] = [{}]
+    _after_first_frame(kiosk.window, after_first_frame)
+    kiosk.timers.append(_every(SYNC_STATUS_MS, lambda: _read_sync_status(kiosk)))
     vm.viewChanged.connect(lambda: _write_kiosk_state(kiosk, last))
     vm.statusChanged.connect(lambda: _write_kiosk_state(kiosk, last))
     _close_before_exit(kiosk)
     return kiosk
+
+
+def _after_first_frame(window: QQuickWindow, fn: Callable[[], None]) -> None:
+    """fn() once, when the window has painted its first frame (or after WARM_FALLBACK_MS)."""
+    done = [False]
+
+    def once() -> None:
+        if not done[0]:
+            done[0] = True
+            window.frameSwapped.disconnect(once)
+            fn()
+    window.frameSwapped.connect(once)
+    QTimer.singleShot(WARM_FALLBACK_MS, window, once)
 
 
 def _close_before_exit(kiosk: Kiosk) -> None:
@@ -293,6 +265,18 @@ def _call_waiting(kiosk: Kiosk) -> float | None:
     return calls.clock() - call.placed_at
 
 
+def _demo_hall_staff(server: object, config: Config) -> None:
+    """The demo's platform lives in memory: give this run one staff sign-in for the hall dashboard,
+    with a fresh random password shown on the terminal (never a shared one)."""
+    import secrets
+    import sys
+
+    password = secrets.token_urlsafe(9)
+    server.hall.add_staff("demo", config["kiosk.hall"], password)
+    print(f"hall dashboard: {server.url}/hall  staff id: demo  password (this run only): {password}",
+          file=sys.stderr)
+
+
 def _tell_presence(platform: object, body: dict) -> None:
     try:
         platform.presence(body)  # one attempt; the engine's probe repeats it within 20 s anyway
@@ -303,6 +287,8 @@ def _tell_presence(platform: object, body: dict) -> None:
 def _write_kiosk_state(kiosk: Kiosk, last: list[dict]) -> None:
     """Session, screen name and device states for the sync engine's presence probe and heartbeat
     (shared through the outbox file: the engine may be another process). Written when it changes."""
+    if not kiosk.backend.warming:
+        return  # before the first frame: written once the back end is being built
     journey = kiosk.vm.journey
     state = {"in_session": journey.session is not None, "screen": journey.screen.value,
              "devices": {"reader": {"state": "connected" if kiosk.vm.readerOk else "lost"},
@@ -328,6 +314,9 @@ def _every(ms: int, fn: Callable[[], None]) -> QTimer:
 
 def _read_sync_status(kiosk: Kiosk) -> None:
     """The engine records whether the platform answers; the header shows it (read on the disk lane)."""
+    if not kiosk.outbox.built:
+        return  # not opened yet: the header keeps its start-up state
+
     def work() -> tuple[bool | None, float]:
         kiosk.outbox.refresh()  # another process may have quarantined the file
         online, state = kiosk.outbox.sync_status(), kiosk.outbox.sync_state()
@@ -396,6 +385,8 @@ def run(config: Config, *, demo: bool, windowed: bool = False) -> int:
     messages: list[str] = []
     qInstallMessageHandler(qml_message_collector(messages))
     kiosk = build_kiosk(config, demo_control=demo)
+    if demo and kiosk.platform_server is not None:
+        kiosk.vm.tasks.run("disk", lambda: _demo_hall_staff(kiosk.platform_server, config))
     window = kiosk.window
     if kiosk.demo is not None and not windowed:
         dock_demo_control(kiosk)
@@ -403,7 +394,7 @@ def run(config: Config, *, demo: bool, windowed: bool = False) -> int:
         window.showFullScreen()
     keep = _quit_on_signals(app)  # noqa: F841 (the socket pair and notifier live as long as the loop)
     log.info("kiosk started", extra={"event": "start", "demo": demo, "platform": "local" if
-                                     kiosk.platform_server else "remote"})
+                                     kiosk.platform_server is not None else "remote"})
     code = app.exec()
     kiosk.close()
     if code == RESTART_EXIT_CODE:  # maintenance mode's "restart the app": the same command again

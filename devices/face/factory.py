@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from devices.simulated_camera import SimulatedCamera
 from devices.simulated_face import SimulatedFaceVerifier
@@ -28,26 +29,43 @@ def sample_face_frames() -> list:
         return []
 
 
-def build_camera(config: Config) -> object:
-    """camera.driver: "opencv" (camera.source) or "sim" (replayed sample face)."""
+def camera_builder(config: Config) -> Callable[[], object]:
+    """camera.driver: "opencv" (camera.source) or "sim" (replayed sample face); builds later (cv2 is heavy)."""
+    fps = config["camera.fps"]
     if config["camera.driver"] == "opencv":
-        from devices.camera import OpenCVCamera
+        source, width, height = config["camera.source"], config["camera.width"], config["camera.height"]
+        timeout, lost = config["camera.open_timeout"], config["camera.lost_seconds"]
+        frozen = config["camera.frozen_seconds"]
 
-        return OpenCVCamera(config["camera.source"], width=config["camera.width"], height=config["camera.height"],
-                            fps=config["camera.fps"], open_timeout=config["camera.open_timeout"],
-                            lost_after=config["camera.lost_seconds"], frozen_after=config["camera.frozen_seconds"])
-    return SimulatedCamera(640, 480, fps=config["camera.fps"], frames=sample_face_frames)
+        def opencv() -> object:
+            from devices.camera import OpenCVCamera
+
+            return OpenCVCamera(source, width=width, height=height, fps=fps, open_timeout=timeout,
+                                lost_after=lost, frozen_after=frozen)
+        return opencv
+    return lambda: SimulatedCamera(640, 480, fps=fps, frames=sample_face_frames)
 
 
-def build_face(config: Config, camera: object) -> object:
-    """face.driver: "dlib" (on-device check) or "sim" (scripted outcomes for the demo)."""
+def build_camera(config: Config) -> object:
+    return camera_builder(config)()
+
+
+def face_builder(config: Config) -> Callable[[object], object]:
+    """face.driver: "dlib" (on-device check) or "sim" (scripted outcomes for the demo).
+
+    Checks the face settings now; the returned function builds the verifier for a camera
+    later (dlib and numpy stay off the start-up path).
+    """
     if config["face.platform_photo"]:
         raise ConfigError("'face.platform_photo = true' needs a photo API on the platform, which this build "
                           "does not have; set it to false (the card photo or the staff check is used).")
     names = [n.strip() for n in config["face.challenges"].split(",") if n.strip()]
     if not names or not set(names) <= CHALLENGES:  # checked here: devices.face.liveness needs numpy
         raise ConfigError("'face.challenges' must list turn_left, turn_right and/or nod, separated by commas.")
-    if config["face.driver"] == "dlib":
+    if config["face.driver"] != "dlib":
+        return SimulatedFaceVerifier
+
+    def dlib(camera: object) -> object:
         from devices.face.verifier import DlibFaceVerifier, settings_from
 
         if config["face.embed_process"]:
@@ -55,4 +73,8 @@ def build_face(config: Config, camera: object) -> object:
 
             return DlibFaceVerifier(camera, settings_from(config), models=process_models_loader())
         return DlibFaceVerifier(camera, settings_from(config))
-    return SimulatedFaceVerifier(camera)
+    return dlib
+
+
+def build_face(config: Config, camera: object) -> object:
+    return face_builder(config)(camera)
