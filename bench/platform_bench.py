@@ -5,13 +5,15 @@
            difference (client overhead: signing, TLS-free HTTP, parsing, signature check; target
            <= 10 ms). Baseline in the same run: the same two requests with a bare requests.Session
            (signed, no parsing, no verification).
+  grants   the added cost of citizen grants per journey (open + revoke) as a ratio to the journey
+           itself (search + download + stamped copy with the grant), same run, same server.
   verify   signature verification time per file (a 1-page certificate PDF), SM2-SM3 and
            ECDSA-P256-SHA256, median of N.
 
 The server runs in its own process (kiosk-platform), so its threads do not share the GIL
 with the client being measured.
 
-Usage: .venv/bin/python bench/platform_bench.py [journey|verify|all] [--rounds N]
+Usage: .venv/bin/python bench/platform_bench.py [journey|grants|verify|all] [--rounds N]
 """
 
 from __future__ import annotations
@@ -83,6 +85,55 @@ def platform_process(db: str) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
+class GrantedClient:
+    """The client with one citizen grant on every call (the journey bench is about files, not grants)."""
+
+    def __init__(self, client) -> None:  # noqa: ANN001
+        self.client = client
+        self.session = client.session
+        self.grant = client.open_grant(SAMPLE_PEOPLE[0].number, HolderCodeType.RESIDENT_ID, method="face",
+                                       liveness=True)
+
+    def search_certificates(self, code: str, kind: HolderCodeType) -> list:
+        return self.client.search_certificates(code, kind, grant=self.grant)
+
+    def download(self, cert) -> bytes:  # noqa: ANN001
+        return self.client.download(cert, grant=self.grant)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def bench_grants(rounds: int) -> None:
+    """What grants add to one citizen journey: open + revoke, against search + download + stamped copy."""
+    from sync.platform_client import HttpPlatformClient
+
+    person = SAMPLE_PEOPLE[0]
+    with tempfile.TemporaryDirectory() as tmp, platform_process(str(Path(tmp) / "platform.db")) as url:
+        key = enrolled_key(url, str(Path(tmp) / "platform.db"), "kiosk-bench")
+        client = HttpPlatformClient(url, kiosk_id="kiosk-bench", retries=0, device_key=key)
+        grant_ms, journey_ms = [], []
+        for i in range(rounds + 5):  # the first 5 warm up
+            started = time.perf_counter()
+            grant = client.open_grant(person.number, HolderCodeType.RESIDENT_ID, method="face", liveness=True)
+            opened = time.perf_counter()
+            cert = client.search_certificates("", HolderCodeType.RESIDENT_ID, grant=grant)[2]  # ECDSA-signed
+            client.download(cert, grant=grant)
+            client.stamped_copy(cert, "办理入学", 30, grant=grant)
+            done = time.perf_counter()
+            client.close_grant(grant)
+            closed = time.perf_counter()
+            if i >= 5:
+                grant_ms.append(((opened - started) + (closed - done)) * 1000)
+                journey_ms.append((done - opened) * 1000)
+        client.close()
+    print(f"grants: open + revoke per journey vs the journey's search + download + stamped copy, {rounds} rounds")
+    for name, values in (("grant open + revoke", grant_ms), ("journey (search, download, copy)", journey_ms)):
+        print(f"  {name:34s} p50 {pct(values, 0.5):7.2f} ms   p95 {pct(values, 0.95):7.2f} ms")
+    print(f"  added cost of grants (p50)         {pct(grant_ms, 0.5) / pct(journey_ms, 0.5):.2f}x of the journey "
+          f"(journey with grants / without: {1 + pct(grant_ms, 0.5) / pct(journey_ms, 0.5):.2f}x)")
+
+
 def bench_journey(rounds: int) -> None:
     import requests
 
@@ -93,11 +144,11 @@ def bench_journey(rounds: int) -> None:
     body = {"holder_code": person.number, "holder_type": "resident_id"}
     with tempfile.TemporaryDirectory() as tmp, platform_process(str(Path(tmp) / "platform.db")) as url:
         key = enrolled_key(url, str(Path(tmp) / "platform.db"), "kiosk-bench")
-        client = HttpPlatformClient(url, kiosk_id="kiosk-bench", retries=0, device_key=key)
+        client = GrantedClient(HttpPlatformClient(url, kiosk_id="kiosk-bench", retries=0, device_key=key))
         server_times: list[float] = []
         client.session.hooks["response"].append(lambda r, *a, **k: server_times.append(server_ms(r.headers)))
         bare = requests.Session()
-        bare.auth = KioskAuth("kiosk-bench", key)
+        bare.auth = KioskAuth("kiosk-bench", key, grant=client.grant.token)
         # the household proof is SM2-signed, the tax proof ECDSA-signed (refplatform.keys)
         for index, label in ((0, "SM2-SM3"), (2, "ECDSA-P256")):
             client.download(client.search_certificates(person.number, HolderCodeType.RESIDENT_ID)[index])  # warm-up
@@ -153,11 +204,13 @@ def bench_verify(rounds: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", nargs="?", default="all", choices=("journey", "verify", "all"))
+    parser.add_argument("what", nargs="?", default="all", choices=("journey", "grants", "verify", "all"))
     parser.add_argument("--rounds", type=int, default=100)
     args = parser.parse_args()
     if args.what in ("journey", "all"):
         bench_journey(args.rounds)
+    if args.what in ("grants", "all"):
+        bench_grants(args.rounds)
     if args.what in ("verify", "all"):
         bench_verify(args.rounds)
 

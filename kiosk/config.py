@@ -197,6 +197,9 @@ _declare("platform.ca_bundle", str, "", "PEM CA bundle to verify the platform's 
          path="pem")
 _declare("platform.client_cert", str, "", "PEM client certificate for mutual TLS (optional).", path="pem")
 _declare("platform.client_key", str, "", "PEM private key of platform.client_cert (optional).", path="pem")
+_declare("platform.trust_anchor", str, "3TFKTDvCB5ArQW7TAPJbJ8je80irMcRQrDbV1AuzzC4=",
+         "Base64 Ed25519 key that must sign the platform's file-signing key list (GET /v1/keys); the default "
+         "is the reference platform's.", pattern=r"[A-Za-z0-9+/]{43}=")
 _declare("platform.device_key_dir", str, "", "Folder (0700) of this kiosk's own signing key, made by 'kiosk enrol'; "
          "empty: <kiosk.state_dir>/device-key.", path="key_dir")
 _declare("sync.in_process", bool, True, "Run the sync engine inside the kiosk process too (the demo). Production runs "

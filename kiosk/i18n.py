@@ -44,6 +44,9 @@ SPOKEN = {
     "card_pulled_failed": ("print_failed_title",),
     "out_of_service": ("out_of_service_title", "out_of_service_detail"),
     "maintenance": (),
+    "start_again": ("start_again_title", "platform_grant_expired"),
+    "who_for": ("who_for_title", "who_for_body"),
+    "business_choice": ("business_choice_title", "business_choice_body"),
 }
 
 

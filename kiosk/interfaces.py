@@ -177,19 +177,66 @@ class StampedCopy:
         return f"StampedCopy(id={self.cert_id}, {len(self.pdf)} bytes)"
 
 
+@dataclass(frozen=True)
+class ActingFor:
+    """A business the verified person may act for: legal representative or authorised agent (经办人)."""
+
+    uscc: str
+    name: str
+    role: str  # "legal_rep" or "agent"
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """Someone who delegated to the verified person (亲友代办); shown masked only."""
+
+    delegation_id: str
+    delegator_masked: str  # 李*英
+    delegator_code_masked: str
+
+
+@dataclass(frozen=True, repr=False)
+class Grant:
+    """The platform's short-lived grant for one verified citizen at this kiosk. repr() hides the token."""
+
+    token: str
+    grant_id: str  # public id of the session (ratings name it)
+    expires_at: _dt.datetime
+    businesses: tuple[ActingFor, ...] = ()
+    delegations: tuple[Delegation, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"Grant(id={self.grant_id})"
+
+
 @runtime_checkable
 class PlatformClient(Protocol):
-    """The public data platform. Every call blocks: run it on a worker."""
+    """The public data platform. Every call blocks: run it on a worker.
+
+    Calls for a citizen carry the session's Grant: search with holder_code "" means the verified
+    holder; a USCC must be a business they act for; delegation_id names a delegation to them.
+    """
 
     def catalog(self) -> list[ServiceInfo]: ...
 
-    def search_certificates(self, holder_code: str, holder_type: HolderCodeType) -> list[Certificate]: ...
+    def open_grant(self, holder_code: str, holder_type: HolderCodeType, *, method: str, liveness: bool,
+                   staff_id: str | None = None) -> Grant:
+        """A grant after identity verification (method "face" or "staff")."""
+        ...
 
-    def download(self, cert: Certificate) -> bytes:
+    def close_grant(self, grant: Grant) -> None:
+        """Revoke the grant at session end."""
+        ...
+
+    def search_certificates(self, holder_code: str, holder_type: HolderCodeType, *, grant: Grant | None = None,
+                            delegation_id: str = "") -> list[Certificate]: ...
+
+    def download(self, cert: Certificate, *, grant: Grant | None = None) -> bytes:
         """The certificate's file (PDF), signature verified; raises BAD_SIGNATURE otherwise."""
         ...
 
-    def stamped_copy(self, cert: Certificate, purpose: str, valid_days: int) -> StampedCopy:
+    def stamped_copy(self, cert: Certificate, purpose: str, valid_days: int, *,
+                     grant: Grant | None = None) -> StampedCopy:
         """The platform's purpose-stamped copy (加注件), signature verified."""
         ...
 

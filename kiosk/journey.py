@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.identity import HolderCodeType, IdentityDocument
-from kiosk.idnumbers import is_valid_uscc, mask_id_number, mask_name
+from kiosk.idnumbers import mask_id_number, mask_name
 from kiosk.interfaces import Certificate, FaceOutcome, PrintResult
+from kiosk.journey_grants import GrantSteps, OpenGrant
 from kiosk.journey_leaving import LeavingMixin
 from kiosk.journey_staff import StaffSignIn, TerminalSteps
 from kiosk.session import Session
@@ -51,6 +52,9 @@ class Screen(enum.Enum):
     CARD_PULLED = "card_pulled"  # the card was taken while a copy printed: what became of the print
     OUT_OF_SERVICE = "out_of_service"  # no citizens taken (reason: Journey.out_of_service_reason())
     MAINTENANCE = "maintenance"  # a technician's pages (screens/maintenance); citizens cannot start
+    START_AGAIN = "start_again"  # the platform ended the session's grant: wiped, please start again
+    WHO_FOR = "who_for"  # 为谁办理: oneself or someone who delegated to this person
+    BUSINESS_CHOICE = "business_choice"  # the businesses the person may act for, chosen instead of typed
 
 
 # Screens where the kiosk, not the citizen, is working: no inactivity warning there.
@@ -84,8 +88,9 @@ class VerifyFace:
 @dataclass(frozen=True)
 class LoadCertificates:
     ticket: int
-    holder_code: str
+    holder_code: str  # "" with a delegation_id: the delegator's certificates
     holder_type: HolderCodeType
+    delegation_id: str = ""
 
     def __repr__(self) -> str:
         return f"LoadCertificates(ticket={self.ticket}, type={self.holder_type.value})"
@@ -121,6 +126,7 @@ class Speak:
 @dataclass(frozen=True)
 class SessionEnded:
     reason: str
+    ticket: int = -1  # of the session that ended (its grant is revoked)
 
 
 @dataclass(frozen=True, repr=False)
@@ -151,7 +157,7 @@ class PrintReceipt:
 
 
 Effect = (VerifyFace | LoadCertificates | PrintCertificate | Record | CallStaff | Speak | SessionEnded
-          | QueueApplication | PrintReceipt | StaffSignIn)
+          | QueueApplication | PrintReceipt | StaffSignIn | OpenGrant)
 
 
 @dataclass(frozen=True)
@@ -168,11 +174,11 @@ class Timing:
     take_card_staff_seconds: float = 30  # staff are called if a card lies this long after its session
 
 
-class Journey(LeavingMixin, TerminalSteps):
+class Journey(LeavingMixin, TerminalSteps, GrantSteps):
     """State machine of one terminal. Not thread-safe: call it from one thread.
 
     Staff check, out of service and maintenance steps: kiosk/journey_staff.py; the end of a session
-    (card taken back, abandoned print): kiosk/journey_leaving.py."""
+    (card taken back, abandoned print): kiosk/journey_leaving.py; grants: kiosk/journey_grants.py."""
 
     def __init__(
         self,
@@ -359,7 +365,7 @@ class Journey(LeavingMixin, TerminalSteps):
         self._record("identity_check", verified=outcome.verified, method="face",
                      liveness_passed=outcome.liveness_passed)
         if outcome.verified:
-            self._verified("face")
+            self._verified("face", outcome.liveness_passed)
             return
         self.session.face_failures += 1
         if outcome.reason in FACE_FINAL_REASONS:
@@ -372,43 +378,24 @@ class Journey(LeavingMixin, TerminalSteps):
         self._call_staff(reason)
         self._go(Screen.STAFF_CHECK)
 
-    def _verified(self, method: str) -> None:
+    def _verified(self, method: str, liveness: bool = False) -> None:
         self.session.verified_by = method
         self._go(Screen.SERVICE_MENU)
+        self._open_grant(method, liveness)
 
     # ------------------------------------------------------------ services
 
-    def choose_service(self, service_id: str) -> None:
-        if not self._in(Screen.SERVICE_MENU) or service_id not in SERVICES:
-            return
-        self.session.service_id = service_id
-        if service_id == "business_certs":
-            self.session.input_error = ""
-            self._go(Screen.USCC_ENTRY)
-        else:
-            doc = self.session.document
-            self._load(doc.number, doc.holder_code_type)
-
-    def enter_uscc(self, code: str) -> None:
-        if not self._in(Screen.USCC_ENTRY):
-            return
-        code = code.strip().upper()
-        if not is_valid_uscc(code):
-            self.session.input_error = "uscc_invalid" if len(code) == 18 else "uscc_length"
-            self._touch()
-            self._changed()
-            return
-        self._load(code, HolderCodeType.USCC)
-
-    def _load(self, holder_code: str, holder_type: HolderCodeType) -> None:
+    def _load(self, holder_code: str, holder_type: HolderCodeType, delegation_id: str = "") -> None:
         self.session.holder_code = holder_code
         self._go(Screen.LOADING)
-        self._emit(LoadCertificates(self.ticket, holder_code, holder_type))
+        self._emit(LoadCertificates(self.ticket, holder_code, holder_type, delegation_id))
 
     def certificates_finished(self, ticket: int, certificates: list[Certificate] | None, error: str = "") -> None:
         if ticket != self.ticket or not self._in(Screen.LOADING):
             return
         if certificates is None:
+            if self.platform_ended(error):
+                return
             self.session.message = error or "platform_server_error"
             self._go(Screen.NOTICE)
             return
@@ -507,6 +494,8 @@ class Journey(LeavingMixin, TerminalSteps):
         self._record("print", ok=result.ok, certificate_type=cert.name, identifier=cert.identifier,
                      purpose=self.session.purpose, job_id=result.job_id, reason=result.reason,
                      stage=result.stage)
+        if not result.ok and self.platform_ended(result.reason):
+            return
         if result.ok:
             self.session.printed += 1
             self._go(Screen.PRINT_DONE)
@@ -545,6 +534,8 @@ class Journey(LeavingMixin, TerminalSteps):
             Screen.QUEUED: Screen.SERVICE_MENU,
             Screen.PREVIEW: Screen.CERT_LIST,
             Screen.PURPOSE: Screen.PREVIEW,
+            Screen.WHO_FOR: Screen.SERVICE_MENU,
+            Screen.BUSINESS_CHOICE: Screen.SERVICE_MENU,
             Screen.STAFF_CHECK: Screen.FACE_CONSENT,
         }
         if self._in(Screen.PURPOSE) and self.session.asking_matter:

@@ -79,6 +79,7 @@ class LeavingMixin:
         """Wipe the session. With the card still on the reader, ask for it back; else the attract screen."""
         from kiosk.journey import Screen, SessionEnded, Speak
 
+        ticket = self.ticket  # its citizen grant is revoked (kiosk.grant_keeper)
         if self.session is not None:
             self.session.wipe()
         self.session = None
@@ -89,11 +90,11 @@ class LeavingMixin:
             self.screen = Screen.TAKE_CARD
             self._left_since = self._last_reminder = self._clock()
             self._touch()
-            self._emit(SessionEnded(reason))
+            self._emit(SessionEnded(reason, ticket))
             self._emit(Speak(LEFT_CARD, alert=True))
             self._changed()
             return
-        self._emit(SessionEnded(reason))
+        self._emit(SessionEnded(reason, ticket))
         self._to_attract()
 
     def _to_attract(self) -> None:
@@ -189,7 +190,8 @@ class LeavingMixin:
 
     def rate(self, level: int) -> None:
         if self._in(_j().Screen.RATING) and level in _j().RATING_LEVELS:
-            self._record("rating", level=level, service_id=self.session.service_id, channel="hall_terminal")
+            self._record("rating", level=level, service_id=self.session.service_id, channel="hall_terminal",
+                         session_id=self.session.session_id)  # one rating per session (platform)
             self._goodbye()
 
     def rate_group(self, group: str) -> None:

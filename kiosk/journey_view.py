@@ -64,6 +64,10 @@ def build_view(journey: Journey) -> dict[str, Any]:
         view["purposes"] = list(MATTERS if s.asking_matter else PURPOSES)
         view["askingMatter"] = s.asking_matter
         view["printed"] = s.printed
+    elif screen is Screen.WHO_FOR:  # at most 2 others: assisted mode shows at most 4 choices
+        view["delegations"] = [{"id": d.delegation_id, "name": d.delegator_masked} for d in s.delegations[:2]]
+    elif screen is Screen.BUSINESS_CHOICE:
+        view["businesses"] = [{"uscc": b.uscc, "name": b.name} for b in s.businesses[:2]]
     elif screen is Screen.NOTICE:
         view["canQueueOffline"] = journey.can_queue_offline()
     elif screen is Screen.QUEUED:

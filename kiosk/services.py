@@ -17,7 +17,9 @@ from typing import Any
 
 from kiosk import i18n, offline
 from kiosk.audit_trail import AuditTrail
+from kiosk.grant_keeper import GrantKeeper
 from kiosk.interfaces import (
+    Certificate,
     FaceOutcome,
     FaceVerifier,
     Outbox,
@@ -40,6 +42,7 @@ from kiosk.journey import (
     Record,
     VerifyFace,
 )
+from kiosk.journey_grants import OpenGrant
 from kiosk.journey_staff import StaffSignIn
 from kiosk.staff import SignInResult, StaffDirectory
 from kiosk.staff_call import CancelStaffCall, PlaceStaffCall, PollStaffCall
@@ -86,6 +89,11 @@ class KioskServices:
         self.platform_seen(not unreachable, time.time())
     staff: StaffDirectory | None = None  # who may sign in at the kiosk
     audit: AuditTrail | None = None  # the chained audit trail (kiosk/audit_log.py)
+    grants: GrantKeeper = None  # type: ignore[assignment]  # each session's citizen grant, by ticket
+
+    def __post_init__(self) -> None:
+        if self.grants is None:
+            self.grants = GrantKeeper(self.platform)
 
     def execute(self, effect: Effect) -> Completion:
         """Do the blocking work an effect asks for; return what to tell the journey."""
@@ -93,6 +101,8 @@ class KioskServices:
             return self._verify_face(effect)
         if isinstance(effect, LoadCertificates):
             return self._load(effect)
+        if isinstance(effect, OpenGrant):
+            return self._open_grant(effect)
         if isinstance(effect, PrintCertificate):
             return self._print(effect)
         if isinstance(effect, QueueApplication):
@@ -176,9 +186,34 @@ class KioskServices:
         log.info("face check", extra={"event": "face_check", "verified": outcome.verified})
         return lambda j: j.face_finished(effect.ticket, outcome)
 
+    def _open_grant(self, effect: OpenGrant) -> Completion:
+        try:
+            info = self.grants.open(effect)
+        except PlatformError as exc:
+            log.warning("grant refused", extra={"event": "platform_error", "kind": exc.kind.value})
+            key = exc.message_key
+            return lambda j: j.grant_finished(effect.ticket, None, key)
+        except Exception as exc:
+            log.error("grant request crashed", extra={"event": "platform_error", "error": type(exc).__name__})
+            return _nothing
+        log.info("grant opened", extra={"event": "grant", "businesses": len(info.businesses),
+                                        "delegations": len(info.delegations)})
+        return lambda j: j.grant_finished(effect.ticket, info)
+
+    def download(self, cert: Certificate, ticket: int) -> bytes:
+        """A certificate's file for the preview, with the session's grant (network lane; raises)."""
+        return self.platform.download(cert, grant=self.grants.grant(ticket))
+
+    def end_session(self, ticket: int) -> None:
+        """The session ended: revoke its grant (network lane)."""
+        self.grants.end(ticket)
+
     def _load(self, effect: LoadCertificates) -> Completion:
         try:
-            certs = self.platform.search_certificates(effect.holder_code, effect.holder_type)
+            grant = self.grants.grant(effect.ticket)
+            own = grant is not None and self.grants.is_holder(effect.ticket, effect.holder_code)
+            certs = self.platform.search_certificates("" if own else effect.holder_code, effect.holder_type,
+                                                      grant=grant, delegation_id=effect.delegation_id)
         except PlatformError as exc:
             self._seen(exc)
             log.warning("certificate search failed", extra={"event": "platform_error", "kind": exc.kind.value})
@@ -220,7 +255,8 @@ class KioskServices:
         purpose = i18n.text(effect.purpose, "zh-CN")
         progress("print_stage_fetching")
         try:
-            copy = self.platform.stamped_copy(effect.certificate, purpose, self.copy_valid_days)
+            copy = self.platform.stamped_copy(effect.certificate, purpose, self.copy_valid_days,
+                                              grant=self.grants.grant(effect.ticket))
         except PlatformError as exc:
             self._seen(exc)
             log.warning("stamped copy failed", extra={"event": "platform_error", "kind": exc.kind.value})

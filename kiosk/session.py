@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 
 from kiosk.identity import IdentityDocument
-from kiosk.interfaces import Certificate
+from kiosk.interfaces import ActingFor, Certificate, Delegation
 
 
 @dataclass
@@ -31,6 +32,9 @@ class Session:
     input_error: str = ""  # message key for keypad screens
     tracking_code: str = ""  # of an application queued offline
     receipt: str = ""  # its receipt: "printing", "printed", "failed"
+    session_id: str = field(default_factory=lambda: "s-" + secrets.token_hex(8))  # the grant id once granted
+    businesses: tuple[ActingFor, ...] = ()  # whom the person may act for (from the grant)
+    delegations: tuple[Delegation, ...] = ()
     staff_id: str = ""  # pseudonymous id of the 帮办 who checked the citizen by hand (platform grants need it)
     staff_wait: int = 0  # seconds before the staff sign-in takes another try
     staff_tries_left: int = 0
@@ -49,3 +53,4 @@ class Session:
         self.input_error = ""
         self.tracking_code = ""
         self.receipt = ""
+        self.businesses = self.delegations = ()

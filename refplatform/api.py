@@ -20,6 +20,7 @@ from typing import Any
 from kiosk.certificate_ids import HOLDER_TYPES, is_valid_holder_code
 from kiosk.idnumbers import mask_id_number, mask_name
 from refplatform import keys
+from refplatform.grants import Grant, GrantRefused, GrantStore, Scope
 from refplatform.seed import SERVICES
 from refplatform.store import Store
 from refplatform.trust import EnrolmentRefused, TrustRegistry
@@ -115,11 +116,19 @@ class Platform:
     public_url: Callable[[], str]
     signature_fault: Callable[[], str | None]
     trust: TrustRegistry | None = None
+    grants: GrantStore | None = None
+    rolled_over: bool = False  # the SM2 file-signing key has rolled over to sm2-2026 (roll_keys())
     clock: Callable[[], _dt.datetime] = lambda: _dt.datetime.now(_dt.UTC)
     hall: Any = None  # refplatform.hall.Hall: live kiosk state, staff calls, staff sign-in
     pacer: Any = None  # refplatform.pacing.IngestPacer: per-kiosk slots beyond the ingest rate; None: unpaced
     _files: dict[str, tuple[bytes, FileSignature]] = field(default_factory=dict)
     _files_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def roll_keys(self) -> None:
+        """Roll the SM2 file-signing key over: new files signed by the new key, published in a new signed list."""
+        with self._files_lock:
+            self.rolled_over = True
+            self._files.clear()
 
     def original(self, cert: dict[str, Any]) -> tuple[bytes, FileSignature]:
         """The rendered and signed original, made on first request and kept (files are deterministic)."""
@@ -129,7 +138,7 @@ class Platform:
             from refplatform.render import render_certificate  # reportlab: imported on first use
 
             pdf = render_certificate(cert)
-            cached = (pdf, keys.key_for_identifier(cert["identifier"]).sign_file(cert["cert_id"], pdf))
+            cached = (pdf, signing_key(self, cert["identifier"]).sign_file(cert["cert_id"], pdf))
             with self._files_lock:
                 self._files[cert["cert_id"]] = cached
         return cached
@@ -154,6 +163,26 @@ class Platform:
         return Reply(status, pdf, "application/pdf", {**headers, **(extra or {})})
 
 
+def granted(platform: Platform, req: Request) -> Grant:
+    """The live citizen grant the request carries (X-Kiosk-Grant), or a 401 problem."""
+    if platform.grants is None:
+        raise Problem(404, "not-found", "this platform has no grants")
+    try:
+        return platform.grants.use(req.headers("X-Kiosk-Grant"), req.kiosk_id)
+    except GrantRefused as e:
+        raise Problem(e.status, e.slug, e.detail) from None
+
+
+def scope_of(platform: Platform, grant: Grant, subject_type: str | None, subject_code: str | None,
+             delegation_id: str | None = None) -> Scope:
+    """Whose records this grant reaches for that subject, or a 403 problem (nothing personal in it)."""
+    assert platform.grants is not None
+    try:
+        return platform.grants.scope(grant, subject_type, subject_code, delegation_id)
+    except GrantRefused as e:
+        raise Problem(e.status, e.slug, e.detail) from None
+
+
 def _cert_or_404(platform: Platform, cert_id: str) -> dict[str, Any]:
     cert = platform.store.certificate(cert_id) if SAFE_ID.fullmatch(cert_id) else None
     if cert is None:
@@ -172,8 +201,17 @@ def services(platform: Platform, req: Request) -> Reply:
 
 
 def public_keys(platform: Platform, req: Request) -> Reply:
-    now = platform.clock()
-    return json_reply(200, {"keys": [keys.key_json(k.public, now) for k in keys.PUBLISHED]})
+    """The published file-signing keys, signed by the trust anchor kiosks pin (sync.trust_anchor)."""
+    published = keys.PUBLISHED
+    if platform.rolled_over:  # the SM2 key rolled over: the new one signs, the old one stays listed
+        published = (keys.next_sm2_key(), *published)
+    anchor = "foreign" if platform.signature_fault() == "foreign_anchor" else "2024"
+    return json_reply(200, keys.signed_keys(published, platform.clock(), anchor))
+
+
+def signing_key(platform: Platform, identifier: str) -> SigningKey:
+    key = keys.key_for_identifier(identifier)
+    return keys.next_sm2_key() if platform.rolled_over and key.key_id == "sm2-2024" else key
 
 
 def enrol(platform: Platform, req: Request) -> Reply:
@@ -199,24 +237,50 @@ def enrol(platform: Platform, req: Request) -> Reply:
 
 
 def search(platform: Platform, req: Request) -> Reply:
+    """Certificates within the grant: the holder's own ({}), a business's or a delegator's."""
     body = req.json()
-    code, kind = body.get("holder_code"), body.get("holder_type")
-    if not isinstance(code, str) or not code or len(code) > 64 or kind not in HOLDER_TYPES:
-        raise Problem(400, "bad-request", "holder_code and a known holder_type are required")
-    if not is_valid_holder_code(kind, code):
-        raise Problem(422, "invalid-holder-code", "holder_code fails its check")
-    return json_reply(200, {"certificates": platform.store.certificates_of(kind, code)})
+    grant = granted(platform, req)
+    code, kind, delegation = body.get("holder_code"), body.get("holder_type"), body.get("delegation_id")
+    if "delegation_id" in body:
+        if not (isinstance(delegation, str) and SAFE_ID.fullmatch(delegation)) or "holder_code" in body:
+            raise Problem(400, "bad-request", "delegation_id must be an id, without holder_code")
+        scope = scope_of(platform, grant, None, None, delegation)
+    elif "holder_code" not in body and "holder_type" not in body:
+        scope = scope_of(platform, grant, None, None)
+    else:
+        if not isinstance(code, str) or not code or len(code) > 64 or kind not in HOLDER_TYPES:
+            raise Problem(400, "bad-request", "holder_code and a known holder_type are required")
+        if not is_valid_holder_code(kind, code):
+            raise Problem(422, "invalid-holder-code", "holder_code fails its check")
+        scope = scope_of(platform, grant, kind, code)
+    certs = [c for c in platform.store.certificates_of(scope.subject_type, scope.subject_code)
+             if scope.covers(c["identifier"])]
+    assert platform.grants is not None
+    platform.grants.record(grant, "search", scope)
+    return json_reply(200, {"certificates": certs, "acting_as": scope.acting_as})
+
+
+def _granted_cert(platform: Platform, req: Request, action: str) -> dict[str, Any]:
+    """The certificate of the path, when the request's grant reaches its holder and type."""
+    grant = granted(platform, req)
+    cert = _cert_or_404(platform, req.params["cert_id"])
+    scope = scope_of(platform, grant, cert["holder_type"], cert["holder_code"])
+    if not scope.covers(cert["identifier"]):
+        raise Problem(403, "not-authorised", "the verified person may not act for this holder")
+    assert platform.grants is not None
+    platform.grants.record(grant, action, scope, cert["cert_id"])
+    return cert
 
 
 def download(platform: Platform, req: Request) -> Reply:
-    cert = _cert_or_404(platform, req.params["cert_id"])
+    cert = _granted_cert(platform, req, "download")
     pdf, sig = platform.original(cert)
     return platform.file_reply(200, cert, pdf, sig)
 
 
 def stamped_copy(platform: Platform, req: Request) -> Reply:
-    cert = _cert_or_404(platform, req.params["cert_id"])
     body = req.json()
+    cert = _granted_cert(platform, req, "stamped_copy")
     purpose, days = body.get("purpose"), body.get("valid_days")
     if not (isinstance(purpose, str) and 0 < len(purpose.strip()) <= 100 and purpose.isprintable()):
         raise Problem(400, "bad-request", "purpose must be 1 to 100 printable characters")
@@ -235,7 +299,7 @@ def stamped_copy(platform: Platform, req: Request) -> Reply:
     from refplatform.render import render_stamped
 
     pdf = render_stamped(cert, purpose=purpose, **stamp)
-    sig = keys.key_for_identifier(cert["identifier"]).sign_file(cert["cert_id"], pdf, **stamp)
+    sig = signing_key(platform, cert["identifier"]).sign_file(cert["cert_id"], pdf, **stamp)
     row = platform.store.add_stamped({
         **stamp, "request_key": f"{req.kiosk_id}:{request_key}" if request_key else None,
         "cert_id": cert["cert_id"], "purpose": purpose, "issued_at": format_time(now), "kiosk_id": req.kiosk_id,
@@ -320,10 +384,27 @@ def _ingest_one(platform: Platform, body: dict[str, Any], kiosk_id: str) -> tupl
     if not (isinstance(key, str) and 0 < len(key) <= 128 and isinstance(kind, str) and 0 < len(kind) <= 64
             and isinstance(payload, dict)):
         raise Problem(400, "bad-transaction", "idempotency_key, kind and an object payload are required")
+    if kind == "rating":
+        claim_session(platform, payload, kiosk_id, key)
     stored = platform.store.ingest(key, kind, payload, kiosk_id=kiosk_id)
     if stored and platform.hall is not None and kind in ("staff_call", "heartbeat") and kiosk_id:
         _to_hall(platform.hall, kind, payload, kiosk_id)
     return (201, {"status": "accepted"}) if stored else (200, {"status": "duplicate"})
+
+
+def claim_session(platform: Platform, payload: dict[str, Any], kiosk_id: str, key: str) -> None:
+    """A rating belongs to one finished session of this kiosk (its grant id, or the kiosk's own id for
+    a session that had no grant), and each session gets only one. A resend of the same
+    transaction passes here and is answered as a duplicate."""
+    session = payload.get("session_id")
+    if not (isinstance(session, str) and SAFE_ID.fullmatch(session)):
+        raise Problem(400, "bad-rating", "session_id of the rated session is required")
+    if platform.grants is None or platform.store.has_transaction(key):
+        return
+    if session.startswith("g-") and not platform.grants.owns(kiosk_id, session):
+        raise Problem(403, "not-authorised", "that session did not take place at this kiosk")
+    if not platform.grants.first_rating(kiosk_id, session):
+        raise Problem(409, "already-rated", "this session has already been rated")
 
 
 def _to_hall(hall: Any, kind: str, payload: dict[str, Any], kiosk_id: str) -> None:
@@ -433,6 +514,7 @@ def rating(platform: Platform, req: Request) -> Reply:
     key = _optional_key(body, "rt")
     payload = {k: v for k, v in body.items() if k != "idempotency_key"}
     payload["kiosk_id"] = req.kiosk_id or "-"
+    claim_session(platform, payload, req.kiosk_id, key)
     stored = platform.store.ingest(key, "rating", payload, kiosk_id=req.kiosk_id)
     return json_reply(201 if stored else 200, {"status": "accepted" if stored else "duplicate",
                                                "idempotency_key": key})

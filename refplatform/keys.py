@@ -7,8 +7,12 @@ retired key (validity ended) and a key never published serve the signature fault
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import hashlib
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sync.signatures import ECDSA_P256, SM2_SM3, PublicKey, SigningKey, format_time
 
@@ -53,6 +57,29 @@ def key_for_identifier(identifier: str) -> SigningKey:
     """The key that signs a certificate's files, chosen by its type code."""
     parts = identifier.split(".")
     return __getattr__("ECDSA_KEY" if len(parts) > 5 and parts[5] in _ECDSA_TYPES else "SM2_KEY")
+
+
+_NEXT = ("sm2-2026", SM2_SM3, 2026, 2036)  # what the SM2 key rolls over to (key rollover tests)
+
+
+def next_sm2_key() -> SigningKey:
+    if "NEXT" not in _made:
+        _made["NEXT"] = _key(*_NEXT)
+    return _made["NEXT"]
+
+
+def anchor(label: str = "2024") -> Ed25519PrivateKey:
+    """The trust anchor that signs the published key list (another label: a foreign anchor)."""
+    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(f"refplatform-trust-anchor/{label}".encode()).digest())
+
+
+def signed_keys(published: tuple[SigningKey, ...], now: _dt.datetime, anchor_label: str = "2024") -> dict[str, Any]:
+    """The GET /v1/keys document: the key list and the anchor's signature over it."""
+    from sync.trust_anchor import keys_message
+
+    listed = [key_json(k.public, now) for k in published]
+    signature = anchor(anchor_label).sign(keys_message(listed))
+    return {"keys": listed, "anchor": f"anchor-{anchor_label}", "signature": base64.b64encode(signature).decode()}
 
 
 def key_json(key: PublicKey, now: _dt.datetime) -> dict[str, str]:

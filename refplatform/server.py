@@ -29,9 +29,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from refplatform import api, hall_api, video_api
+from refplatform import api, api_grants, hall_api, video_api
 from refplatform.admin import ADMIN_COMMANDS, admin_main
 from refplatform.api import Platform, Problem, Reply, Request
+from refplatform.grants import GrantStore
 from refplatform.hall import Hall
 from refplatform.seed import CERTIFICATES
 from refplatform.store import Store
@@ -56,7 +57,8 @@ class Faults:
     rate_limit: float | None = None  # answer 429 with this Retry-After (seconds)
     drop_mid_body: bool = False  # send the headers and half the body, then cut the connection
     malformed_json: bool = False  # JSON answers arrive cut short
-    signature: str | None = None  # files signed "invalid" | "expired" | "unknown_key" | "tampered" | "missing"
+    signature: str | None = None  # files signed "invalid" | "expired" | "unknown_key" | "tampered" | "missing";
+    # "foreign_anchor": GET /v1/keys signed by another trust anchor than the one kiosks pin
 
     def reset(self) -> None:
         for f in fields(self):
@@ -69,6 +71,8 @@ ROUTE_TABLE: tuple[tuple[str, str, Callable[[Platform, Request], Reply], bool], 
     ("GET", "/v1/keys", api.public_keys, True),
     ("POST", "/v1/kiosks/enrol", api.enrol, True),
     ("GET", "/v1/services", api.services, False),
+    ("POST", "/v1/grants", api_grants.open_grant, False),
+    ("DELETE", "/v1/grants/current", api_grants.close_grant, False),
     ("POST", "/v1/certificates/search", api.search, False),
     ("GET", "/v1/certificates/{cert_id}/file", api.download, False),
     ("POST", "/v1/certificates/{cert_id}/stamped-copies", api.stamped_copy, False),
@@ -349,10 +353,12 @@ class PlatformServer:
         self.store = Store(db_path)
         self.store.seed(CERTIFICATES)
         self.trust = TrustRegistry(self.store)
+        self.grants = GrantStore(self.store)
         self.hall = Hall(db_path)
         self._public_url = public_url
         self.platform = Platform(self.store, lambda: (self._public_url or self.url).rstrip("/"),
-                                 lambda: self.faults.signature, trust=self.trust, hall=self.hall)
+                                 lambda: self.faults.signature, trust=self.trust, grants=self.grants,
+                                 hall=self.hall)
         if ingest_rate:
             from refplatform.pacing import IngestPacer
 

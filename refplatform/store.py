@@ -91,6 +91,11 @@ class Store:
             self._db.execute("COMMIT")
         return stored
 
+    def has_transaction(self, key: str) -> bool:
+        with self._lock:
+            row = self._db.execute("SELECT 1 FROM transactions WHERE idempotency_key = ?", (key,)).fetchone()
+        return row is not None
+
     def transactions(self) -> list[dict[str, Any]]:
         with self._lock:
             rows = self._db.execute(

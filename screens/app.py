@@ -265,6 +265,18 @@ def _call_waiting(kiosk: Kiosk) -> float | None:
     return calls.clock() - call.placed_at
 
 
+def _demo_hall_staff(server: object, config: Config) -> None:
+    """The demo's platform lives in memory: give this run one staff sign-in for the hall dashboard,
+    with a fresh random password shown on the terminal (never a shared one)."""
+    import secrets
+    import sys
+
+    password = secrets.token_urlsafe(9)
+    server.hall.add_staff("demo", config["kiosk.hall"], password)
+    print(f"hall dashboard: {server.url}/hall  staff id: demo  password (this run only): {password}",
+          file=sys.stderr)
+
+
 def _tell_presence(platform: object, body: dict) -> None:
     try:
         platform.presence(body)  # one attempt; the engine's probe repeats it within 20 s anyway
@@ -373,6 +385,8 @@ def run(config: Config, *, demo: bool, windowed: bool = False) -> int:
     messages: list[str] = []
     qInstallMessageHandler(qml_message_collector(messages))
     kiosk = build_kiosk(config, demo_control=demo)
+    if demo and kiosk.platform_server is not None:
+        kiosk.vm.tasks.run("disk", lambda: _demo_hall_staff(kiosk.platform_server, config))
     window = kiosk.window
     if kiosk.demo is not None and not windowed:
         dock_demo_control(kiosk)

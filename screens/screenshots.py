@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtGui import QGuiApplication
@@ -63,6 +64,19 @@ def render_all(config: Config, out: Path) -> list[Path]:
             path = out / f"offline_menu-{'assisted' if assisted else 'standard'}.png"
             kiosk.window.grabWindow().save(str(path))
             files.append(path)
+        # The platform ends the citizen's grant mid-session (idle too long there): please start again.
+        kiosk.vm.set_online(True)
+        grants = kiosk.platform_server.grants
+        grants.clock = lambda: time.time() + 3600
+        walker.personal_certs()
+        walker.expect("start_again")
+        for assisted in (False, True):
+            kiosk.vm.setAssisted(assisted)
+            pump(80)
+            path = out / f"start_again-{'assisted' if assisted else 'standard'}.png"
+            kiosk.window.grabWindow().save(str(path))
+            files.append(path)
+        grants.clock = time.time
     finally:
         kiosk.close()
         app.processEvents()

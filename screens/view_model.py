@@ -28,6 +28,7 @@ from kiosk.journey import (
     Timing,
     VerifyFace,
 )
+from kiosk.journey_grants import OpenGrant
 from kiosk.journey_view import build_view
 from kiosk.services import KioskServices
 from kiosk.staff_call import CancelStaffCall, PlaceStaffCall, PollStaffCall
@@ -40,7 +41,18 @@ from screens.theme import Theme
 log = logging.getLogger("kiosk.ui")
 
 LANE_FOR = {VerifyFace: "camera", LoadCertificates: "network", PrintCertificate: "printer", QueueApplication: "disk",
-            PrintReceipt: "printer", PlaceStaffCall: "staff", CancelStaffCall: "staff", PollStaffCall: "staff"}
+            PrintReceipt: "printer", PlaceStaffCall: "staff", CancelStaffCall: "staff", PollStaffCall: "staff",
+            OpenGrant: "network"}
+
+
+class _SessionFiles:
+    """The preview's file source: each download carries the current session's grant."""
+
+    def __init__(self, services: KioskServices, ticket: Any) -> None:
+        self._services, self._ticket = services, ticket
+
+    def download(self, cert: Any) -> bytes:
+        return self._services.download(cert, self._ticket())
 
 
 class JourneyViewModel(QObject):
@@ -73,7 +85,7 @@ class JourneyViewModel(QObject):
         self._online_at = 0.0  # wall-clock time of the word _online rests on
         self._reader_ok = True
         self.chime = Chime()
-        self.preview = PdfPreview(self.tasks, services.platform, self)
+        self.preview = PdfPreview(self.tasks, _SessionFiles(services, lambda: self.journey.ticket), self)
         self.reader_probe: Any = None  # maintenance's test-card check takes reader events while set
         self.auditor = JourneyAuditor()  # session start/end, identity method, prints -> the audit trail
         self.journey = Journey(timing=timing, on_effect=self._on_effect, on_change=self._refresh)
@@ -154,6 +166,8 @@ class JourneyViewModel(QObject):
                 self.video.session_ended()  # a video call never outlives the citizen's session
             self._prompt = ""
             self.camera_feed.clear()
+            ticket = effect.ticket
+            self.tasks.run("network", lambda: self.services.end_session(ticket))
         else:
             lane = LANE_FOR.get(type(effect), "disk")
             done = self._complete
@@ -303,6 +317,14 @@ class JourneyViewModel(QObject):
     @Slot(str)
     def rateGroup(self, group: str) -> None:
         self.journey.rate_group(group)
+
+    @Slot(str)
+    def chooseForWhom(self, delegation_id: str) -> None:
+        self.journey.choose_for_whom(delegation_id)
+
+    @Slot(str)
+    def chooseBusiness(self, uscc: str) -> None:
+        self.journey.choose_business(uscc)
 
     @Slot()
     def skipRating(self) -> None:

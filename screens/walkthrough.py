@@ -103,11 +103,26 @@ class Walker:
         self.expect("face_consent")
         self.click("btn_faceAgree")
         self.expect("service_menu")
-        self.click("service_personal_certs")
+        self.personal_certs()
         self.expect("cert_list")
         self.click(f"cert_{self.vm.view['certificates'][0]['id']}")
         self.click("btn_print")
         self.expect("purpose")
+
+    def wait_for_grant(self) -> None:
+        """The platform's grant (and with it whom the person may act for) arrives just after verification."""
+        wait_for(lambda: self.vm.journey.session is None or self.vm.journey.session.session_id.startswith("g-"),
+                 10, "the citizen grant")
+
+    def personal_certs(self, visit: Callable[[str], None] | None = None) -> None:
+        """Choose personal certificates; 为谁办理 (someone delegated to this person): oneself."""
+        self.wait_for_grant()
+        self.click("service_personal_certs")
+        wait_for(lambda: self.screen != "service_menu", 10, "the service menu to go")
+        if self.screen == "who_for":
+            if visit is not None:
+                visit("who_for")
+            self.click("btn_whoFor:")
 
     def print_and_rate(self, purpose: str = "purpose_school") -> None:
         """From the purpose screen: print, finish, rate 非常满意, take the card back."""
@@ -161,7 +176,10 @@ class Walker:
         at("staff_check")
         self.sign_in_staff(HELPER.number, HELPER.pin)
         at("service_menu")
+        self.wait_for_grant()
         self.click("service_business_certs")
+        at("business_choice")  # she runs a shop: chosen, not typed; here she types it anyway
+        self.click("btn_business:")
         at("uscc_entry")
         self.type_keys("92330106MA2K8L9M0L")
         self.click("btn_confirm")
@@ -175,8 +193,11 @@ class Walker:
         self.click("btn_faceAgree")
         self.expect("service_menu")
         server = self.kiosk.platform_server
-        server.faults.status, server.faults.latency = 503, 1.0
+        self.wait_for_grant()
         self.click("service_personal_certs")
+        at("who_for")  # 李秀英 has delegated to him: 为谁办理
+        server.faults.status, server.faults.latency = 503, 1.0
+        self.click("btn_whoFor:")
         at("loading")
         at("notice")
         server.faults.reset()
@@ -184,7 +205,7 @@ class Walker:
         at("queued")
         self.click("btn_back")
         self.expect("service_menu")
-        self.click("service_personal_certs")
+        self.personal_certs()
         at("cert_list")
         first = self.vm.view["certificates"][0]["id"]
         self.click(f"cert_{first}")

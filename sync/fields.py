@@ -13,7 +13,7 @@ COMMON = frozenset({"at", "kiosk_id"})
 
 CLEAR: dict[str, frozenset[str]] = {
     "print": frozenset({"ok", "certificate_type", "purpose", "job_id", "reason", "stage", "citizen_present"}),
-    "rating": frozenset({"level", "service_id", "channel"}),
+    "rating": frozenset({"level", "service_id", "channel", "session_id"}),  # session_id: the grant id, not personal
     "help_request": frozenset({"reason", "screen"}),
     "identity_check": frozenset({"verified", "method", "liveness_passed", "staff_id"}),  # staff_id: pseudonym
     "face_check": frozenset({"verified", "liveness_passed", "score", "reason"}),

@@ -23,7 +23,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from kiosk.identity import HolderCodeType
-from kiosk.interfaces import Certificate, PlatformError, PlatformErrorKind, ServiceInfo, StampedCopy
+from kiosk.interfaces import Certificate, Grant, PlatformError, PlatformErrorKind, ServiceInfo, StampedCopy
 from sync.device_key import DeviceKey
 from sync.enrolment import check_platform_url, enrol_proof
 from sync.platform_cache import CACHE_FILE, PlatformCache
@@ -33,13 +33,15 @@ from sync.platform_parsing import (
     list_field,
     parse_certificate,
     parse_file_signature,
+    parse_grant,
     parse_public_key,
     parse_retry_after,
     parse_service,
     problem_slug,
 )
 from sync.request_signing import sign_request
-from sync.signatures import PublicKey, SignatureRejected, verify_file
+from sync.signatures import PublicKey, SignatureRejected, format_time, verify_file
+from sync.trust_anchor import REFERENCE_ANCHOR, KeysRefused, anchor_key, check_keys_document
 
 __all__ = ["HttpPlatformClient", "client_from_config", "parse_certificate", "parse_service"]
 
@@ -81,7 +83,7 @@ class HttpPlatformClient:
                  session: requests.Session | None = None, device_key: DeviceKey | None = None,
                  ca_bundle: str | None = None, client_cert: str | tuple[str, str] | None = None,
                  cache_dir: Path | None = None, retries: int = 2, backoff: float = 0.2,
-                 max_retry_wait: float = 2.0) -> None:
+                 max_retry_wait: float = 2.0, trust_anchor: str = REFERENCE_ANCHOR) -> None:
         check_platform_url(base_url)  # ValueError: http:// to another machine
         self.base_url = base_url.rstrip("/")
         self.kiosk_id = kiosk_id
@@ -91,6 +93,7 @@ class HttpPlatformClient:
         self.timeout = (connect_timeout, read_timeout)
         self.retries, self.backoff, self.max_retry_wait = max(0, retries), backoff, max_retry_wait
         self._device_key = device_key  # None: unsigned (only the public endpoints answer)
+        self._anchor = anchor_key(trust_anchor)  # ValueError: not an Ed25519 public key
         self.session = session or requests.Session()
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=4, max_retries=0)
         self.session.mount("https://", adapter)
@@ -106,9 +109,9 @@ class HttpPlatformClient:
     # ------------------------------------------------------------ transport
 
     def _send_once(self, method: str, path: str, data: bytes | None, accept: str,
-                   headers: dict[str, str] | None, limit: int) -> tuple[requests.Response, bytes]:
+                   headers: dict[str, str] | None, limit: int, grant: str = "") -> tuple[requests.Response, bytes]:
         signed = {} if self._device_key is None else sign_request(self._device_key, self.kiosk_id, method, path,
-                                                                   data or b"")
+                                                                   data or b"", grant=grant)
         all_headers = {**signed, "Accept": accept, **(headers or {})}
         if data is not None:
             all_headers["Content-Type"] = "application/json"
@@ -159,7 +162,7 @@ class HttpPlatformClient:
     def _request(self, method: str, path: str, body: Any = None, *, idempotent: bool,
                  accept: str = "application/json", headers: dict[str, str] | None = None,
                  not_found: PlatformErrorKind = PlatformErrorKind.REFUSED, retries: int | None = None,
-                 limit: int = MAX_JSON_BYTES) -> tuple[requests.Response, bytes]:
+                 limit: int = MAX_JSON_BYTES, grant: Grant | None = None) -> tuple[requests.Response, bytes]:
         """Send a request (retrying idempotent ones) and return a 2xx response, or raise PlatformError."""
         data = None
         if body is not None:
@@ -172,7 +175,8 @@ class HttpPlatformClient:
         attempts = 1 + ((self.retries if retries is None else retries) if idempotent else 0)
         for attempt in range(attempts):
             try:
-                return self._check_status(*self._send_once(method, path, data, accept, headers, limit), not_found)
+                return self._check_status(*self._send_once(method, path, data, accept, headers, limit,
+                                                           grant.token if grant else ""), not_found)
             except PlatformError as e:
                 retryable = e.kind in RETRY_KINDS or e.detail == "truncated"
                 wait = self.backoff * 2**attempt * (1 + random.random() / 2)
@@ -251,11 +255,20 @@ class HttpPlatformClient:
         if refresh:
             body = self._json("GET", "/v1/keys", idempotent=True)
             try:
-                keys = [parse_public_key(k) for k in list_field(body, "keys")]
+                listed = check_keys_document(body, self._anchor)
+            except KeysRefused as e:
+                reason = str(e)
+            else:
+                reason = ""
+            if reason:  # not signed by the pinned anchor: the keys trusted so far stay
+                log.warning("key list refused", extra={"event": "bad_signature", "reason": reason})
+                raise _fail(PlatformErrorKind.BAD_SIGNATURE, reason)
+            try:
+                keys = [parse_public_key(k) for k in listed]
             except BadData:
                 raise _fail(PlatformErrorKind.BAD_DATA, "keys") from None
             self._keys = {k.key_id: k for k in keys}
-            self.cache.put("keys", body["keys"])
+            self.cache.put("keys", listed)
         return dict(self._keys)
 
     def _verify(self, cert_id: str, data: bytes, headers: Any, **stamp: str) -> None:
@@ -279,27 +292,54 @@ class HttpPlatformClient:
 
     # ------------------------------------------------------------ certificates
 
-    def search_certificates(self, holder_code: str, holder_type: HolderCodeType) -> list[Certificate]:
-        """Certificates of one holder; the holder code goes only in the POST body."""
-        body = self._json("POST", "/v1/certificates/search",
-                          {"holder_code": holder_code, "holder_type": holder_type.value}, idempotent=True)
+    def open_grant(self, holder_code: str, holder_type: HolderCodeType, *, method: str, liveness: bool,
+                   staff_id: str | None = None) -> Grant:
+        """The citizen grant after identity verification; the holder code goes only in the POST body."""
+        body = self._json("POST", "/v1/grants", {
+            "holder_code": holder_code, "holder_type": holder_type.value, "method": method, "liveness": liveness,
+            "staff_id": staff_id, "verified_at": format_time(_dt.datetime.now(_dt.UTC))}, idempotent=False)
+        try:
+            return parse_grant(body)
+        except BadData:
+            pass
+        raise _fail(PlatformErrorKind.BAD_DATA, "grant")
+
+    def close_grant(self, grant: Grant) -> None:
+        """Revoke the grant (the session ended); one already gone counts as closed."""
+        try:
+            self._request("DELETE", "/v1/grants/current", idempotent=True, grant=grant, retries=0)
+        except PlatformError as e:
+            if e.kind is not PlatformErrorKind.GRANT_EXPIRED:
+                raise
+
+    def search_certificates(self, holder_code: str, holder_type: HolderCodeType, *, grant: Grant | None = None,
+                            delegation_id: str = "") -> list[Certificate]:
+        """Certificates within the grant: the verified holder's (holder_code ""), a business's (its USCC) or
+        a delegator's (delegation_id). Holder codes go only in the POST body."""
+        query: dict[str, str] = {}
+        if delegation_id:
+            query = {"delegation_id": delegation_id}
+        elif holder_code:
+            query = {"holder_code": holder_code, "holder_type": holder_type.value}
+        body = self._json("POST", "/v1/certificates/search", query, idempotent=True, grant=grant)
         try:
             return [parse_certificate(c) for c in list_field(body, "certificates")]
         except BadData:
             pass
         raise _fail(PlatformErrorKind.BAD_DATA, "certificates")
 
-    def download(self, cert: Certificate) -> bytes:
+    def download(self, cert: Certificate, *, grant: Grant | None = None) -> bytes:
         """The certificate's PDF, its signature verified; the bytes stay in memory."""
         if not SAFE_ID.fullmatch(cert.cert_id):
             raise _fail(PlatformErrorKind.BAD_DATA, "cert_id")
         resp, data = self._request("GET", f"/v1/certificates/{cert.cert_id}/file", idempotent=True,
                                    accept="application/pdf", not_found=PlatformErrorKind.NOT_FOUND,
-                                   limit=MAX_FILE_BYTES)
+                                   limit=MAX_FILE_BYTES, grant=grant)
         self._verify(cert.cert_id, data, resp.headers)
         return data
 
-    def stamped_copy(self, cert: Certificate, purpose: str, valid_days: int) -> StampedCopy:
+    def stamped_copy(self, cert: Certificate, purpose: str, valid_days: int, *,
+                     grant: Grant | None = None) -> StampedCopy:
         """A purpose-stamped copy (加注件), its signature verified. Retried safely: Idempotency-Key."""
         if not SAFE_ID.fullmatch(cert.cert_id):
             raise _fail(PlatformErrorKind.BAD_DATA, "cert_id")
@@ -311,7 +351,7 @@ class HttpPlatformClient:
         resp, data = self._request("POST", f"/v1/certificates/{cert.cert_id}/stamped-copies",
                                    {"purpose": purpose, "valid_days": valid_days}, idempotent=True,
                                    accept="application/pdf", headers={"Idempotency-Key": key},
-                                   not_found=PlatformErrorKind.NOT_FOUND, limit=MAX_FILE_BYTES)
+                                   not_found=PlatformErrorKind.NOT_FOUND, limit=MAX_FILE_BYTES, grant=grant)
         code = resp.headers.get("X-Verify-Code", "")
         url = resp.headers.get("X-Verify-Url", "")
         expires_text = resp.headers.get("X-Expires", "")
@@ -428,7 +468,7 @@ def client_from_config(url: str, config: Any, *, device_key: DeviceKey | None = 
     return HttpPlatformClient(
         url, kiosk_id=config["kiosk.id"], connect_timeout=config["platform.connect_timeout"],
         read_timeout=config["platform.read_timeout"], retries=config["platform.retries"],
-        device_key=device_key or load_device_key(config),
+        device_key=device_key or load_device_key(config), trust_anchor=config["platform.trust_anchor"],
         ca_bundle=str(config.path("platform.ca_bundle")) if config["platform.ca_bundle"] else None,
         client_cert=(str(Path(cert).expanduser()), str(Path(key).expanduser())) if cert and key else (
             str(Path(cert).expanduser()) if cert else None),

@@ -13,7 +13,8 @@ from typing import Any
 
 from kiosk.certificate_ids import identifier_issuer, is_valid_holder_code
 from kiosk.identity import HolderCodeType
-from kiosk.interfaces import Certificate, ServiceInfo
+from kiosk.idnumbers import is_valid_uscc
+from kiosk.interfaces import ActingFor, Certificate, Delegation, Grant, ServiceInfo
 from sync.signatures import ALGORITHMS, FileSignature, PublicKey, SignatureRejected, decode_signature, parse_time
 
 _CERT_TEXT_FIELDS = ("cert_id", "name", "number", "identifier", "issuer", "issuer_code", "holder_name",
@@ -79,6 +80,34 @@ def parse_certificate(obj: Any) -> Certificate:
         holder_type=holder_type,
         fields=_str_dict(obj.get("fields", {})),
     )
+
+
+_GRANT = re.compile(r"[A-Za-z0-9_-]{16,128}")
+
+
+def parse_grant(body: Any) -> Grant:
+    """A grant answer: token, id, hard expiry, the businesses and delegations the person may act for."""
+    if not isinstance(body, dict):
+        raise BadData("grant")
+    token, grant_id = _str(body, "grant"), _str(body, "grant_id")
+    if not _GRANT.fullmatch(token) or not SAFE_ID.fullmatch(grant_id):
+        raise BadData("grant")
+    try:
+        expires = parse_time(_str(body, "expires_at"))
+    except (ValueError, TypeError):
+        raise BadData("expires_at") from None
+    businesses = []
+    for b in list_field(body, "businesses"):
+        if not (isinstance(b, dict) and is_valid_uscc(_str(b, "uscc")) and b.get("role") in ("legal_rep", "agent")):
+            raise BadData("businesses")
+        businesses.append(ActingFor(b["uscc"], _str(b, "name")[:100], b["role"]))
+    delegations = []
+    for d in list_field(body, "delegations"):
+        if not (isinstance(d, dict) and SAFE_ID.fullmatch(_str(d, "delegation_id"))):
+            raise BadData("delegations")
+        delegations.append(Delegation(d["delegation_id"], _str(d, "delegator_masked")[:40],
+                                      _str(d, "delegator_code_masked")[:40]))
+    return Grant(token, grant_id, expires, tuple(businesses[:20]), tuple(delegations[:20]))
 
 
 def parse_service(obj: Any) -> ServiceInfo:

@@ -68,6 +68,15 @@ def server():
 
 
 @pytest.fixture
+def grant(client):
+    """A citizen grant for sample person 1 (张伟明) on the `client` fixture's kiosk."""
+    from devices.sim_people import SAMPLE_PEOPLE
+    from kiosk.identity import HolderCodeType
+
+    return client.open_grant(SAMPLE_PEOPLE[0].number, HolderCodeType.RESIDENT_ID, method="face", liveness=True)
+
+
+@pytest.fixture
 def client(server):
     """The enrolled kiosk's platform client, with short timeouts, talking to `server`."""
     from tests.signed_requests import enrolled_client

@@ -9,8 +9,11 @@ from devices.sim_people import SAMPLE_PEOPLE
 from devices.simulated_face import SimulatedFaceVerifier
 from kiosk.identity import HolderCodeType
 from kiosk.interfaces import (
+    ActingFor,
     Certificate,
+    Delegation,
     FaceOutcome,
+    Grant,
     PlatformError,
     PlatformErrorKind,
     PrinterState,
@@ -41,22 +44,43 @@ class FakePlatform:
     pdf: bytes | None = None  # what stamped_copy returns instead of a sample certificate PDF
     searches: int = 0
     stamped: int = 0
+    grant_error: PlatformError | None = None  # open_grant fails with this
+    grants: list[str] = field(default_factory=list)  # methods of the grants opened
+    closed: int = 0
+    businesses: tuple[ActingFor, ...] = ()
+    delegations: tuple[Delegation, ...] = ()
+    seen_grants: list[Grant | None] = field(default_factory=list)  # the grant of each search/copy
 
     def catalog(self) -> list[ServiceInfo]:
         return []
 
-    def search_certificates(self, holder_code: str, holder_type: HolderCodeType) -> list[Certificate]:
+    def open_grant(self, holder_code: str, holder_type: HolderCodeType, *, method: str, liveness: bool,
+                   staff_id: str | None = None) -> Grant:
+        if self.grant_error:
+            raise self.grant_error
+        self.grants.append(method)
+        return Grant("t" * 43, f"g-{len(self.grants):024d}", _dt.datetime(2030, 1, 1, tzinfo=_dt.UTC),
+                     self.businesses, self.delegations)
+
+    def close_grant(self, grant: Grant) -> None:
+        self.closed += 1
+
+    def search_certificates(self, holder_code: str, holder_type: HolderCodeType, *, grant: Grant | None = None,
+                            delegation_id: str = "") -> list[Certificate]:
+        self.seen_grants.append(grant)
         self.searches += 1
         if self.error:
             raise self.error
         return list(self.certificates)
 
-    def download(self, cert: Certificate) -> bytes:
+    def download(self, cert: Certificate, *, grant: Grant | None = None) -> bytes:
         if self.file_error:
             raise self.file_error
         return sample_certificate_pdf(cert)
 
-    def stamped_copy(self, cert: Certificate, purpose: str, valid_days: int) -> StampedCopy:
+    def stamped_copy(self, cert: Certificate, purpose: str, valid_days: int, *,
+                     grant: Grant | None = None) -> StampedCopy:
+        self.seen_grants.append(grant)
         self.stamped += 1
         if self.file_error:
             raise self.file_error
@@ -192,6 +216,18 @@ class Harness:
             return
         j.face_consent(True)
         if screen is Screen.SERVICE_MENU:
+            return
+        if screen is Screen.BUSINESS_CHOICE:
+            j.session.businesses = (ActingFor("91110101MA01ABCD19", "北京示例餐饮管理有限公司", "legal_rep"),)
+            j.choose_service("business_certs")
+            return
+        if screen is Screen.WHO_FOR:
+            j.session.delegations = (Delegation("dlg-1", "李*英", "3301**********0040"),)
+            j.choose_service("personal_certs")
+            return
+        if screen is Screen.START_AGAIN:
+            self.platform.error = PlatformError(PlatformErrorKind.GRANT_EXPIRED, "http_401_grant-expired")
+            j.choose_service("personal_certs")
             return
         if screen is Screen.USCC_ENTRY:
             j.choose_service("business_certs")

@@ -34,6 +34,15 @@ def enrolled_client(server: Any, kiosk_id: str = "kiosk-test", key: DeviceKey | 
     return HttpPlatformClient(url or server.url, kiosk_id=kiosk_id, device_key=key, **kw)
 
 
+def grant_for(server: Any, holder_code: str, holder_type: str = "resident_id", *, kiosk_id: str = "kiosk-test",
+              key: DeviceKey = TEST_KEY) -> str:
+    """A citizen grant (card + face with liveness) for holder_code, opened over HTTP; returns the token."""
+    body = {"holder_code": holder_code, "holder_type": holder_type, "method": "face", "liveness": True}
+    resp = requests.post(server.url + "/v1/grants", json=body, auth=KioskAuth(kiosk_id, key), timeout=5)
+    resp.raise_for_status()
+    return str(resp.json()["grant"])
+
+
 class KioskAuth(requests.auth.AuthBase):
     def __init__(self, kiosk_id: str = "kiosk-test", key: DeviceKey = TEST_KEY, *, now: float | None = None,
                  nonce: str | None = None, grant: str = "") -> None:
@@ -50,3 +59,22 @@ class KioskAuth(requests.auth.AuthBase):
 
 
 AUTH = KioskAuth()
+
+
+class GrantedClient:
+    """An HttpPlatformClient whose citizen calls all carry one grant (for tests about files, not grants)."""
+
+    def __init__(self, client: Any, grant: Any) -> None:
+        self.client, self.grant = client, grant
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def search_certificates(self, holder_code: str, holder_type: Any, **kw: Any) -> Any:
+        return self.client.search_certificates(holder_code, holder_type, grant=self.grant, **kw)
+
+    def download(self, cert: Any) -> bytes:
+        return self.client.download(cert, grant=self.grant)
+
+    def stamped_copy(self, cert: Any, purpose: str, valid_days: int) -> Any:
+        return self.client.stamped_copy(cert, purpose, valid_days, grant=self.grant)

@@ -44,7 +44,7 @@ def test_declining_consent_leads_to_staff_and_the_journey_continues(kiosk) -> No
     assert kiosk.face.camera.opened == 0, "the camera never turns on without consent"
     w.sign_in_staff(HELPER.number, HELPER.pin)
     w.expect("service_menu")
-    w.click("service_personal_certs")
+    w.personal_certs()
     w.expect("cert_list")
     kinds = [k for k, _ in rows]
     assert kinds[:2] == ["help_request", "identity_check"]

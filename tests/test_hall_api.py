@@ -12,6 +12,8 @@ import time
 
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kiosk.interfaces import PlatformError
 from refplatform.server import PlatformServer
@@ -168,3 +170,29 @@ def test_staff_add_command_stores_a_hash_not_the_password(tmp_path) -> None:
     short = subprocess.run([sys.executable, "-m", "refplatform.server", "staff-add", "--db", str(db), "--staff-id",
                             "S078", "--hall", "x"], input="short\n", capture_output=True, text=True, timeout=60)
     assert short.returncode == 2 and "Traceback" not in short.stderr
+
+
+@given(st.dictionaries(
+    st.sampled_from(["call_id", "kind", "reason", "screen", "assisted", "hall", "place", "in_session",
+                     "queue_depth", "devices", "software_version"]),
+    st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=80),
+                 lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+                 max_leaves=6)))
+def test_hall_takes_any_garbage_without_crashing(body: dict) -> None:
+    """Whatever a kiosk sends, the hall stores display-safe text or refuses with ValueError; the snapshot works."""
+    from refplatform.hall import Hall
+
+    hall = Hall()
+    try:
+        hall.presence("K1", body)
+        hall.heartbeat("K1", body)
+        try:
+            hall.open_call("K1", body)
+        except ValueError:
+            pass
+        snap = hall.snapshot(hall.snapshot("-")["hall"])
+        for k in hall._kiosks.values():
+            assert all(isinstance(v, str) and len(v) <= 64 and "\n" not in v for v in (k.hall, k.place, k.screen))
+        assert isinstance(snap["calls"], list)
+    finally:
+        hall.close()

@@ -103,7 +103,8 @@ def test_replay_after_platform_restart_is_refused(tmp_path: Path) -> None:
     first = PlatformServer(db_path=db)
     enrol(first, "kiosk-test", TEST_KEY)
     first.start()
-    rating = {"idempotency_key": "r-restart", "level": 1, "service_id": "personal_certs", "channel": "hall_terminal"}
+    rating = {"idempotency_key": "r-restart", "level": 1, "service_id": "personal_certs", "channel": "hall_terminal",
+              "session_id": "s-restart"}
     captured = requests.Request("POST", first.url + "/v1/ratings", json=rating, auth=KioskAuth()).prepare()
     with requests.Session() as s:
         assert s.send(captured, timeout=5).status_code == 201

@@ -62,7 +62,8 @@ def test_engine_keeps_the_platform_slot_exactly(paced_server: PlatformServer, tm
     client = enrolled_client(paced_server, "kiosk-paced", key, retries=0)
     box = SqliteOutbox(tmp_path / "outbox.db")
     for i in range(200):
-        box.enqueue("rating", {"level": 5, "service_id": "s1", "channel": "hall_terminal", "n": i})
+        box.enqueue("rating", {"level": 5, "service_id": "s1", "channel": "hall_terminal", "n": i,
+                               "session_id": f"s-{i}"})
     engine = SyncEngine(box, client, SyncPolicy(batch_size=50))
     paced_server.platform.pacer.admit(300)  # others have taken this second and the next ones
     now = 1000.0
@@ -82,7 +83,8 @@ def test_client_reports_a_slot_and_comes_back_with_its_ticket(paced_server: Plat
 
     client = enrolled_client(paced_server, retries=0)
     paced_server.platform.pacer.admit(150)
-    items = [(f"k{i}", "rating", {"level": 4, "service_id": "s", "channel": "hall_terminal"}) for i in range(50)]
+    items = [(f"k{i}", "rating", {"level": 4, "service_id": "s", "channel": "hall_terminal", "session_id": f"s-{i}"})
+             for i in range(50)]
     with pytest.raises(PlatformError) as info:
         client.submit_batch(items)
     assert info.value.kind is PlatformErrorKind.RATE_LIMITED and info.value.detail == "http_429_slot"

@@ -11,7 +11,7 @@ import pytest
 
 from devices.sim_people import SAMPLE_BUSINESSES, SAMPLE_PEOPLE
 from kiosk.identity import HolderCodeType
-from kiosk.interfaces import Certificate, PlatformClient, PlatformError, PlatformErrorKind, ServiceInfo
+from kiosk.interfaces import Certificate, Grant, PlatformClient, PlatformError, PlatformErrorKind, ServiceInfo
 from refplatform.seed import certificates_for
 from refplatform.server import PlatformServer
 from sync.platform_client import HttpPlatformClient
@@ -40,21 +40,22 @@ def test_catalog(client: HttpPlatformClient) -> None:
     assert {s.service_id: s.kind for s in services} == {"personal_certs": "personal", "business_certs": "business"}
 
 
-def test_search_person_and_business(client: HttpPlatformClient) -> None:
-    certs = client.search_certificates(CODE, HolderCodeType.RESIDENT_ID)
+def test_search_person_and_business(client: HttpPlatformClient, grant: Grant) -> None:
+    certs = client.search_certificates("", HolderCodeType.RESIDENT_ID, grant=grant)
     assert 2 <= len(certs) <= 4 and all(isinstance(c, Certificate) for c in certs)
     assert all(isinstance(c.issue_date, dt.date) and c.holder_type is HolderCodeType.RESIDENT_ID for c in certs)
     assert CODE not in repr(certs)
-    uscc = SAMPLE_BUSINESSES[0]["uscc"]
-    biz = client.search_certificates(uscc, HolderCodeType.USCC)
+    uscc = SAMPLE_BUSINESSES[1]["uscc"]  # 张伟明 is its legal representative
+    biz = client.search_certificates(uscc, HolderCodeType.USCC, grant=grant)
     assert {c.holder_code for c in biz} == {uscc}
     assert any(isinstance(c.valid_until, dt.date) for c in biz)
 
 
-def test_search_unknown_holder_and_bad_code(client: HttpPlatformClient) -> None:
-    assert client.search_certificates("H60123456", HolderCodeType.OTHER) == []
+def test_search_unknown_holder_and_bad_code(client: HttpPlatformClient, grant: Grant) -> None:
+    other = client.open_grant("H60123456", HolderCodeType.OTHER, method="face", liveness=True)
+    assert client.search_certificates("", HolderCodeType.OTHER, grant=other) == []
     with pytest.raises(PlatformError) as info:
-        client.search_certificates(CODE[:-1] + "9", HolderCodeType.RESIDENT_ID)
+        client.search_certificates(CODE[:-1] + "9", HolderCodeType.RESIDENT_ID, grant=grant)
     assert info.value.kind is PlatformErrorKind.REFUSED and CODE[:-1] not in str(info.value)
 
 
@@ -66,7 +67,8 @@ def test_submit_duplicate_is_success(client: HttpPlatformClient, server: Platfor
 
 def test_submit_batch_reports_each_item(client: HttpPlatformClient, server: PlatformServer) -> None:
     client.submit("k-1", "print", {"cert_id": "c1"})
-    result = client.submit_batch([("k-1", "print", {"cert_id": "c1"}), ("k-2", "rating", {"level": 5}),
+    result = client.submit_batch([("k-1", "print", {"cert_id": "c1"}),
+                                  ("k-2", "rating", {"level": 5, "session_id": "s-1"}),
                                   ("k-3", "print", "not an object")])  # type: ignore[list-item]
     assert result == {"k-1": "duplicate", "k-2": "accepted", "k-3": "rejected"}
     assert [r["idempotency_key"] for r in server.received()] == ["k-1", "k-2"]

@@ -14,13 +14,19 @@ import requests
 from devices.sim_people import SAMPLE_PEOPLE
 from kiosk import i18n
 from kiosk.identity import HolderCodeType
-from kiosk.interfaces import Certificate, PlatformError, PlatformErrorKind, StampedCopy
+from kiosk.interfaces import Certificate, Grant, PlatformError, PlatformErrorKind, StampedCopy
 from refplatform.server import PlatformServer
 from sync.device_key import DeviceKey
 from sync.platform_client import HttpPlatformClient
-from tests.signed_requests import AUTH, KioskAuth, enrol, enrolled_client
+from tests.signed_requests import GrantedClient, KioskAuth, enrol, enrolled_client, grant_for
 
 PERSON = SAMPLE_PEOPLE[0]  # holds an SM2-signed household proof and an ECDSA-signed tax proof
+
+
+@pytest.fixture
+def client(client: HttpPlatformClient, grant: Grant) -> GrantedClient:
+    """These tests are about files: every citizen call carries 张伟明's grant."""
+    return GrantedClient(client, grant)
 
 
 def certs(client: HttpPlatformClient) -> list[Certificate]:
@@ -46,7 +52,8 @@ def test_download_is_a_signed_pdf_with_embedded_cjk_font(client: HttpPlatformCli
         embedded = [f for f in fonts if f["/Subtype"] == "/TrueType" and "/FontFile2" in f["/FontDescriptor"]]
         assert embedded, "the CJK font must be embedded"
         algorithms.add(client.public_keys(refresh=False)[
-            requests.get(f"{client.base_url}/v1/certificates/{cert.cert_id}/file", auth=AUTH, timeout=5)
+            requests.get(f"{client.base_url}/v1/certificates/{cert.cert_id}/file",
+                         auth=KioskAuth(grant=client.grant.token), timeout=5)
             .headers["X-File-Signature-Key-Id"]].algorithm)
     assert algorithms == {"SM2-SM3", "ECDSA-P256-SHA256"}
 
@@ -78,13 +85,14 @@ def test_stamped_copy_is_idempotent_by_key(server: PlatformServer) -> None:
     cid = server.store.certificates_of("resident_id", PERSON.number)[0]["cert_id"]
     url = f"{server.url}/v1/certificates/{cid}/stamped-copies"
     body = {"purpose": "办理贷款", "valid_days": 10}
-    first = requests.post(url, json=body, headers={"Idempotency-Key": "key-1"}, auth=KioskAuth(), timeout=5)
-    again = requests.post(url, json=body, headers={"Idempotency-Key": "key-1"}, auth=KioskAuth(), timeout=5)
-    other = requests.post(url, json=body, headers={"Idempotency-Key": "key-2"}, auth=KioskAuth(), timeout=5)
+    auth = KioskAuth(grant=grant_for(server, PERSON.number))
+    first = requests.post(url, json=body, headers={"Idempotency-Key": "key-1"}, auth=auth, timeout=5)
+    again = requests.post(url, json=body, headers={"Idempotency-Key": "key-1"}, auth=auth, timeout=5)
+    other = requests.post(url, json=body, headers={"Idempotency-Key": "key-2"}, auth=auth, timeout=5)
     assert first.status_code == 201 and again.headers["X-Verify-Code"] == first.headers["X-Verify-Code"]
     assert other.headers["X-Verify-Code"] != first.headers["X-Verify-Code"]
     for bad in ({"purpose": "", "valid_days": 10}, {"purpose": "x", "valid_days": 0}, {"purpose": "x"}):
-        assert requests.post(url, json=bad, auth=KioskAuth(), timeout=5).status_code == 400
+        assert requests.post(url, json=bad, auth=auth, timeout=5).status_code == 400
 
 
 @pytest.mark.parametrize("fault", ["invalid", "expired", "unknown_key", "tampered", "missing"])
@@ -154,7 +162,9 @@ def test_replay_and_clock_skew_are_refused(server: PlatformServer) -> None:
 
 
 def test_catalog_and_keys_are_cached_for_offline_use(server: PlatformServer, tmp_path) -> None:
-    client = enrolled_client(server, cache_dir=tmp_path, retries=0)
+    plain = enrolled_client(server, cache_dir=tmp_path, retries=0)
+    client = GrantedClient(plain, plain.open_grant(PERSON.number, HolderCodeType.RESIDENT_ID, method="face",
+                                                   liveness=True))
     services = client.catalog()
     client.public_keys()
     client.download(certs(client)[0])
@@ -181,11 +191,22 @@ def test_heartbeat_and_rating_land_in_the_same_records(client: HttpPlatformClien
     assert [b["status"]["queue_depth"] for b in beats] == [3, 4] and {b["kiosk_id"] for b in beats} == {"kiosk-test"}
     mine = requests.get(server.url + "/v1/kiosk/status", auth=KioskAuth(), timeout=5).json()
     assert mine["heartbeats"] == 2 and mine["status"]["queue_depth"] == 4
-    rating = {"idempotency_key": "r-1", "level": 5, "service_id": "personal_certs", "channel": "hall_terminal"}
+    rating = {"idempotency_key": "r-1", "level": 5, "service_id": "personal_certs", "channel": "hall_terminal",
+              "session_id": client.grant.grant_id}
     assert requests.post(server.url + "/v1/ratings", json=rating, auth=KioskAuth(), timeout=5).status_code == 201
     assert requests.post(server.url + "/v1/ratings", json=rating, auth=KioskAuth(), timeout=5).status_code == 200
+    second = requests.post(server.url + "/v1/ratings", json=dict(rating, idempotency_key="r-1b", level=1),
+                           auth=KioskAuth(), timeout=5)  # the same session rated twice
+    assert second.status_code == 409 and second.json()["type"].endswith("/already-rated")
     client.submit("r-2", "rating", {"level": 2, "service_id": "business_certs", "channel": "hall_terminal",
-                                    "kiosk_id": "kiosk-test"})
+                                    "kiosk_id": "kiosk-test", "session_id": "s-offline-1"})
+    with pytest.raises(PlatformError):
+        client.submit("r-3", "rating", {"level": 1, "service_id": "business_certs", "channel": "hall_terminal",
+                                        "session_id": "s-offline-1"})
+    for session in ("g-000000000000000000000000", None):  # another kiosk's (or no) session: refused
+        body = dict(rating, idempotency_key="r-4", session_id=session)
+        assert requests.post(server.url + "/v1/ratings", json=body, auth=KioskAuth(), timeout=5).status_code in (
+            400, 403)
     assert [(r["idempotency_key"], r["level"]) for r in server.ratings()] == [("r-1", 5), ("r-2", 2)]
     bad = dict(rating, idempotency_key="r-3", level=6)
     assert requests.post(server.url + "/v1/ratings", json=bad, auth=KioskAuth(), timeout=5).status_code == 400

@@ -21,18 +21,21 @@ def test_journey_requests_keep_personal_data_out_of_urls_and_logs(server: Platfo
     client.session.hooks["response"].append(lambda resp, *args, **kwargs: urls.append(resp.request.url))
     try:
         assert client.ping() and client.catalog() and client.public_keys()
-        holders = [(p.number, HolderCodeType.RESIDENT_ID) for p in SAMPLE_PEOPLE]
-        holders += [(b["uscc"], HolderCodeType.USCC) for b in SAMPLE_BUSINESSES]
-        for code, kind in holders:
-            for cert in client.search_certificates(code, kind):
-                client.download(cert)
-                copy = client.stamped_copy(cert, "办理入学", 30)
+        # (who is verified, whose certificates): people themselves, businesses by their legal representative
+        holders = [(p.number, p.number, HolderCodeType.RESIDENT_ID) for p in SAMPLE_PEOPLE]
+        holders += [(b["legal_rep"], b["uscc"], HolderCodeType.USCC) for b in SAMPLE_BUSINESSES]
+        for person, code, kind in holders:
+            grant = client.open_grant(person, HolderCodeType.RESIDENT_ID, method="face", liveness=True)
+            for cert in client.search_certificates("" if person == code else code, kind, grant=grant):
+                client.download(cert, grant=grant)
+                copy = client.stamped_copy(cert, "办理入学", 30, grant=grant)
                 for accept in ("application/json", "text/html"):
                     urls.append(copy.verify_url)
                     requests.get(copy.verify_url, headers={"Accept": accept}, timeout=5).raise_for_status()
                 client.submit(f"print-{cert.cert_id}", "print", {"cert_id": cert.cert_id, "holder": code})
+            client.close_grant(grant)
         client.submit_batch([("r-1", "rating", {"level": 5, "service_id": "personal_certs",
-                                                "channel": "hall_terminal"})])
+                                                "channel": "hall_terminal", "session_id": grant.grant_id})])
         client.heartbeat({"queue_depth": 1, "printer": {"state": "ready"}, "self_tests": []})
     finally:
         client.close()

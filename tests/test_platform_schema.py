@@ -18,8 +18,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from devices.sim_people import SAMPLE_PEOPLE
 from refplatform.server import PlatformServer
 from sync.device_key import DeviceKey
+from sync.request_signing import GRANT
 from tests.signed_requests import KioskAuth, enrol
 
 SPEC = Path(__file__).resolve().parent.parent / "docs" / "platform-api.yaml"
@@ -40,16 +42,25 @@ def fuzz_server() -> Iterator[PlatformServer]:
 
 class FuzzAuth(KioskAuth):
     """Signs each request's final bytes (a fresh nonce every time) when the case carries the signature
-    header; cases that leave it out on purpose (negative tests of the security scheme) go unsigned."""
+    header; cases that leave it out on purpose (negative tests of the security scheme) go unsigned.
+    A case with a grant header gets a fresh, real grant of a verified citizen (张伟明) in it."""
+
+    def __init__(self, server: PlatformServer) -> None:
+        super().__init__("kiosk-fuzz", FUZZ_KEY)
+        self.server = server
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        self.grant = ""
+        if GRANT.fullmatch(r.headers.get("X-Kiosk-Grant", "")):  # a malformed one stays, to be refused
+            self.grant = self.server.grants.open("kiosk-fuzz", "resident_id", SAMPLE_PEOPLE[0].number, method="face",
+                                                 liveness=True, staff_id=None, verified_at=None)[0]
         return super().__call__(r) if "X-Kiosk-Signature" in r.headers else r
 
 
 @pytest.fixture(scope="module")
-def signed_session() -> Iterator[requests.Session]:
+def signed_session(fuzz_server: PlatformServer) -> Iterator[requests.Session]:
     session = requests.Session()
-    session.auth = FuzzAuth("kiosk-fuzz", FUZZ_KEY)
+    session.auth = FuzzAuth(fuzz_server)
     yield session
     session.close()
 

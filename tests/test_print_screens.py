@@ -19,7 +19,7 @@ def _to_preview(kiosk) -> Walker:
     w.expect("face_consent")
     w.click("btn_faceAgree")
     w.expect("service_menu")
-    w.click("service_personal_certs")
+    w.personal_certs()
     w.expect("cert_list")
     w.click(f"cert_{kiosk.vm.view['certificates'][0]['id']}")
     w.expect("preview")

@@ -45,7 +45,11 @@ def test_journeys_leave_no_personal_data(kiosk, tmp_path: Path) -> None:
     kiosk.reader.insert(6)
     w.expect("face_consent")
     w.click("btn_faceAgree")
+    w.expect("service_menu")
+    w.wait_for_grant()
     w.click("service_business_certs")
+    w.expect("business_choice")  # he represents it: chosen from the grant's list
+    w.click("btn_business:")  # ... or typed
     w.type_keys(SAMPLE_BUSINESSES[0]["uscc"])
     w.click("btn_confirm")
     w.expect("cert_list")

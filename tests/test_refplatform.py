@@ -13,17 +13,25 @@ from devices.sim_people import SAMPLE_BUSINESSES, SAMPLE_PEOPLE
 from kiosk.idnumbers import id_check_digit, is_valid_uscc, mod37_36_check_char
 from refplatform.seed import IDENTIFIER_ROOT, is_valid_identifier, make_identifier
 from refplatform.server import PlatformServer
-from tests.signed_requests import AUTH, TEST_KEY, enrol
+from tests.signed_requests import AUTH, TEST_KEY, KioskAuth, enrol, grant_for
 
 ALL_CODES = [p.number for p in SAMPLE_PEOPLE] + [b["uscc"] for b in SAMPLE_BUSINESSES]
 
 
-def post(server: PlatformServer, path: str, body: object) -> requests.Response:
-    return requests.post(server.url + path, json=body, timeout=5, auth=AUTH)
+def post(server: PlatformServer, path: str, body: object, grant: str = "") -> requests.Response:
+    return requests.post(server.url + path, json=body, timeout=5, auth=KioskAuth(grant=grant) if grant else AUTH)
 
 
 def search(server: PlatformServer, code: str, kind: str) -> requests.Response:
-    return post(server, "/v1/certificates/search", {"holder_code": code, "holder_type": kind})
+    """Search as the holder (a business: as its legal representative) with a grant of that person."""
+    reps = {b["uscc"]: b["legal_rep"] for b in SAMPLE_BUSINESSES}
+    if kind == "uscc":
+        grant = grant_for(server, reps.get(code, SAMPLE_PEOPLE[0].number))
+    elif code in ALL_CODES or code.startswith(("H6", "1101011990")):
+        grant = grant_for(server, code, kind)
+    else:
+        grant = grant_for(server, SAMPLE_PEOPLE[0].number)
+    return post(server, "/v1/certificates/search", {"holder_code": code, "holder_type": kind}, grant)
 
 
 def test_health_and_services(server: PlatformServer) -> None:
@@ -88,8 +96,8 @@ def test_identifier_check_character() -> None:
 
 def test_unknown_holder_is_empty(server: PlatformServer) -> None:
     unknown = "11010119900101001" + id_check_digit("11010119900101001")
-    assert search(server, unknown, "resident_id").json() == {"certificates": []}
-    assert search(server, "H60123456", "other_document").json() == {"certificates": []}
+    assert search(server, unknown, "resident_id").json()["certificates"] == []
+    assert search(server, "H60123456", "other_document").json()["certificates"] == []
 
 
 @pytest.mark.parametrize(("code", "kind"), [("110101198503120034", "resident_id"),
@@ -106,7 +114,7 @@ def test_bad_check_digit_is_422_problem(server: PlatformServer, code: str, kind:
 @pytest.mark.parametrize("body", [None, [], {"holder_code": "x"}, {"holder_code": 5, "holder_type": "uscc"},
                                   {"holder_code": "1", "holder_type": "passport"}])
 def test_malformed_search_is_400(server: PlatformServer, body: object) -> None:
-    resp = post(server, "/v1/certificates/search", body)
+    resp = post(server, "/v1/certificates/search", body, grant_for(server, SAMPLE_PEOPLE[0].number))
     assert resp.status_code == 400 and resp.headers["Content-Type"] == "application/problem+json"
 
 

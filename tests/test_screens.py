@@ -13,7 +13,7 @@ from sync.engine import sync_once
 ALL_SCREENS = {"attract", "insert_card", "card_problem", "assist_offer", "face_consent", "face_check",
                "face_failed", "staff_check", "service_menu", "uscc_entry", "loading", "notice", "cert_list",
                "preview", "purpose", "print_failed", "printing", "print_done", "rating", "take_card", "queued",
-               "card_pulled"}
+               "card_pulled", "who_for", "business_choice"}
 
 
 @pytest.mark.parametrize("assisted", [False, True])
@@ -152,7 +152,7 @@ def test_taps_at_odd_moments_do_no_harm(kiosk, qtbot) -> None:
         QTest.mouseClick(kiosk.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
     w.expect("service_menu")
     assert sum(1 for k, _ in [(r.kind, 0) for r in kiosk.outbox.take(100)] if k == "identity_check") == 1
-    w.click("service_personal_certs")
+    w.personal_certs()
     w.expect("cert_list")
     kiosk.vm.rate(5)
     kiosk.vm.retryPrint()

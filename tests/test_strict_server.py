@@ -85,9 +85,10 @@ def test_405_names_the_allowed_methods(server: PlatformServer) -> None:
 
 def test_integral_numbers_count_as_integers(server: PlatformServer) -> None:
     """JSON Schema's integer includes 1.0: the server agrees with its schema."""
-    rating = {"idempotency_key": "r-float", "level": 4.0, "service_id": "personal_certs", "channel": "hall_terminal"}
+    rating = {"idempotency_key": "r-float", "level": 4.0, "service_id": "personal_certs", "channel": "hall_terminal",
+              "session_id": "s-float"}
     resp = requests.post(server.url + "/v1/ratings", data=json.dumps(rating), auth=AUTH, timeout=5,
                          headers={"Content-Type": "application/json"})
     assert resp.status_code == 201 and server.ratings()[0]["level"] == 4
-    rating.update(idempotency_key="r-half", level=4.5)
+    rating.update(idempotency_key="r-half", level=4.5, session_id="s-half")
     assert requests.post(server.url + "/v1/ratings", json=rating, auth=AUTH, timeout=5).status_code == 400

@@ -75,7 +75,8 @@ def _run(engine: SyncEngine, now: float, seconds: float, until: Callable[[], boo
 
 
 def _fill(outbox: SqliteOutbox, n: int) -> list[str]:
-    return [outbox.enqueue("rating", {"level": 1 + i % 5, "service_id": "personal_certs"}) for i in range(n)]
+    return [outbox.enqueue("rating", {"level": 1 + i % 5, "service_id": "personal_certs",
+                                      "session_id": f"s-{i}"}) for i in range(n)]
 
 
 def _all_done(outbox: SqliteOutbox) -> Callable[[], bool]:

@@ -105,5 +105,5 @@ def test_agent_console_in_chromium_answers_a_kiosk(kiosk, browser, tmp_path):
     assert kept[0]["outcome"] == "pointed_on_screen" and kept[0]["agent_id"] == "agent-7"
     if hall is not None and hasattr(hall, "call"):
         assert hall.call(call_id)["state"] != "open"  # off the dashboard once the call ended
-    w.click("service_personal_certs")
+    w.personal_certs()  # 为谁办理 (issue 12): oneself
     w.expect("cert_list")

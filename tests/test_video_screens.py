@@ -102,7 +102,7 @@ def test_video_call_from_the_kiosk(kiosk, assisted):
         click(kiosk.window, "videoRate_5")
         wait_for(lambda: kiosk.vm.video.desk.state == "idle", 5, "back to the journey")
         assert not kiosk.vm.journey.held and kiosk.vm.journey.screen.value == "service_menu"
-        w.click("service_personal_certs")
+        w.personal_certs()  # 为谁办理 (issue 12): oneself
         w.expect("cert_list")
     finally:
         agent.close()
@@ -110,7 +110,7 @@ def test_video_call_from_the_kiosk(kiosk, assisted):
 
 def test_personal_fields_masked_until_allowed(kiosk):
     w = to_menu(kiosk)
-    w.click("service_personal_certs")
+    w.personal_certs()  # 为谁办理 (issue 12): oneself
     w.expect("cert_list")
     w.click(f"cert_{kiosk.vm.view['certificates'][0]['id']}")
     w.expect("preview")
@@ -237,7 +237,7 @@ def test_network_drop_ends_the_call_and_the_journey_goes_on(kiosk):
         assert "网络中断" in title.property("text")
         click(kiosk.window, "videoCancel")
         assert kiosk.vm.video.desk.state == "idle" and not kiosk.vm.journey.held
-        w.click("service_personal_certs")
+        w.personal_certs()  # 为谁办理 (issue 12): oneself
         w.expect("cert_list")
     finally:
         agent.close()

@@ -33,6 +33,12 @@ Window {
         case "queued": return { title: t.queued_title, body: t.queued_body.arg(v.trackingCode || ""), detail: t.queued_detail + "\n" + (t["receipt_" + v.receipt] || ""),
                                 buttons: [b(t.back_to_menu, "back", "secondary"), b(t.finish, "finish")] }
         case "done": return { title: t.done_title, body: t.done_body, buttons: [] }
+        case "start_again": return { title: t.start_again_title, body: t[v.message] || t.platform_grant_expired, buttons: [b(t.end, "finish")] }
+        case "who_for": return { title: t.who_for_title, body: t.who_for_body,
+                                 buttons: [b(t.who_for_self, "whoFor:")].concat((v.delegations || []).map(d => b(t.who_for_other.arg(d.name), "whoFor:" + d.id, "secondary")))
+                                          .concat([b(t.back, "back", "secondary")]) }
+        case "business_choice": return { title: t.business_choice_title, body: t.business_choice_body,
+                                         buttons: (v.businesses || []).map(x => b(x.name, "business:" + x.uscc)).concat([b(t.business_other, "business:", "secondary"), b(t.back, "back", "secondary")]) }
         case "take_card": return { title: t.take_card_title, big: true, body: t["take_card_" + v.endReason] || t.take_card_cancelled,
                                    detail: v.staffCalled ? t.staff_called : t.take_card_hint, buttons: [] }
         case "card_pulled": return { title: t.card_pulled_title, busy: !v.printOutcome,
@@ -56,6 +62,9 @@ Window {
         case "retryPrint": vm.retryPrint(); break
         case "printAnother": vm.printAnother(); break
         case "queueOffline": vm.queueOffline(); break
+        default:
+            if (name.indexOf("whoFor:") === 0) vm.chooseForWhom(name.slice(7))
+            else if (name.indexOf("business:") === 0) vm.chooseBusiness(name.slice(9))
         }
     }
 
