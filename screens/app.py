@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent, QTimer, QtMsgType, QUrl, qInstallMessageHandler
+from PySide6.QtCore import QCoreApplication, QEvent, QThread, QTimer, QtMsgType, QUrl, qInstallMessageHandler
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow
@@ -59,6 +59,7 @@ class Kiosk:
     timers: list[QTimer] = field(default_factory=list)
     maint: MaintenanceViewModel | None = None  # maintenance mode (screens/maintenance.py)
     closed: bool = False
+    qml_destroyed: bool = False
 
     printer = property(lambda self: self.backend.printer)
     face = property(lambda self: self.backend.face)
@@ -73,30 +74,34 @@ class Kiosk:
         return self.engine.rootObjects()[0]
 
     def close(self) -> None:
-        """Stop everything; the QML goes first so no binding reads a view-model that is gone.
-        Runs once, whichever comes first: an explicit call, the app quitting or the interpreter exiting."""
-        if self.closed:
+        """Stop everything; the QML goes before the view-model its bindings read. Safe to call
+        again: an explicit call, the app quitting and the interpreter exiting all end here."""
+        if not self.closed:
+            self.closed = True
+            for timer in self.timers:
+                timer.stop()
+            self.reader.stop()
+            if self.maint is not None:
+                self.maint.shutdown()
+            self.vm.shutdown()
+            for root in self.engine.rootObjects():
+                root.hide()
+            self.backend.close()
+        self._destroy_qml()
+
+    def _destroy_qml(self) -> None:
+        """Delete the QML windows and engine, but never from inside a running event loop (as from
+        aboutToQuit): a window-system event queued there reaches a window whose QML is gone and
+        crashes Qt (every exit on a fresh Debian root). The next call (after exec() returns, or
+        at exit) does it; until then the view-model the bindings read stays alive."""
+        if self.qml_destroyed or QThread.currentThread().loopLevel() > 0:
             return
-        self.closed = True
-        for timer in self.timers:
-            timer.stop()
-        self.reader.stop()
-        if self.maint is not None:
-            self.maint.shutdown()
-        self.vm.shutdown()
-        # Destroy the QML before the objects its bindings read. Hide the windows and let the
-        # window system's events for them (expose, hide) be handled first: an expose event that
-        # reaches a window after its QML was deleted crashes Qt (seen in ~1 of 6 exits).
-        roots = self.engine.rootObjects()
-        for root in roots:
-            root.close()
-        QCoreApplication.processEvents()
-        for root in roots:
+        self.qml_destroyed = True
+        for root in self.engine.rootObjects():
             root.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         self.engine.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        self.backend.close()
 
 
 def timing_from(config: Config) -> Timing:
