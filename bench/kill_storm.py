@@ -15,14 +15,11 @@ Prints the numbers; exits 1 if anything acknowledged is lost, duplicated or dead
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -31,32 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from kiosk import cli  # noqa: E402
 from refplatform.server import PlatformServer  # noqa: E402
-
-
-class Proc:
-    """A child process whose stdout lines are collected on a thread."""
-
-    def __init__(self, args: list[str], sink: list[str] | None = None) -> None:
-        self.popen = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=subprocess.PIPE,
-                                      stderr=subprocess.DEVNULL, text=True)
-        self.sink = sink
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        assert self.popen.stdout is not None
-        for line in self.popen.stdout:
-            if self.sink is not None:
-                self.sink.append(line)
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def kill9(self) -> None:
-        if self.alive():
-            os.kill(self.popen.pid, signal.SIGKILL)
-        self.popen.wait(10)
-        self.reader.join(5)
+from tests.outbox_writer import Proc  # noqa: E402
 
 
 def storm(work: Path, seconds: float, seed: int) -> dict[str, int]:

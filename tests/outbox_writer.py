@@ -1,4 +1,5 @@
-"""A kiosk front end reduced to its outbox writes, for the crash test (run as a process).
+"""A kiosk front end reduced to its outbox writes, for the crash test and the kill storm (run as a process);
+Proc is the parent's handle on such a child (and on `kiosk sync`).
 
 python -m tests.outbox_writer OUTBOX_DB FIRST_NUMBER [PAUSE_SECONDS]
 Enqueues application transactions numbered from FIRST_NUMBER, printing "number key" after
@@ -7,11 +8,44 @@ each enqueue returns (the moment the citizen would be told it is saved), until k
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
 from kiosk.idnumbers import id_check_digit
 from sync.outbox import SqliteOutbox
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Proc:
+    """A child process whose stdout lines are collected on a thread."""
+
+    def __init__(self, args: list[str], sink: list[str] | None = None) -> None:
+        self.popen = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=subprocess.PIPE,
+                                      stderr=subprocess.DEVNULL, text=True)
+        self.sink = sink
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.popen.stdout is not None
+        for line in self.popen.stdout:
+            if self.sink is not None:
+                self.sink.append(line)
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def kill9(self) -> None:
+        if self.alive():
+            os.kill(self.popen.pid, signal.SIGKILL)
+        self.popen.wait(10)
+        self.reader.join(5)
 
 
 def main() -> None:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -22,36 +20,11 @@ import pytest
 from kiosk import cli
 from refplatform.server import PlatformServer
 from sync.outbox import SqliteOutbox
+from tests.outbox_writer import Proc
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = 1000
 MIN_KILLS = 40
-
-
-class Proc:
-    """A child process whose stdout lines are collected on a thread."""
-
-    def __init__(self, args: list[str], sink: list[str] | None = None) -> None:
-        self.popen = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=subprocess.PIPE,
-                                      stderr=subprocess.DEVNULL, text=True)
-        self.sink = sink
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        assert self.popen.stdout is not None
-        for line in self.popen.stdout:
-            if self.sink is not None:
-                self.sink.append(line)
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def kill9(self) -> None:
-        if self.alive():
-            os.kill(self.popen.pid, signal.SIGKILL)
-        self.popen.wait(10)
-        self.reader.join(5)
 
 
 def _config(tmp_path: Path, url: str) -> Path:
