@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent, QThread, QTimer, QtMsgType, QUrl, qInstallMessageHandler
+from PySide6.QtCore import QCoreApplication, QEvent, QRect, QThread, QTimer, QtMsgType, QUrl, qInstallMessageHandler
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow
@@ -345,9 +345,15 @@ def dock_demo_control(kiosk: Kiosk) -> None:
         return
     area = screen.availableGeometry()
     width = min(ctl.width(), area.width() // 3)
-    ctl.setGeometry(area.right() + 1 - width, area.top(), width, min(ctl.height(), area.height()))
-    kiosk.window.setGeometry(area.left(), area.top(), area.width() - width - 8, area.height())
+    _place(ctl, QRect(area.right() + 1 - width, area.top(), width, area.height()))
+    _place(kiosk.window, QRect(area.left(), area.top(), area.width() - width - 8, area.height()))
     kiosk.window.show()
+
+
+def _place(window: QQuickWindow, outer: QRect) -> None:
+    """Put a window, its frame included (if the platform draws one), inside `outer`."""
+    m = window.frameMargins()
+    window.setGeometry(outer.adjusted(m.left(), m.top(), -m.right(), -m.bottom()))
 
 
 def qml_message_collector(sink: list[str]) -> Callable[..., None]:

@@ -28,7 +28,7 @@ Window {
                 color: "#0a4a8f"
                 Accessible.role: Accessible.Button
                 Accessible.name: modelData
-                Text { anchors.centerIn: parent; text: modelData; color: "white"; font.pixelSize: 18 }
+                Text { anchors.centerIn: parent; width: parent.width - 16; horizontalAlignment: Text.AlignHCenter; elide: Text.ElideRight; text: modelData; color: "white"; font.pixelSize: 18 }
                 MouseArea { anchors.fill: parent; onClicked: demo.insert(index) }
             }
         }
@@ -43,12 +43,12 @@ Window {
                 color: "#39424d"
                 Accessible.role: Accessible.Button
                 Accessible.name: modelData[0]
-                Text { anchors.centerIn: parent; text: modelData[0]; color: "white"; font.pixelSize: 18 }
+                Text { anchors.centerIn: parent; width: parent.width - 16; horizontalAlignment: Text.AlignHCenter; elide: Text.ElideRight; text: modelData[0]; color: "white"; font.pixelSize: 18 }
                 MouseArea { anchors.fill: parent; onClicked: demo.act(modelData[1]) }
             }
         }
-        Text { text: "Demo staff (maintenance: tap the top-left corner 5 times)"; font.pixelSize: 16; font.bold: true; color: "#14181d" }
-        Repeater { model: demo.staff; Text { text: modelData; font.pixelSize: 15; color: "#39424d" } }
+        Text { Layout.fillWidth: true; wrapMode: Text.WordWrap; text: "Demo staff (maintenance: tap the top-left corner 5 times)"; font.pixelSize: 16; font.bold: true; color: "#14181d" }
+        Repeater { model: demo.staff; Text { Layout.fillWidth: true; wrapMode: Text.WordWrap; text: modelData; font.pixelSize: 15; color: "#39424d" } }
         Text { Layout.fillWidth: true; text: demo.status; wrapMode: Text.WordWrap; font.pixelSize: 15; color: "#39424d" }
     }
 }
