@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAccessible
 from PySide6.QtQuick import QQuickItem, QQuickWindow
+from shiboken6 import isValid
 
 from kiosk.speech_queue import Priority, SpeechQueue, Utterance
 
@@ -70,8 +71,8 @@ class SpokenGuidance(QObject):
 
 def screen_choices(window: QQuickWindow | None) -> list[str]:
     """The names of the visible buttons of the screen, in reading order."""
-    if window is None:
-        return []
+    if window is None or not isValid(window):
+        return []  # none yet, or closed
     found: list[tuple[float, float, str]] = []
     for item in _visible(window.contentItem()):
         name = item.objectName()
