@@ -42,13 +42,17 @@ class ServiceNotifier(Protocol):
         """A clean stop has begun."""
 
 
-def watchdog_seconds(environ: Mapping[str, str], pid: int) -> float | None:
-    """The watchdog interval meant for process ``pid``, or None (unset, garbage, or another pid's)."""
+def watchdog_seconds(environ: Mapping[str, str], pid: int, parent: int | None = None) -> float | None:
+    """The watchdog interval meant for process ``pid``, or None (unset, garbage, or another pid's).
+
+    ``WATCHDOG_PID`` may also name ``parent``: the UI runs as the one child of cage, the unit's main
+    process (installer/systemd/kiosk.service, ``NotifyAccess=all``); the UI's own children (whose
+    parent is the UI) still stay quiet."""
     usec = environ.get("WATCHDOG_USEC", "")
     if not usec.isdigit() or int(usec) <= 0:
         return None
     owner = environ.get("WATCHDOG_PID", "")
-    if owner and (not owner.isdigit() or int(owner) != pid):
+    if owner and (not owner.isdigit() or int(owner) not in (pid, parent)):
         return None
     return int(usec) / 1_000_000
 
@@ -134,4 +138,8 @@ def notifier_from_env(environ: Mapping[str, str] | None = None,
     address = socket_address(environ.get("NOTIFY_SOCKET", ""))
     if address is None:
         return NullNotifier()
-    return SocketNotifier(address, watchdog=watchdog_seconds(environ, os.getpid() if pid is None else pid))
+    if pid is None:
+        pid, parent = os.getpid(), os.getppid()
+    else:
+        parent = None
+    return SocketNotifier(address, watchdog=watchdog_seconds(environ, pid, parent))

@@ -11,6 +11,8 @@ screen with nothing of the previous citizen. What is on disk is handled here:
   writing a certificate copy leaves one; it is deleted unread.
 - ``ui-ready.json``: written by the UI once the attract screen is painted (pid, version, time);
   `kiosk update`'s health check and the watchdog tests read it.
+- ``updating.json``: written by `kiosk update` while it installs; the UI takes no new citizen
+  meanwhile (out of service once the current one is done).
 
 Qt-free and standard library only.
 """
@@ -27,6 +29,8 @@ from typing import Any
 
 SESSION_FILE = "session.json"
 READY_FILE = "ui-ready.json"
+UPDATING_FILE = "updating.json"
+UPDATING_REASON = "out_of_service_updating"  # the message key the out-of-service screen shows
 PARTIAL_PRINTS = ".job-*.tmp"
 
 
@@ -103,3 +107,18 @@ def read_ready(state_dir: Path) -> dict[str, Any] | None:
     if not isinstance(data, dict) or not isinstance(data.get("at"), (int, float)):
         return None
     return data
+
+
+def mark_updating(state_dir: Path, on: bool) -> None:
+    """`kiosk update` is (or no longer is) installing: the UI stops taking citizens meanwhile."""
+    path = state_dir / UPDATING_FILE
+    if on:
+        _write_json(path, {"since": time.time()})
+        os.chmod(path, 0o644)  # the UI runs as another user
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def updating(state_dir: Path) -> bool:
+    return (state_dir / UPDATING_FILE).exists()

@@ -217,6 +217,7 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     last: list[dict] = [{}]
     _after_first_frame(kiosk.window, after_first_frame)
     kiosk.timers.append(_every(SYNC_STATUS_MS, lambda: _read_sync_status(kiosk)))
+    kiosk.timers.append(_every(SYNC_STATUS_MS, lambda: _read_update_flag(kiosk, state_dir)))
     vm.viewChanged.connect(lambda: _write_kiosk_state(kiosk, last))
     vm.statusChanged.connect(lambda: _write_kiosk_state(kiosk, last))
     _close_before_exit(kiosk)
@@ -356,6 +357,17 @@ def _read_sync_status(kiosk: Kiosk) -> None:
         if online is not None:
             kiosk.vm.note_platform(online, at)
     kiosk.vm.tasks.run("disk", work, show)
+
+
+def _read_update_flag(kiosk: Kiosk, state_dir: Path) -> None:
+    """`kiosk update` installs: out of service once no citizen is served (never cut a session short)."""
+    from kiosk.restart_state import UPDATING_REASON, updating
+
+    def show(on: bool) -> None:
+        journey = kiosk.vm.journey
+        if on != (UPDATING_REASON in journey.out_of_service) and (not on or journey.session is None):
+            journey.set_out_of_service(UPDATING_REASON, on)
+    kiosk.vm.tasks.run("disk", lambda: updating(state_dir), show)
 
 
 def dock_demo_control(kiosk: Kiosk) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from kiosk.config import Config
 from kiosk.notify import NullNotifier, ServiceNotifier, notifier_from_env
+from kiosk.updates import last_update
 from sync.disk_space import MB
 from sync.engine import SyncEngine, SyncPolicy
 from sync.store import ManagedOutbox, OfflineLimits
@@ -68,14 +69,18 @@ def kiosk_state(outbox: ManagedOutbox) -> dict[str, Any]:
 
 def heartbeat_for(outbox: ManagedOutbox, kiosk_id: str,
                   devices: Callable[[], dict[str, Any]] | None = None, *, hall: str = "",
-                  place: str = "") -> Callable[[float], dict[str, Any]]:
+                  place: str = "", state_dir: Path | None = None) -> Callable[[float], dict[str, Any]]:
     """The engine's heartbeat: the outbox's health, device states (printer with paper and toner from
-    its self-test; reader, camera and speech as the GUI last saw them), version, place and the time."""
+    its self-test; reader, camera and speech as the GUI last saw them), version, place and the time,
+    and the last `kiosk update` (result, version installed, version tried, when: kiosk/updates.py)."""
     def beat(now: float) -> dict[str, Any]:
         at = _dt.datetime.fromtimestamp(now, _dt.UTC).isoformat(timespec="seconds")
         seen = kiosk_state(outbox).get("devices", {})
         found = {**(seen if isinstance(seen, dict) else {}), **(_safe(devices) if devices is not None else {})}
         extra = {"devices": found} if found else {}
+        update = last_update(state_dir) if state_dir is not None else {}
+        if update:
+            extra["update"] = update
         place_info = {"hall": hall, "place": place} if hall else {}
         return {**outbox.health(now), **extra, **place_info, "software_version": software_version(),
                 "kiosk_id": kiosk_id, "at": at}
@@ -100,7 +105,8 @@ def engine_for(outbox: ManagedOutbox, client: Any, config: Config) -> SyncEngine
     """The engine as the service and the demo run it: heartbeat, presence probe, policy from config."""
     return SyncEngine(outbox, client, policy_from(config),
                       heartbeat=heartbeat_for(outbox, config["kiosk.id"], device_health(config),
-                                              hall=config["kiosk.hall"], place=config["kiosk.place"]),
+                                              hall=config["kiosk.hall"], place=config["kiosk.place"],
+                                              state_dir=config.path("kiosk.state_dir")),
                       presence=presence_for(outbox, config))
 
 

@@ -77,6 +77,8 @@ def test_watchdog_pid_names_the_one_process_that_pings() -> None:
     assert watchdog_seconds(env, 4242) == 10.0
     assert watchdog_seconds(env, 4243) is None  # a child that inherited the variables stays quiet
     assert watchdog_seconds({"WATCHDOG_USEC": "500000"}, 1) == 0.5
+    assert watchdog_seconds(env, 99, parent=4242) == 10.0  # the UI, cage's child (the unit's main process)
+    assert watchdog_seconds(env, 99, parent=98) is None  # the UI's own child (espeak): not for it
 
 
 @given(usec=st.text(max_size=12), pid=st.text(max_size=8))
