@@ -16,14 +16,12 @@ Item {
             color: theme.muted
             horizontalAlignment: Text.AlignHCenter
         }
-        KText {
-            objectName: "offlineMenuNote"
-            Layout.fillWidth: true
-            visible: !vm.online
-            text: vm.t.offline_menu_note
+        KMessage {
+            objectName: "offlineMenuNote"  // its room is kept online too: the tiles never jump
+            lines: vm.view.language === "en" ? 2 : 1
+            alert: false
             color: theme.accent
-            font.bold: true
-            horizontalAlignment: Text.AlignHCenter
+            text: vm.online ? "" : vm.t.offline_menu_note
         }
         KText {
             Layout.fillWidth: true
