@@ -11,6 +11,7 @@ kiosk doctor        check every configured part and name the fix (kiosk/cli_doct
 kiosk staff         provision staff numbers, PINs and roles (kiosk/cli_staff.py)
 kiosk audit         verify the hash-chained audit trail, show its newest entries (kiosk/cli_audit.py)
 kiosk enrol CODE    make this kiosk's device key and enrol it with the platform (kiosk/cli_enrol.py)
+kiosk update        install a new version from the signed apt repository, with rollback (kiosk/cli_update.py)
 
 The GUI commands import the Qt front end (screens/) only when they run, so the
 core stays importable and testable without Qt.
@@ -26,7 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from kiosk import cli_audit, cli_devices, cli_doctor, cli_enrol, cli_queue, cli_staff
+from kiosk import cli_audit, cli_devices, cli_doctor, cli_enrol, cli_queue, cli_staff, cli_update
 from kiosk import config as kconfig
 from kiosk.config_checks import check_files
 from kiosk.logs import setup_logging
@@ -136,6 +137,7 @@ def _main(argv: list[str] | None) -> int:
     cli_audit.register(sub, lambda p: p.add_argument("--config", help="TOML file with overrides"))
     cli_staff.register(sub, lambda p: p.add_argument("--config", help="TOML file with overrides"))
     cli_enrol.register(sub, lambda p: p.add_argument("--config", help="TOML file with overrides"))
+    cli_update.register(sub, lambda p: p.add_argument("--config", help="TOML file with overrides"))
     args = parser.parse_args(argv)
     if args.command == "doctor":
         return cli_doctor.run(args, _load(args))
@@ -149,6 +151,8 @@ def _main(argv: list[str] | None) -> int:
         return cli_queue.run(args, _load(args))
     if args.command == "enrol":
         return cli_enrol.run(args, _load(args))
+    if args.command == "update":
+        return cli_update.run(args, _load(args))
     if args.command == "demo":
         return _gui(args, demo=True)
     if args.command == "run":

@@ -282,6 +282,26 @@ _declare("log.level", str, "INFO", "Log level.", ("DEBUG", "INFO", "WARNING", "E
 _declare("log.max_bytes", int, 2_000_000, "Size of one log file before it rotates.",
          at_least=10_000, at_most=1_000_000_000)
 _declare("log.backups", int, 5, "Rotated log files kept.", at_least=0, at_most=100)
+_declare("service.crash_loop_starts", int, 5, "This many UI starts within service.crash_loop_minutes is a crash "
+         "loop: the kiosk stays out of service until a technician puts it back.", at_least=2, at_most=100)
+_declare("service.crash_loop_minutes", float, 10.0, "The window in which UI starts are counted.",
+         at_least=1.0, at_most=1440.0)
+_declare("service.max_backoff_seconds", float, 16.0, "Longest wait before a quick restart of the UI goes on "
+         "(1, 2, 4 ... seconds from the third start within the window).", at_least=0.0, at_most=60.0)
+_declare("update.package", str, "kiosk", "The Debian package `kiosk update` updates (this kiosk's own).",
+         pattern=r"[a-z0-9][a-z0-9+.-]+")
+_declare("update.window", str, "02:00-05:00", "Local time window in which `kiosk update` (and its timer) may "
+         "install an update; HH:MM-HH:MM, may cross midnight.",
+         pattern=r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d")
+_declare("update.restart_command", str, "systemctl restart kiosk.service kiosk-sync.service",
+         "Command that restarts the kiosk's services after an install (run without a shell).", pattern=SOME_TEXT)
+_declare("update.sync_check_command", str, "systemctl is-active --quiet kiosk-sync.service",
+         "Command whose success means the sync service is alive after an update (empty: not checked).",
+         pattern=TEXT)
+_declare("update.health_seconds", float, 120.0, "How long a new version has to reach the attract screen "
+         "(and pass the other checks) before it is rolled back.", at_least=5.0, at_most=3600.0)
+_declare("update.keep_dir", str, "", "Where the installed version's .deb is kept for a rollback "
+         "(empty: <kiosk.state_dir>/updates).", pattern=TEXT)
 
 
 class Config:

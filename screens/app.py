@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QRect, QThread, QTimer, QtMsgType, QUrl, qInstallMessageHandler
 from PySide6.QtGui import QGuiApplication
@@ -58,8 +59,10 @@ class Kiosk:
     demo: DemoControl | None
     timers: list[QTimer] = field(default_factory=list)
     maint: MaintenanceViewModel | None = None  # maintenance mode (screens/maintenance.py)
+    watchdog: Any = None  # screens.watchdog.UiWatchdog, from the first frame on
     closed: bool = False
     qml_destroyed: bool = False
+    stopping: bool = True  # closing ends the service (False: the process starts itself again)
 
     printer = property(lambda self: self.backend.printer)
     face = property(lambda self: self.backend.face)
@@ -80,6 +83,8 @@ class Kiosk:
             self.closed = True
             for timer in self.timers:
                 timer.stop()
+            if self.watchdog is not None:
+                self.watchdog.stop(stopping=self.stopping)
             self.reader.stop()
             if self.maint is not None:
                 self.maint.shutdown()
@@ -143,12 +148,13 @@ def _maintenance(config: Config, vm: JourneyViewModel, camera: object, url: str)
 
 
 def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | None = None,
-                tick_ms: int = 1000) -> Kiosk:
+                tick_ms: int = 1000, notifier: Any = None) -> Kiosk:
     """Create the view-model and QML windows now, the back end right after the first frame.
 
     A QGuiApplication must exist. Every setting is checked here (a ConfigError stops the start);
     the outbox, platform, printers and face verifier are built by ``Backend.warm``. The demo
-    (demo_control) provisions the fictitious staff of devices/sim_staff.py.
+    (demo_control) provisions the fictitious staff of devices/sim_staff.py. ``notifier``
+    (kiosk.notify; default: systemd's, from the environment) gets the watchdog pings and READY.
     """
     state_dir = config.path("kiosk.state_dir")
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -194,7 +200,10 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     reader.start(vm.reader_listener)
     kiosk = Kiosk(engine, vm, reader, backend, demo, maint=maint)
 
-    def after_first_frame() -> None:
+    def after_first_frame(painted: bool) -> None:
+        from screens.watchdog import start_ui_watchdog
+
+        kiosk.watchdog = start_ui_watchdog(kiosk, config, notifier, painted)  # wipes a killed session first
         backend.warm()
         if demo_control:  # the demo's fictitious staff (devices/sim_staff.py), hashed off the start-up path
             from devices.sim_staff import provision_demo_staff
@@ -207,23 +216,28 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     last: list[dict] = [{}]
     _after_first_frame(kiosk.window, after_first_frame)
     kiosk.timers.append(_every(SYNC_STATUS_MS, lambda: _read_sync_status(kiosk)))
+    kiosk.timers.append(_every(SYNC_STATUS_MS, lambda: _read_update_flag(kiosk, state_dir)))
     vm.viewChanged.connect(lambda: _write_kiosk_state(kiosk, last))
     vm.statusChanged.connect(lambda: _write_kiosk_state(kiosk, last))
     _close_before_exit(kiosk)
     return kiosk
 
 
-def _after_first_frame(window: QQuickWindow, fn: Callable[[], None]) -> None:
-    """fn() once, when the window has painted its first frame (or after WARM_FALLBACK_MS)."""
+def _after_first_frame(window: QQuickWindow, fn: Callable[[bool], None]) -> None:
+    """fn(painted) once: when the window has painted its first frame (True), or after
+    WARM_FALLBACK_MS without one (False: a hidden window)."""
     done = [False]
 
-    def once() -> None:
+    def once(painted: bool = True) -> None:
         if not done[0]:
             done[0] = True
-            window.frameSwapped.disconnect(once)
-            fn()
-    window.frameSwapped.connect(once)
-    QTimer.singleShot(WARM_FALLBACK_MS, window, once)
+            window.frameSwapped.disconnect(painted_once)
+            fn(painted)
+
+    def painted_once() -> None:
+        once(True)
+    window.frameSwapped.connect(painted_once)
+    QTimer.singleShot(WARM_FALLBACK_MS, window, lambda: once(False))
 
 
 def _close_before_exit(kiosk: Kiosk) -> None:
@@ -303,10 +317,19 @@ def _write_kiosk_state(kiosk: Kiosk, last: list[dict]) -> None:
         last[0] = state
         kiosk.vm.tasks.run("disk", lambda: kiosk.outbox.set_meta("kiosk_state", state))
         if session_changed:  # the hall dashboard sees a session start or end now, not at the next idle probe
+            _mark_session(kiosk, state["in_session"])
             hall = kiosk.vm.services
             body = {"hall": hall.hall, "place": hall.place, "in_session": state["in_session"],
                     "screen": state["screen"]}
             kiosk.vm.tasks.run("staff", lambda: _tell_presence(kiosk.platform, body))
+
+
+def _mark_session(kiosk: Kiosk, in_session: bool) -> None:
+    """session.json while a citizen session runs: a restarted process finds and wipes it (kiosk/restart_state.py)."""
+    from kiosk.restart_state import mark_session
+
+    state_dir = kiosk.backend.config.path("kiosk.state_dir")
+    kiosk.vm.tasks.run("disk", lambda: mark_session(state_dir, in_session))
 
 
 def _every(ms: int, fn: Callable[[], None]) -> QTimer:
@@ -333,6 +356,17 @@ def _read_sync_status(kiosk: Kiosk) -> None:
         if online is not None:
             kiosk.vm.note_platform(online, at)
     kiosk.vm.tasks.run("disk", work, show)
+
+
+def _read_update_flag(kiosk: Kiosk, state_dir: Path) -> None:
+    """`kiosk update` installs: out of service once no citizen is served (never cut a session short)."""
+    from kiosk.restart_state import UPDATING_REASON, updating
+
+    def show(on: bool) -> None:
+        journey = kiosk.vm.journey
+        if on != (UPDATING_REASON in journey.out_of_service) and (not on or journey.session is None):
+            journey.set_out_of_service(UPDATING_REASON, on)
+    kiosk.vm.tasks.run("disk", lambda: updating(state_dir), show)
 
 
 def dock_demo_control(kiosk: Kiosk) -> None:
@@ -388,6 +422,34 @@ def _quit_on_signals(app: QGuiApplication) -> tuple[object, ...]:
     return rsock, wsock, notifier
 
 
+def _count_start(config: Config) -> Any:
+    """Record this start (kiosk/crash_loop.py); wait first when the last ones came quickly."""
+    from kiosk.crash_loop import CrashLoopPolicy, record_start
+
+    policy = CrashLoopPolicy(limit=config["service.crash_loop_starts"],
+                             window_seconds=config["service.crash_loop_minutes"] * 60,
+                             max_backoff=config["service.max_backoff_seconds"])
+    state_dir = config.path("kiosk.state_dir")
+    state_dir.mkdir(parents=True, exist_ok=True)
+    verdict = record_start(state_dir, policy)
+    if verdict.tripped:
+        log.error("crash loop: out of service until a technician clears it",
+                  extra={"event": "crash_loop", "starts": verdict.recent})
+    elif verdict.backoff:
+        from kiosk.notify import notifier_from_env
+
+        log.warning("quick restarts: waiting before starting", extra={"event": "restart_backoff",
+                                                                     "starts": verdict.recent,
+                                                                     "seconds": verdict.backoff})
+        notifier = notifier_from_env()
+        notifier.status(f"restarted {verdict.recent} times within minutes: waiting {verdict.backoff:g} s")
+        end = time.monotonic() + verdict.backoff
+        while (left := end - time.monotonic()) > 0:  # the watchdog runs during the wait too
+            notifier.ping()
+            time.sleep(min(left, 1.0))
+    return verdict
+
+
 def run(config: Config, *, demo: bool, windowed: bool = False) -> int:
     """Start the application and run its event loop until it quits."""
     os.environ.setdefault("QT_QUICK_CONTROLS_STYLE", "Basic")
@@ -395,7 +457,12 @@ def run(config: Config, *, demo: bool, windowed: bool = False) -> int:
     app.setApplicationName("kiosk")
     messages: list[str] = []
     qInstallMessageHandler(qml_message_collector(messages))
+    starts = _count_start(config)
     kiosk = build_kiosk(config, demo_control=demo)
+    if starts.tripped:  # a crash loop: out of service (with the reason) until a technician clears it
+        from kiosk.crash_loop import REASON
+
+        kiosk.vm.journey.set_out_of_service(REASON)
     if demo and kiosk.platform_server is not None:
         kiosk.vm.tasks.run("disk", lambda: _demo_hall_staff(kiosk.platform_server, config))
     window = kiosk.window
@@ -407,7 +474,12 @@ def run(config: Config, *, demo: bool, windowed: bool = False) -> int:
     log.info("kiosk started", extra={"event": "start", "demo": demo, "platform": "local" if
                                      kiosk.platform_server is not None else "remote"})
     code = app.exec()
+    kiosk.stopping = code != RESTART_EXIT_CODE
     kiosk.close()
+    if kiosk.stopping:  # a clean stop: the starts so far were no crash loop
+        from kiosk.crash_loop import record_clean_stop
+
+        record_clean_stop(config.path("kiosk.state_dir"))
     if code == RESTART_EXIT_CODE:  # maintenance mode's "restart the app": the same command again
         log.warning("restarting", extra={"event": "restart"})
         os.execv(sys.executable, [sys.executable, *sys.argv])

@@ -17,6 +17,8 @@ from typing import Any
 
 from PySide6.QtCore import Property, QCoreApplication, QObject, QTimer, Signal, Slot
 
+from kiosk.crash_loop import REASON as CRASH_LOOP
+from kiosk.crash_loop import clear as clear_crash_loop
 from kiosk.doctor import PARTS, Check, Parts, run_checks
 from kiosk.interfaces import ReaderEvent, ReaderEventKind, Receipt
 from kiosk.maintenance import Maintenance
@@ -107,7 +109,7 @@ class MaintenanceViewModel(QObject):
             "checks": [self.checks[p].as_dict() for p in PARTS if p in self.checks],
             "busy": self._busy,
             "result": self._result,
-            "outOfService": "out_of_service_technician" in journey.out_of_service,
+            "outOfService": bool({"out_of_service_technician", CRASH_LOOP} & journey.out_of_service),
             **self._sign_in,
         }
 
@@ -319,6 +321,11 @@ class MaintenanceViewModel(QObject):
         if self.model.session is None:
             return
         self.model.touch()
+        if not on and CRASH_LOOP in self.vm.journey.out_of_service:  # the technician clears a crash loop
+            state_dir = self.config.path("kiosk.state_dir")
+            self.vm.tasks.run("disk", lambda: clear_crash_loop(state_dir))
+            self.vm.journey.set_out_of_service(CRASH_LOOP, False)
+            self._audit("crash_loop_cleared")
         self.vm.journey.set_out_of_service("out_of_service_technician", on)
         self._audit("out_of_service" if on else "back_in_service")
         self._emit()

@@ -18,7 +18,7 @@ CLEAR: dict[str, frozenset[str]] = {
     "identity_check": frozenset({"verified", "method", "liveness_passed", "staff_id"}),  # staff_id: pseudonym
     "face_check": frozenset({"verified", "liveness_passed", "score", "reason"}),
     "heartbeat": frozenset({"queue_depth", "oldest_age_s", "dead", "limits_reached", "quarantined", "online",
-                            "devices", "disk_free_mb", "hall", "place", "software_version"}),
+                            "devices", "disk_free_mb", "hall", "place", "software_version", "update"}),
     "staff_call": frozenset({"call_id", "kind", "reason", "screen", "assisted", "hall", "place"}),
     "application": frozenset({"service_id", "holder_type", "tracking_code", "verified_by", "queued_offline"}),
 }

@@ -14,11 +14,14 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from kiosk.config import Config
+from kiosk.notify import NullNotifier, ServiceNotifier, notifier_from_env
+from kiosk.updates import last_update
 from sync.disk_space import MB
 from sync.engine import SyncEngine, SyncPolicy
 from sync.store import ManagedOutbox, OfflineLimits
@@ -66,14 +69,18 @@ def kiosk_state(outbox: ManagedOutbox) -> dict[str, Any]:
 
 def heartbeat_for(outbox: ManagedOutbox, kiosk_id: str,
                   devices: Callable[[], dict[str, Any]] | None = None, *, hall: str = "",
-                  place: str = "") -> Callable[[float], dict[str, Any]]:
+                  place: str = "", state_dir: Path | None = None) -> Callable[[float], dict[str, Any]]:
     """The engine's heartbeat: the outbox's health, device states (printer with paper and toner from
-    its self-test; reader, camera and speech as the GUI last saw them), version, place and the time."""
+    its self-test; reader, camera and speech as the GUI last saw them), version, place and the time,
+    and the last `kiosk update` (result, version installed, version tried, when: kiosk/updates.py)."""
     def beat(now: float) -> dict[str, Any]:
         at = _dt.datetime.fromtimestamp(now, _dt.UTC).isoformat(timespec="seconds")
         seen = kiosk_state(outbox).get("devices", {})
         found = {**(seen if isinstance(seen, dict) else {}), **(_safe(devices) if devices is not None else {})}
         extra = {"devices": found} if found else {}
+        update = last_update(state_dir) if state_dir is not None else {}
+        if update:
+            extra["update"] = update
         place_info = {"hall": hall, "place": place} if hall else {}
         return {**outbox.health(now), **extra, **place_info, "software_version": software_version(),
                 "kiosk_id": kiosk_id, "at": at}
@@ -98,7 +105,8 @@ def engine_for(outbox: ManagedOutbox, client: Any, config: Config) -> SyncEngine
     """The engine as the service and the demo run it: heartbeat, presence probe, policy from config."""
     return SyncEngine(outbox, client, policy_from(config),
                       heartbeat=heartbeat_for(outbox, config["kiosk.id"], device_health(config),
-                                              hall=config["kiosk.hall"], place=config["kiosk.place"]),
+                                              hall=config["kiosk.hall"], place=config["kiosk.place"],
+                                              state_dir=config.path("kiosk.state_dir")),
                       presence=presence_for(outbox, config))
 
 
@@ -169,12 +177,18 @@ def is_disk_full(exc: BaseException) -> bool:
     return getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" or getattr(exc, "reason", "") == "outbox_full"
 
 
-def run_loop(engine: SyncEngine, outbox: ManagedOutbox, stop: threading.Event) -> None:
+def run_loop(engine: SyncEngine, outbox: ManagedOutbox, stop: threading.Event,
+             notifier: ServiceNotifier | None = None) -> None:
     """step() until stopped. A failing step is logged once per streak (and counted when it ends) and
     retried after a growing pause, so a full disk or a broken file never becomes a busy crash loop;
-    a full disk gives up the space reserve and the loop carries on by itself when space returns."""
+    a full disk gives up the space reserve and the loop carries on by itself when space returns.
+
+    The service manager's watchdog is pinged from this loop only (between steps and while it
+    waits), so a step stuck in the engine stops the pings and systemd restarts the service."""
+    notifier = notifier or NullNotifier()
     failures = 0
     while not stop.is_set():
+        notifier.ping()
         try:
             outbox.refresh()
             delay = engine.step()
@@ -189,7 +203,21 @@ def run_loop(engine: SyncEngine, outbox: ManagedOutbox, stop: threading.Event) -
             if is_disk_full(exc):
                 outbox.disk_full()
             delay = min(engine.policy.poll_interval * 2 ** min(failures - 1, 6), MAX_FAILURE_PAUSE)
-        stop.wait(max(0.0, delay))
+        _wait_pinging(stop, max(0.0, delay), notifier)
+
+
+def _wait_pinging(stop: threading.Event, delay: float, notifier: ServiceNotifier) -> None:
+    """Wait up to delay (until stop is set), pinging the watchdog every half interval meanwhile."""
+    if notifier.watchdog_seconds is None:
+        stop.wait(delay)
+        return
+    slice_ = notifier.watchdog_seconds / 2
+    end = time.monotonic() + delay
+    while not stop.is_set():
+        left = end - time.monotonic()
+        if left <= 0 or stop.wait(min(slice_, left)):
+            return
+        notifier.ping()
 
 
 def run_service(config: Config, *, once: bool = False, url: str | None = None,
@@ -220,8 +248,11 @@ def run_service(config: Config, *, once: bool = False, url: str | None = None,
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, lambda *_: stop.set())
+        notifier = notifier_from_env()
         log.info("sync service started", extra={"event": "sync_start"})
-        run_loop(engine, outbox, stop)
+        notifier.ready("delivering the outbox")
+        run_loop(engine, outbox, stop, notifier)
+        notifier.stopping()
         return EXIT_OK
     finally:
         client.close()

@@ -1,0 +1,288 @@
+"""Updates with rollback: what `kiosk update` (and its timer) does, step by step.
+
+1. Only inside the maintenance window (``update.window``, local time), and only between citizens:
+   it tells the UI to take no new citizen (kiosk/restart_state.py's updating file: out of service)
+   and waits while the UI records a session (the session file).
+2. ``apt-get update`` against the configured sources (the project's signed repository, built by
+   installer/apt-repo.sh); apt checks the signature, an unsigned or wrongly signed repository fails.
+3. The installed version's .deb must be at hand for a way back (``update.keep_dir``; fetched with
+   ``apt-get download`` while the repository still has it). Without it nothing is installed.
+4. ``apt-get install <package>=<candidate>``, then ``update.restart_command``.
+5. The health check decides: the UI painted its attract screen after the restart (its ready
+   file, screens/watchdog.py), the sync service is alive (``update.sync_check_command``) and the
+   platform answers (``/v1/health``, checked by the command line), all within ``update.health_seconds``.
+6. Any failure installs the kept .deb again (``--allow-downgrades``), restarts and checks again.
+
+The result (updated, up_to_date, rolled_back, ...), the version now installed and the time go to
+``update-state.json`` in the state directory; the sync engine puts them into the heartbeat.
+apt honours ``APT_CONFIG``: the tests point it at a private root, never at the host's packages.
+Qt-free; the command line is kiosk/cli_update.py.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import os
+import shlex
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kiosk.restart_state import mark_updating, read_ready, session_running
+
+log = logging.getLogger("kiosk.update")
+STATE_FILE = "update-state.json"
+SESSION_POLL_SECONDS = 10.0
+FORCED_SESSION_WAIT = 1800.0  # `kiosk update --now` waits this long at most for a citizen to finish
+HEALTH_POLL_SECONDS = 0.5
+GOOD = ("updated", "up_to_date", "outside_window", "session_running")  # exit code 0
+
+
+@dataclass
+class Outcome:
+    result: str  # updated | up_to_date | rolled_back | rollback_unhealthy | install_failed | ...
+    version: str = ""  # installed now
+    previous: str = ""
+    attempted: str = ""
+    detail: str = ""
+    at: float = field(default_factory=time.time)
+
+    @property
+    def ok(self) -> bool:
+        return self.result in GOOD
+
+
+def in_window(window: str, now: _dt.time) -> bool:
+    """True when ``now`` lies in "HH:MM-HH:MM" (the end excluded; a window may cross midnight)."""
+    start_text, end_text = window.split("-")
+    start, end = _dt.time.fromisoformat(start_text), _dt.time.fromisoformat(end_text)
+    if start <= end:
+        return start <= now < end
+    return now >= start or now < end
+
+
+def deb_name(package: str, version: str) -> str:
+    """How apt names a package file: an epoch's ':' is written %3a."""
+    return f"{package}_{version.replace(':', '%3a')}_"
+
+
+class Apt:
+    """apt-get and apt-cache as child processes; every answer is parsed, never trusted blindly."""
+
+    def __init__(self, run: Callable[..., subprocess.CompletedProcess] = subprocess.run,
+                 timeout: float = 900.0) -> None:
+        self._run = run
+        self.timeout = timeout
+
+    def _call(self, *argv: str, cwd: Path | None = None) -> tuple[bool, str]:
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive", LC_ALL="C")
+        try:
+            done = self._run(list(argv), cwd=cwd, env=env, capture_output=True, text=True, timeout=self.timeout)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return False, type(exc).__name__
+        lines = (done.stderr + "\n" + done.stdout).strip().splitlines()
+        said = [line for line in lines if line.startswith(("E:", "W:"))][:2] or lines[-1:] or [""]
+        return done.returncode == 0, " ".join(said)[:300]
+
+    def refresh(self) -> tuple[bool, str]:
+        return self._call("apt-get", "-q", "update", "-o", "APT::Update::Error-Mode=any")
+
+    def policy(self, package: str) -> tuple[str | None, str | None]:
+        """(installed, candidate) versions; None for '(none)' or an unknown package."""
+        env = dict(os.environ, LC_ALL="C")
+        try:
+            done = self._run(["apt-cache", "policy", package], env=env, capture_output=True, text=True,
+                             timeout=self.timeout)
+        except (OSError, subprocess.TimeoutExpired):
+            return None, None
+        found: dict[str, str | None] = {"Installed": None, "Candidate": None}
+        for line in done.stdout.splitlines():
+            key, _, value = line.strip().partition(": ")
+            if key in found and found[key] is None:
+                value = value.strip()
+                found[key] = None if value in ("(none)", "") or " " in value else value
+        return found["Installed"], found["Candidate"]
+
+    def download(self, package: str, version: str, folder: Path) -> tuple[bool, str]:
+        folder.mkdir(parents=True, exist_ok=True)
+        return self._call("apt-get", "-q", "download", f"{package}={version}", cwd=folder)
+
+    def _install(self, *what: str) -> tuple[bool, str]:
+        return self._call("apt-get", "-y", "-q", "--allow-downgrades", "-o", "Dpkg::Options::=--force-confold",
+                          "install", *what)
+
+    def install(self, package: str, version: str) -> tuple[bool, str]:
+        return self._install(f"{package}={version}")
+
+    def install_file(self, path: Path) -> tuple[bool, str]:
+        return self._install(str(path.resolve()))
+
+
+def run_command(command: str, timeout: float) -> tuple[bool, str]:
+    """A configured command, split like a shell would but run without one."""
+    if not command.strip():
+        return True, "not configured"
+    try:
+        done = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=timeout)
+    except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+        return False, type(exc).__name__
+    return done.returncode == 0, f"exit {done.returncode}"
+
+
+class Updater:
+    """One `kiosk update` run. Every outside effect is injectable for tests."""
+
+    def __init__(self, config: Any, *, apt: Apt | None = None, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep,
+                 local_now: Callable[[], _dt.datetime] = _dt.datetime.now,
+                 ping: Callable[[Any], tuple[bool, str]] | None = None) -> None:
+        self.config = config
+        self.apt = apt or Apt()
+        self.clock, self.sleep, self.local_now = clock, sleep, local_now
+        self.ping = ping or (lambda config: (True, "not checked"))  # the CLI checks the platform (kiosk/cli_update.py)
+        self.package = config["update.package"]
+        self.state_dir = config.path("kiosk.state_dir")
+        keep = config["update.keep_dir"]
+        self.keep_dir = Path(keep).expanduser() if keep else self.state_dir / "updates"
+
+    # ------------------------------------------------------------------ steps
+
+    def _in_window(self) -> bool:
+        return in_window(self.config["update.window"], self.local_now().time())
+
+    def _wait_between_citizens(self, forced: bool) -> bool:
+        """Wait while a citizen session runs; False when the window (or the forced wait) ran out first."""
+        deadline = self.clock() + FORCED_SESSION_WAIT
+        while session_running(self.state_dir):
+            if (not forced and not self._in_window()) or (forced and self.clock() > deadline):
+                return False
+            log.info("waiting for the citizen session to end", extra={"event": "update_wait_session"})
+            self.sleep(SESSION_POLL_SECONDS)
+        return True
+
+    def kept(self, version: str) -> Path | None:
+        matches = sorted(self.keep_dir.glob(deb_name(self.package, version) + "*.deb"))
+        return matches[0] if matches else None
+
+    def _keep(self, version: str) -> Path | None:
+        """The .deb of ``version`` in the keep folder (fetched now if missing); older copies go."""
+        path = self.kept(version)
+        if path is None:
+            ok, detail = self.apt.download(self.package, version, self.keep_dir)
+            path = self.kept(version) if ok else None
+            if path is None:
+                log.warning("no copy of the installed version kept", extra={"event": "update_keep_failed",
+                                                                            "detail": detail})
+                return None
+        for old in self.keep_dir.glob(f"{self.package}_*.deb"):
+            if old != path:
+                old.unlink(missing_ok=True)
+        return path
+
+    def health(self, since: float) -> tuple[bool, str]:
+        """The attract screen painted after ``since``, the sync service alive, the platform reachable."""
+        deadline = since + self.config["update.health_seconds"]
+        while True:
+            ready = read_ready(self.state_dir)
+            if ready is not None and ready["at"] >= since and ready.get("screen") == "attract":
+                break
+            if self.clock() > deadline:
+                return False, "the attract screen was not reached"
+            self.sleep(HEALTH_POLL_SECONDS)
+        timeout = max(1.0, deadline - self.clock())
+        ok, detail = run_command(self.config["update.sync_check_command"], timeout)
+        if not ok:
+            return False, f"the sync service is not alive ({detail})"
+        ok, detail = self.ping(self.config)
+        if not ok:
+            return False, f"the platform is not reachable ({detail})"
+        return True, "attract screen reached, sync alive, platform reachable"
+
+    def _restart_and_check(self) -> tuple[bool, str]:
+        mark_updating(self.state_dir, False)  # the new version must come up on its attract screen
+        since = self.clock()
+        ok, detail = run_command(self.config["update.restart_command"], self.config["update.health_seconds"])
+        if not ok:
+            return False, f"restart failed ({detail})"
+        return self.health(since)
+
+    # ------------------------------------------------------------------ the run
+
+    def run(self, *, now: bool = False) -> Outcome:
+        """Update if there is something to update; roll back by itself when the new version is unhealthy."""
+        if not now and not self._in_window():
+            return Outcome("outside_window", detail=f"the maintenance window is {self.config['update.window']}")
+        mark_updating(self.state_dir, True)  # the UI takes no new citizen; the current one finishes
+        try:
+            if not self._wait_between_citizens(now):
+                return Outcome("session_running", detail="a citizen session ran until the window closed")
+            return self._update()
+        finally:
+            mark_updating(self.state_dir, False)
+
+    def _update(self) -> Outcome:
+        ok, detail = self.apt.refresh()
+        if not ok:
+            return self._record(Outcome("repository_unreachable", detail=detail))
+        installed, candidate = self.apt.policy(self.package)
+        if installed is None:
+            return self._record(Outcome("not_installed", attempted=candidate or "", detail=self.package))
+        if candidate is None or candidate == installed:
+            self._keep(installed)
+            return self._record(Outcome("up_to_date", version=installed))
+        way_back = self._keep(installed)
+        if way_back is None:
+            return self._record(Outcome("no_rollback_copy", version=installed, attempted=candidate,
+                                        detail="the installed version's package could not be kept; not updating"))
+        log.info("installing", extra={"event": "update_install", "from": installed, "to": candidate})
+        ok, detail = self.apt.install(self.package, candidate)
+        if ok:
+            ok, detail = self._restart_and_check()
+            if ok:
+                self._keep(candidate)
+                return self._record(Outcome("updated", version=candidate, previous=installed,
+                                            attempted=candidate, detail=detail))
+        log.error("update failed: rolling back", extra={"event": "update_rollback", "to": installed,
+                                                        "reason": detail})
+        mark_updating(self.state_dir, True)
+        back, back_detail = self.apt.install_file(way_back)
+        if back:
+            back, back_detail = self._restart_and_check()
+        now_installed = self.apt.policy(self.package)[0] or ""
+        result = "rolled_back" if back and now_installed == installed else "rollback_unhealthy"
+        return self._record(Outcome(result, version=now_installed, previous=installed, attempted=candidate,
+                                    detail=f"{detail}; after the rollback: {back_detail}"))
+
+    def _record(self, outcome: Outcome) -> Outcome:
+        write_state(self.state_dir, outcome)
+        level = logging.INFO if outcome.ok else logging.ERROR
+        log.log(level, "update finished", extra={"event": "update_result", "result": outcome.result,
+                                                 "version": outcome.version})
+        return outcome
+
+
+def write_state(state_dir: Path, outcome: Outcome) -> None:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    tmp = state_dir / f".{STATE_FILE}.tmp"
+    tmp.write_text(json.dumps(asdict(outcome)), encoding="utf-8")
+    os.chmod(tmp, 0o644)  # the sync service (another user) reads it for the heartbeat
+    os.replace(tmp, state_dir / STATE_FILE)
+
+
+def last_update(state_dir: Path) -> dict[str, Any]:
+    """For the heartbeat: the last update's result, version now installed, attempted version and time."""
+    try:
+        data = json.loads((state_dir / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    out = {k: data[k] for k in ("result", "version", "attempted") if isinstance(data.get(k), str)}
+    if isinstance(data.get("at"), (int, float)):
+        out["at"] = _dt.datetime.fromtimestamp(data["at"], _dt.UTC).isoformat(timespec="seconds")
+    return {k: v[:64] if isinstance(v, str) else v for k, v in out.items()}
