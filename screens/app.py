@@ -34,6 +34,7 @@ from screens.camera_preview import PreviewFeed, install_preview
 from screens.demo_control import DemoControl
 from screens.maintenance import RESTART_EXIT_CODE, MaintenanceViewModel
 from screens.pdf_preview import PreviewImageProvider
+from screens.staff_desk import StaffDesk
 from screens.video_help import VideoHelp
 from screens.view_model import JourneyViewModel
 
@@ -187,6 +188,8 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     ctx.setContextProperty("cameraFeed", vm.camera_feed)
     maint = _maintenance(config, vm, backend.camera, config["platform.url"])
     ctx.setContextProperty("maint", maint)
+    vm.staff_desk = StaffDesk(vm, maint)
+    ctx.setContextProperty("desk", vm.staff_desk)
     ctx.setContextProperty("videoHelp", ctx_video)
     demo = None
     if demo_control:
@@ -196,6 +199,7 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     if not engine.rootObjects():
         raise RuntimeError("the kiosk screens failed to load (see the QML messages above)")
     vm.video.window = engine.rootObjects()[0]  # the picture shared in a video call
+    vm.window = vm.video.window  # the spoken choices are read from what it shows
     if demo_control:
         engine.load(QUrl.fromLocalFile(str(QML_DIR / "DemoControl.qml")))
     reader.start(vm.reader_listener)

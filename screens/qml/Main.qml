@@ -19,7 +19,7 @@ Window {
         switch (name) {
         case "insert_card": return { title: t.insert_card_title, body: t.insert_card_body, buttons: [b(t.back, "back", "secondary")] }
         case "card_problem": return { title: t.card_problem_title, body: t[v.message] || t.card_unreadable, buttons: [b(t.end, "finish", "secondary")] }
-        case "assist_offer": return { title: t.assist_offer_title, body: t.assist_offer_body, buttons: [b(t.assist_yes, "assistYes"), b(t.assist_no, "assistNo", "secondary")] }
+        case "assist_offer": return { title: t.assist_offer_title, big: true, bigButtons: true, body: t.assist_offer_body, buttons: [b(t.assist_yes, "assistYes"), b(t.assist_no, "assistNo", "secondary")] }
         case "face_failed": return { title: t.face_failed_title, body: t[v.message] || "", detail: v.canRetry ? t.attempts_left.arg(v.attemptsLeft) : "",
                                      buttons: (v.canRetry ? [b(t.face_retry, "faceAgree")] : []).concat([b(t.use_staff, "faceDecline", "secondary"), b(t.end, "finish", "secondary")]) }
         case "loading": return { title: t.loading_title, body: t.loading_body, busy: true, buttons: [] }
@@ -149,6 +149,31 @@ Window {
             }
         }
         VideoHelpOverlay { anchors.fill: parent }
+
+        // A staff card during a citizen's session: a 帮办 may end a stuck session after their PIN
+        // (screens/staff_desk.py). It covers the whole stage; pulling the card takes it away.
+        Loader {
+            anchors.fill: parent
+            active: desk.state.unlock === true
+            sourceComponent: Rectangle {
+                objectName: "unlockOverlay"
+                color: theme.background
+                MouseArea { anchors.fill: parent }  // nothing underneath is reachable
+                StaffSignIn {
+                    anchors.fill: parent
+                    objectName: "unlockSignIn"
+                    title: vm.t.unlock_title
+                    body: vm.t.unlock_body
+                    cardBody: vm.t.unlock_body
+                    cardNumber: desk.state.unlockNumber || ""
+                    error: desk.state.unlockError || ""
+                    waitSeconds: desk.state.unlockWait || 0
+                    triesLeft: desk.state.unlockTriesLeft || 0
+                    onSubmit: (number, pin) => desk.unlock(number, pin)
+                    onCancel: desk.cancelUnlock()
+                }
+            }
+        }
     }
 
     // Where the video-help agent points: fractions of the shared picture (the whole window).
@@ -178,10 +203,11 @@ Window {
             objectName: "staffCheck"
             title: vm.t.staff_check_title
             body: vm.t.staff_check_body
-            error: vm.view.inputError || ""
+            error: desk.state.checkError || vm.view.inputError || ""
             waitSeconds: vm.view.staffWait || 0
             triesLeft: vm.view.staffTriesLeft || 0
-            onSubmit: (number, pin) => vm.staffConfirm(number, pin)
+            cardNumber: desk.state.checkNumber || ""
+            onSubmit: (number, pin) => { desk.checkTyped(); vm.staffConfirm(number, pin) }
             onCancel: vm.back()
         }
     }
