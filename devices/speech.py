@@ -1,10 +1,12 @@
 """Spoken guidance through espeak-ng, plus the recording fake used by tests and the demo.
 
 EspeakSpeaker.say() only hands the prompt to one daemon worker thread and returns. A
-newer prompt replaces a queued one and terminates the one being spoken, so the visitor
-only ever hears the latest guidance. A missing espeak-ng or a machine without audio is
-normal (servers, CI): the speaker logs one warning and then stays quiet. The spoken text
-is never logged.
+newer say() replaces a queued one and terminates the one being spoken (the maintenance
+speaker test). The kiosk's guidance uses speak() instead: one utterance at a time, spoken to
+its end unless interrupt() is called, with a callback when it is over; the order and priority
+of utterances is kiosk.speech_queue's business (screens.speech runs it).
+A missing espeak-ng or a machine without audio is normal (servers, CI): the speaker logs one
+warning and then stays quiet. The spoken text is never logged.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger("kiosk.speech")
@@ -46,7 +49,7 @@ class EspeakSpeaker:
         self.command = command
         self.enabled = enabled
         self._cond = threading.Condition()
-        self._pending: tuple[str, str] | None = None
+        self._pending: tuple[str, str, Callable[[], None] | None] | None = None
         self._generation = 0  # bumped by every say(); a stale prompt is never started
         self._proc: subprocess.Popen[bytes] | None = None
         self._stopping = False
@@ -61,10 +64,35 @@ class EspeakSpeaker:
         with self._cond:
             if not self.enabled or self._stopping:
                 return
-            self._pending = (text, language)
+            dropped = self._pending[2] if self._pending else None
+            self._pending = (text, language, None)
             self._generation += 1
             self._terminate_locked()
             self._cond.notify()
+        if dropped is not None:
+            dropped()
+
+    def speak(self, text: str, language: str, done: Callable[[], None]) -> None:
+        """Speak ``text`` after the current utterance, to its end; ``done()`` runs (on the worker
+        thread) when it is over, spoken or not. Returns at once."""
+        with self._cond:
+            if not self.enabled or self._stopping:
+                accepted = False
+            else:
+                accepted = True
+                dropped = self._pending[2] if self._pending else None
+                self._pending = (text, language, done)
+                self._cond.notify()
+        if not accepted:
+            done()
+        elif dropped is not None:
+            dropped()
+
+    def interrupt(self) -> None:
+        """Stop the utterance being spoken now (its ``done`` still runs)."""
+        with self._cond:
+            self._generation += 1
+            self._terminate_locked()
 
     def stop(self) -> None:
         """Stop speaking, end the worker and kill any espeak-ng process."""
@@ -100,15 +128,21 @@ class EspeakSpeaker:
                 while self._pending is None and not self._stopping:
                     self._cond.wait()
                 if self._stopping:
+                    pending, self._pending = self._pending, None
+                    if pending is not None and pending[2] is not None:
+                        pending[2]()
                     return
                 assert self._pending is not None
-                text, language = self._pending
+                text, language, done = self._pending
                 self._pending = None
                 generation = self._generation
             try:
                 self._speak(text, language, generation)
             except Exception as exc:  # never let the worker die
                 self._warn_once(type(exc).__name__)
+            finally:
+                if done is not None:
+                    done()
 
     def _speak(self, text: str, language: str, generation: int) -> None:
         argv = [self.command, "-v", voice_for(language), "--", text]
@@ -137,14 +171,37 @@ class EspeakSpeaker:
 
 
 class RecordingSpeaker:
-    """A Speaker fake that remembers every prompt as a (text, language) tuple."""
+    """A Speaker fake that remembers every prompt as a (text, language) tuple.
 
-    def __init__(self) -> None:
+    speak() finishes each utterance at once, unless ``hold`` is set: then the test ends them
+    with finish() and sees interrupt() calls in ``interrupted``."""
+
+    def __init__(self, *, hold: bool = False) -> None:
         self.spoken: list[tuple[str, str]] = []
+        self.interrupted: list[str] = []
         self.stopped = False
+        self.hold = hold
+        self._done: Callable[[], None] | None = None
 
     def say(self, text: str, language: str) -> None:
         self.spoken.append((text, language))
+
+    def speak(self, text: str, language: str, done: Callable[[], None]) -> None:
+        self.spoken.append((text, language))
+        if self.hold:
+            self._done = done
+        else:
+            done()
+
+    def interrupt(self) -> None:
+        if self.spoken:
+            self.interrupted.append(self.spoken[-1][0])
+
+    def finish(self) -> None:
+        """(hold) The utterance being spoken has ended."""
+        done, self._done = self._done, None
+        if done is not None:
+            done()
 
     def stop(self) -> None:
         self.stopped = True

@@ -332,7 +332,9 @@ class ReceiptPrinter(Protocol):
 
 @runtime_checkable
 class Speaker(Protocol):
-    """Spoken guidance. say() returns at once; a new prompt replaces the old one."""
+    """Spoken guidance. say() returns at once; a new prompt replaces the old one. The kiosk's guidance
+    also uses speak(text, language, done) and interrupt() where a speaker has them (devices.speech):
+    one utterance to its end, in the order kiosk.speech_queue decides."""
 
     def say(self, text: str, language: str) -> None: ...
 

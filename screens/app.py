@@ -195,6 +195,7 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     if not engine.rootObjects():
         raise RuntimeError("the kiosk screens failed to load (see the QML messages above)")
     vm.video.window = engine.rootObjects()[0]  # the picture shared in a video call
+    vm.window = vm.video.window  # the spoken choices are read from what it shows
     if demo_control:
         engine.load(QUrl.fromLocalFile(str(QML_DIR / "DemoControl.qml")))
     reader.start(vm.reader_listener)

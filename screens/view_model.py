@@ -31,10 +31,13 @@ from kiosk.journey import (
 from kiosk.journey_grants import OpenGrant
 from kiosk.journey_view import build_view
 from kiosk.services import KioskServices
+from kiosk.speech_plan import ALWAYS_SPOKEN, choices_sentence, view_cues
+from kiosk.speech_queue import Priority
 from kiosk.staff_call import CancelStaffCall, PlaceStaffCall, PollStaffCall
 from screens.camera_preview import PreviewFeed
 from screens.chime import Chime
 from screens.pdf_preview import PdfPreview
+from screens.speech import SpokenGuidance, screen_choices
 from screens.tasks import TaskRunner
 from screens.theme import Theme
 
@@ -77,6 +80,8 @@ class JourneyViewModel(QObject):
         self.video: Any = None  # screens.video_help.VideoHelp, set by the app
         self.speaker = speaker
         self.speech = speech
+        self.guidance = SpokenGuidance(speaker, self) if speaker is not None else None
+        self.window: Any = None  # the kiosk window (set by the app): the spoken choices are read from it
         self._view: dict[str, Any] = {}
         self._texts: dict[str, str] = {}
         self._prompt = ""
@@ -155,7 +160,7 @@ class JourneyViewModel(QObject):
         elif isinstance(effect, Speak):
             if effect.alert:
                 self.chime.play()
-            self._say(i18n.spoken(effect.key, self.journey.language), alert=effect.alert)
+            self._say_guidance(effect)
         elif isinstance(effect, PollStaffCall):
             if not self._polling:  # one poll at a time: a slow platform must not pile them up
                 self._polling = True
@@ -189,16 +194,35 @@ class JourneyViewModel(QObject):
         call = self.journey.calls.call
         if key == "staff_call_acknowledged" and call is not None and self.services.metrics is not None:
             self.services.metrics.staff_call_answered(self.journey.calls.clock() - call.placed_at)
-        self._say(i18n.fmt(key + "_spoken", self.journey.language, call.staff_id if call else ""), alert=True)
+        self._say(i18n.fmt(key + "_spoken", self.journey.language, call.staff_id if call else ""), alert=True,
+                  channel="staff_call")
 
     def _face_complete(self, completion: Any) -> None:
         self.camera_feed.clear()  # the decision is made: the last frame goes
         completion(self.journey)
 
-    def _say(self, text: str, *, alert: bool = False) -> None:
-        """Speak guidance in assisted mode (alerts in every mode); never waits."""
-        if text and self.speaker is not None and self.speech and (self.journey.assisted or alert):
-            self.speaker.say(text, self.journey.language)
+    def _say(self, text: str, *, alert: bool = False, priority: Priority = Priority.GUIDANCE, channel: str = "",
+             new_screen: bool = False) -> None:
+        """Queue guidance in assisted mode (alerts, and the offer of assisted mode, in every mode); never waits.
+        The queue (kiosk.speech_queue) keeps the order and lets only an alert cut in."""
+        if not (text and self.guidance is not None and self.speech):
+            return
+        if not (self.journey.assisted or alert or self.journey.screen.value in ALWAYS_SPOKEN):
+            return
+        self.guidance.say(text, self.journey.language, priority=Priority.ALERT if alert else priority,
+                          channel=channel, new_screen=new_screen)
+
+    def _say_guidance(self, effect: Speak) -> None:
+        """A screen's title and body, then (once the screen is drawn) its choices; other keys as asked."""
+        screen_values = {s.value for s in Screen}
+        new_screen = effect.key in screen_values or effect.key == "purpose_matter"
+        priority = Priority.PROMPT if effect.key == "timeout_warning" else Priority.GUIDANCE
+        self._say(i18n.spoken(effect.key, self.journey.language), alert=effect.alert, priority=priority,
+                  channel="countdown" if effect.key == "timeout_warning" else "", new_screen=new_screen)
+        if new_screen and self.guidance is not None:
+            self.guidance.after_render(lambda: self._say(
+                choices_sentence(screen_choices(self.window), self.journey.language), alert=effect.alert,
+                channel="choices"))
 
     @Slot(int, str)
     def _on_print_progress(self, ticket: int, key: str) -> None:
@@ -208,12 +232,14 @@ class JourneyViewModel(QObject):
     def _set_prompt(self, key: str) -> None:
         self._prompt = key
         self.promptChanged.emit()
-        if key:
-            self._say(i18n.text(key, self.journey.language))
+        if key:  # face-check prompts: each said whole; a newer one replaces one still waiting
+            self._say(i18n.text(key, self.journey.language), priority=Priority.PROMPT, channel="face")
 
     def _refresh(self) -> None:
         language_changed = self._view.get("language") != self.journey.language
-        self._view = build_view(self.journey)
+        old, self._view = self._view, build_view(self.journey)
+        for cue in view_cues(old, self._view):  # the message, an input error, the countdown
+            self._say(cue.text(self.journey.language), priority=cue.priority, channel=cue.channel)
         session = self.journey.session
         if self.journey.screen in (Screen.PREVIEW, Screen.PURPOSE) and session and session.selected:
             self.preview.show(session.selected)

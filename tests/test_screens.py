@@ -63,7 +63,10 @@ def test_assisted_mode_speaks_every_screen_in_display_language(kiosk, qtbot) -> 
     assert (i18n.spoken("insert_card", "zh-TW"), "zh-TW") in spoken
     kiosk.reader.insert(0)
     w.expect("face_consent")
-    assert spoken[-1] == (i18n.spoken("face_consent", "zh-TW"), "zh-TW")
+    choices = i18n.fmt("spoken_choices", "zh-TW", "、".join([i18n.text("face_agree", "zh-TW"),
+                                                             i18n.text("face_decline", "zh-TW")]))
+    qtbot.waitUntil(lambda: spoken[-1] == (choices, "zh-TW"))  # the title, then the choices on the screen
+    assert spoken[-2] == (i18n.spoken("face_consent", "zh-TW"), "zh-TW")
 
 
 def test_standard_mode_is_silent(kiosk) -> None:

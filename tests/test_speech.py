@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -166,3 +167,57 @@ def test_render_wav(tmp_path: Path, text: str, language: str) -> None:
     data = path.read_bytes()
     assert data[:4] == b"RIFF" and data[8:12] == b"WAVE"
     assert len(data) > 1000
+
+
+@pytest.fixture
+def short_command(tmp_path: Path) -> tuple[str, Path]:
+    """A stand-in for espeak-ng that 'speaks' for 0.3 s and logs when each utterance starts and ends."""
+    log = tmp_path / "utterances.log"
+    script = tmp_path / "fake-espeak"
+    script.write_text(f'#!/bin/sh\necho "start $4" >> "{log}"\nsleep 0.3\necho "end $4" >> "{log}"\n')
+    script.chmod(0o755)
+    return str(script), log
+
+
+def test_speak_runs_each_utterance_to_its_end(short_command: tuple[str, Path]) -> None:
+    """GIVEN face prompts arriving every 0.1 s through the speech queue WHEN each lasts 0.3 s THEN none
+    is cut off: every started utterance ends, and only the newest waiting prompt follows the first."""
+    from kiosk.speech_queue import Priority, SpeechQueue
+
+    command, log = short_command
+    speaker = EspeakSpeaker(command=command)
+    ended = threading.Event()
+    lock = threading.Lock()
+    queue: SpeechQueue
+
+    def done() -> None:  # the Qt adapter brings this to the UI thread; here a lock stands in for it
+        with lock:
+            queue.finished()
+            if not queue.busy:
+                ended.set()
+
+    queue = SpeechQueue(lambda u: speaker.speak(u.text, u.language, done), speaker.interrupt)
+    try:
+        for word in ("closer", "still", "left", "right"):
+            with lock:
+                queue.say(word, "en", priority=Priority.PROMPT, channel="face")
+            time.sleep(0.1)
+        assert ended.wait(10)
+    finally:
+        speaker.stop()
+    assert log.read_text().split("\n")[:-1] == ["start closer", "end closer", "start right", "end right"]
+
+
+def test_interrupt_stops_the_utterance_and_reports_it_done(slow_command: tuple[str, Path]) -> None:
+    command, log = slow_command
+    speaker = EspeakSpeaker(command=command)
+    finished = threading.Event()
+    try:
+        speaker.speak("长说明", "zh-CN", finished.set)
+        _wait_for(lambda: len(_calls(log)) == 1)
+        assert not finished.is_set()
+        speaker.interrupt()
+        assert finished.wait(5)
+        _wait_for(lambda: not _alive(_calls(log)[0][0]))
+    finally:
+        speaker.stop()

@@ -19,7 +19,7 @@ Window {
         switch (name) {
         case "insert_card": return { title: t.insert_card_title, body: t.insert_card_body, buttons: [b(t.back, "back", "secondary")] }
         case "card_problem": return { title: t.card_problem_title, body: t[v.message] || t.card_unreadable, buttons: [b(t.end, "finish", "secondary")] }
-        case "assist_offer": return { title: t.assist_offer_title, body: t.assist_offer_body, buttons: [b(t.assist_yes, "assistYes"), b(t.assist_no, "assistNo", "secondary")] }
+        case "assist_offer": return { title: t.assist_offer_title, big: true, bigButtons: true, body: t.assist_offer_body, buttons: [b(t.assist_yes, "assistYes"), b(t.assist_no, "assistNo", "secondary")] }
         case "face_failed": return { title: t.face_failed_title, body: t[v.message] || "", detail: v.canRetry ? t.attempts_left.arg(v.attemptsLeft) : "",
                                      buttons: (v.canRetry ? [b(t.face_retry, "faceAgree")] : []).concat([b(t.use_staff, "faceDecline", "secondary"), b(t.end, "finish", "secondary")]) }
         case "loading": return { title: t.loading_title, body: t.loading_body, busy: true, buttons: [] }

@@ -65,6 +65,9 @@ Item {
                 model: root.spec.buttons || []
                 KButton {
                     objectName: "btn_" + modelData.action
+                    // The offer of 长辈模式: buttons as big as the words, for the people it is meant for.
+                    height: root.spec.bigButtons === true ? Math.max(theme.touch * 1.5, implicitHeight) : implicitHeight
+                    fontSize: root.spec.bigButtons === true ? theme.fontTitle : theme.fontLarge
                     text: modelData.text
                     kind: modelData.kind || "primary"
                     onClicked: root.action(modelData.action)

@@ -37,12 +37,23 @@ Item {
                 }
             }
         }
-        KButton {
-            objectName: "btn_skip"
+        RowLayout {
             Layout.alignment: Qt.AlignHCenter
-            text: vm.t.skip
-            kind: "secondary"
-            onClicked: vm.skipRating()
+            spacing: theme.gap * 1.5
+            KButton {
+                // Assisted rating, step 2 (which of 满意/非常满意...): back to good / so-so / not good.
+                objectName: "btn_back"
+                visible: vm.view.assisted === true && (vm.view.levels || []).length > 0
+                text: vm.t.back
+                kind: "secondary"
+                onClicked: vm.back()
+            }
+            KButton {
+                objectName: "btn_skip"
+                text: vm.t.skip
+                kind: "secondary"
+                onClicked: vm.skipRating()
+            }
         }
     }
 }
