@@ -34,6 +34,7 @@ from screens.camera_preview import PreviewFeed, install_preview
 from screens.demo_control import DemoControl
 from screens.maintenance import RESTART_EXIT_CODE, MaintenanceViewModel
 from screens.pdf_preview import PreviewImageProvider
+from screens.staff_desk import StaffDesk
 from screens.video_help import VideoHelp
 from screens.view_model import JourneyViewModel
 
@@ -186,6 +187,8 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     ctx.setContextProperty("cameraFeed", vm.camera_feed)
     maint = _maintenance(config, vm, backend.camera, config["platform.url"])
     ctx.setContextProperty("maint", maint)
+    vm.staff_desk = StaffDesk(vm, maint)
+    ctx.setContextProperty("desk", vm.staff_desk)
     ctx.setContextProperty("videoHelp", ctx_video)
     demo = None
     if demo_control:
