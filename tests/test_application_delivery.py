@@ -81,3 +81,32 @@ def test_send_to_app_needs_the_citizens_grant(server, client, grant) -> None:
         client.send_to_app(cert, grant=stranger)  # someone else's certificate
     assert refused.value.kind.value in ("not_authorised", "refused")
     assert len(server.store.wallet_of("resident_id", PERSON.number)) == 1
+
+
+def test_garbage_applications_are_stored_never_fulfilled_or_crashing() -> None:
+    """Whatever a kiosk sends as an application, the platform neither crashes nor sends anything wrongly."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from refplatform.api import Platform
+    from refplatform.api_wallet import fulfil_application
+    from refplatform.seed import CERTIFICATES
+    from refplatform.store import Store
+
+    store = Store(None)
+    store.seed(CERTIFICATES)
+    platform = Platform(store=store, public_url=lambda: "https://x", signature_fault=lambda: None)
+    values = st.one_of(st.none(), st.integers(), st.text(max_size=80), st.lists(st.text(max_size=5), max_size=3),
+                       st.just(PERSON.number), st.just("resident_id"), st.just("户籍证明"))
+
+    @given(st.dictionaries(st.sampled_from(["holder_type", "holder_code", "certificate_type", "purpose", "x"]),
+                           values, max_size=5))
+    def check(payload: dict) -> None:
+        before = len(store.wallet_of("resident_id", PERSON.number))
+        sent = fulfil_application(platform, payload, "kiosk-test")
+        after = len(store.wallet_of("resident_id", PERSON.number))
+        assert after - before == sent
+        if sent:  # only the named certificate of the named holder, never anyone else's
+            assert payload["holder_code"] == PERSON.number and payload["certificate_type"] == "户籍证明"
+
+    check()

@@ -117,3 +117,17 @@ def test_platform_stopped_is_said_on_the_tiles(kiosk) -> None:
     assert not kiosk.vm.online  # the header's badge says the same
     assert kiosk.vm.t["service_blocked_platform_spoken"] in " ".join(t for t, _ in kiosk.vm.speaker.spoken)
     assert _positions(w.window, TILES) == before
+
+
+def test_stopped_queue_is_said_before_starting(cups_kiosk, cups_bench: CupsBench) -> None:
+    """A technician stopped the queue (cupsdisable): the tiles say so before anyone starts."""
+    k = cups_kiosk
+    w = Walker(k)
+    cups_bench.run("cupsdisable", "-r", "maintenance", CAPTURE_QUEUE)
+    _checked(k, printer="printer_stopped")
+    k.reader.insert(0)
+    w.expect("face_consent")
+    w.click("btn_faceAgree")
+    w.expect("service_menu")
+    status = find(w.window, "serviceStatus_business_certs")
+    assert k.vm.t["printer_stopped"] in status.property("text")
