@@ -46,6 +46,7 @@ from kiosk.journey_grants import OpenGrant
 from kiosk.journey_staff import StaffSignIn
 from kiosk.staff import SignInResult, StaffDirectory
 from kiosk.staff_call import CancelStaffCall, PlaceStaffCall, PollStaffCall
+from kiosk.staff_card import StaffCardAnswer
 
 log = logging.getLogger("kiosk.services")
 
@@ -167,6 +168,26 @@ class KioskServices:
             self.audit_event("staff_lockout", staff=staff, seconds=result.wait_seconds)
         log.info("staff sign-in", extra={"event": "staff_sign_in", "action": action, "ok": result.ok,
                                          "reason": result.reason})
+        return result
+
+    def check_staff_card(self, answer: StaffCardAnswer | None, action: str, reason: str = "") -> SignInResult:
+        """Check a staff card's signed answer for an action (a card that could not be read: reason); audited.
+
+        A card only proves possession: the staff member still gives their PIN (sign_in) before acting.
+        """
+        if answer is None:
+            result = SignInResult(False, reason or "staff_card_unreadable")
+        else:
+            try:
+                result = (self.staff.check_card(answer, action) if self.staff is not None
+                          else SignInResult(False, "staff_list_missing"))
+            except OSError as exc:
+                log.error("staff card check failed", extra={"event": "staff_error", "error": type(exc).__name__})
+                result = SignInResult(False, "staff_list_missing")
+        self.audit_event("staff_card", staff=result.staff_id or "unknown", action=action,
+                         result="ok" if result.ok else result.reason)
+        log.info("staff card", extra={"event": "staff_card", "action": action, "ok": result.ok,
+                                      "reason": result.reason})
         return result
 
     def record(self, kind: str, payload: dict) -> None:

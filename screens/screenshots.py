@@ -11,7 +11,7 @@ from devices.sim_staff import provision_demo_staff
 from devices.speech import RecordingSpeaker
 from kiosk.config import Config
 from screens.app import build_kiosk
-from screens.walkthrough import Walker, pump, wait_for
+from screens.walkthrough import Walker, pump, staff_card_screens, wait_for
 
 
 def render_all(config: Config, out: Path) -> list[Path]:
@@ -40,6 +40,7 @@ def render_all(config: Config, out: Path) -> list[Path]:
 
             walker.all_screens(assisted, save)
             walker.maintenance_screens(assisted, save)
+            staff_card_screens(walker, assisted, save)
         # The inactivity warning, over the service menu.
         kiosk.reader.insert(0)
         walker.expect("face_consent")

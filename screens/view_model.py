@@ -92,6 +92,7 @@ class JourneyViewModel(QObject):
         self.chime = Chime()
         self.preview = PdfPreview(self.tasks, _SessionFiles(services, lambda: self.journey.ticket), self)
         self.reader_probe: Any = None  # maintenance's test-card check takes reader events while set
+        self.staff_desk: Any = None  # screens.staff_desk.StaffDesk: staff card events go there
         self.auditor = JourneyAuditor()  # session start/end, identity method, prints -> the audit trail
         self.journey = Journey(timing=timing, on_effect=self._on_effect, on_change=self._refresh)
         services.face_prompt = self._facePrompt.emit
@@ -116,6 +117,11 @@ class JourneyViewModel(QObject):
     @Slot(object)
     def _on_reader_event(self, event: ReaderEvent) -> None:
         kind = event.kind
+        if kind in (ReaderEventKind.STAFF_CARD_PRESENTED, ReaderEventKind.STAFF_CARD_REMOVED):
+            if self.staff_desk is not None:  # a staff card never reaches the citizen's journey
+                (self.staff_desk.presented(event) if kind is ReaderEventKind.STAFF_CARD_PRESENTED
+                 else self.staff_desk.removed())
+            return
         if self.reader_probe is not None and kind not in (ReaderEventKind.READER_LOST,
                                                           ReaderEventKind.READER_CONNECTED):
             self.reader_probe(event)

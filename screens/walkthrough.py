@@ -314,6 +314,43 @@ class Walker:
         return seen
 
 
+def staff_card_screens(walker: Walker, assisted: bool, visit: Callable[[str], None] = lambda s: None) -> list[str]:
+    """The staff card's screens: the technician's card asking only the PIN, a 帮办's card ending a
+    stuck session. Needs the simulated reader (its staff slot) and the demo staff."""
+    from devices.sim_staff import demo_card
+
+    kiosk, seen = walker.kiosk, []
+
+    def at(name: str) -> None:
+        seen.append(name)
+        visit(name)
+
+    walker.expect("attract")
+    if assisted != kiosk.vm.journey.assisted:
+        walker.click("assistedToggle")
+    kiosk.reader.insert_staff_card(demo_card(TECHNICIAN))
+    walker.expect("maintenance")
+    wait_for(lambda: kiosk.maint.state.get("cardNumber") == TECHNICIAN.number, 10, "staff card checked")
+    pump(50)
+    at("staff_card_sign_in")
+    kiosk.reader.remove_staff_card()
+    walker.expect("attract")
+    kiosk.reader.insert(0)
+    walker.expect("face_consent")
+    kiosk.reader.insert_staff_card(demo_card(HELPER))
+    wait_for(lambda: find(kiosk.window, "unlockOverlay") is not None, 10, "unlock prompt")
+    pump(50)
+    at("staff_unlock")
+    walker.type_keys(HELPER.pin)
+    walker.click("btn_confirm")
+    walker.expect("take_card")
+    kiosk.reader.remove_staff_card()
+    walker.remove_card()
+    if assisted:
+        walker.click("assistedToggle")
+    return seen
+
+
 class _SlowPrinter:
     """Delegates to a printer, taking as long as a real page does, so 'printing' shows."""
 

@@ -307,7 +307,7 @@ def test_the_ui_takes_no_new_citizen_while_an_update_installs(kiosk) -> None:
     """GIVEN a session WHEN `kiosk update` starts installing THEN the citizen finishes, and only then
     the kiosk goes out of service; when the update is done it takes citizens again."""
     from kiosk.restart_state import UPDATING_REASON, mark_updating
-    from screens.walkthrough import Walker, pump
+    from screens.walkthrough import Walker, pump, wait_for
 
     state_dir = kiosk.maint.config.path("kiosk.state_dir")
     w = Walker(kiosk)
@@ -316,8 +316,11 @@ def test_the_ui_takes_no_new_citizen_while_an_update_installs(kiosk) -> None:
     mark_updating(state_dir, True)
     pump(2500)  # the flag is read every 2 s
     assert w.screen == "face_consent"  # never cut short
+    session_file = state_dir / SESSION_FILE
+    wait_for(lambda: session_file.exists(), 10, "the session file while a citizen is served")
     kiosk.reader.remove()  # the citizen leaves
     w.expect("out_of_service")
+    wait_for(lambda: not session_file.exists(), 10, "the session file removed when the session ended")
     assert kiosk.vm.view["outOfService"] == UPDATING_REASON
     kiosk.reader.insert(0)
     pump(500)

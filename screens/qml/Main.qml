@@ -132,6 +132,31 @@ Window {
             }
         }
         VideoHelpOverlay { anchors.fill: parent }
+
+        // A staff card during a citizen's session: a 帮办 may end a stuck session after their PIN
+        // (screens/staff_desk.py). It covers the whole stage; pulling the card takes it away.
+        Loader {
+            anchors.fill: parent
+            active: desk.state.unlock === true
+            sourceComponent: Rectangle {
+                objectName: "unlockOverlay"
+                color: theme.background
+                MouseArea { anchors.fill: parent }  // nothing underneath is reachable
+                StaffSignIn {
+                    anchors.fill: parent
+                    objectName: "unlockSignIn"
+                    title: vm.t.unlock_title
+                    body: vm.t.unlock_body
+                    cardBody: vm.t.unlock_body
+                    cardNumber: desk.state.unlockNumber || ""
+                    error: desk.state.unlockError || ""
+                    waitSeconds: desk.state.unlockWait || 0
+                    triesLeft: desk.state.unlockTriesLeft || 0
+                    onSubmit: (number, pin) => desk.unlock(number, pin)
+                    onCancel: desk.cancelUnlock()
+                }
+            }
+        }
     }
 
     // Where the video-help agent points: fractions of the shared picture (the whole window).
@@ -161,10 +186,11 @@ Window {
             objectName: "staffCheck"
             title: vm.t.staff_check_title
             body: vm.t.staff_check_body
-            error: vm.view.inputError || ""
+            error: desk.state.checkError || vm.view.inputError || ""
             waitSeconds: vm.view.staffWait || 0
             triesLeft: vm.view.staffTriesLeft || 0
-            onSubmit: (number, pin) => vm.staffConfirm(number, pin)
+            cardNumber: desk.state.checkNumber || ""
+            onSubmit: (number, pin) => { desk.checkTyped(); vm.staffConfirm(number, pin) }
             onCancel: vm.back()
         }
     }
