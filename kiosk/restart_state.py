@@ -104,7 +104,7 @@ def read_ready(state_dir: Path) -> dict[str, Any] | None:
         data = json.loads((state_dir / READY_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("at"), (int, float)):
+    if not isinstance(data, dict) or not isinstance(data.get("at"), (int, float)) or isinstance(data["at"], bool):
         return None
     return data
 
