@@ -54,6 +54,18 @@ def test_the_ready_file_and_the_updating_flag(tmp_path: Path) -> None:
     assert not updating(tmp_path)
 
 
+def test_a_stale_or_garbled_updating_flag_does_not_keep_the_kiosk_out_of_service(tmp_path: Path) -> None:
+    from kiosk.restart_state import UPDATING_FILE, UPDATING_MAX_SECONDS
+
+    mark_updating(tmp_path, True)
+    since = json.loads((tmp_path / UPDATING_FILE).read_text())["since"]
+    assert updating(tmp_path, now=since + UPDATING_MAX_SECONDS - 1)
+    assert not updating(tmp_path, now=since + UPDATING_MAX_SECONDS + 1)  # an update killed half-way
+    for garbage in (b"", b"{", b"[]", b'{"since": true}', b'{"since": "x"}'):
+        (tmp_path / UPDATING_FILE).write_bytes(garbage)
+        assert not updating(tmp_path)
+
+
 @given(st.binary(max_size=200))
 def test_a_garbled_ready_file_is_never_trusted(raw: bytes) -> None:
     with tempfile.TemporaryDirectory() as folder:
