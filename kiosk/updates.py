@@ -242,6 +242,7 @@ class Updater:
             return self._record(Outcome("no_rollback_copy", version=installed, attempted=candidate,
                                         detail="the installed version's package could not be kept; not updating"))
         log.info("installing", extra={"event": "update_install", "from": installed, "to": candidate})
+        mark_updating(self.state_dir, True)  # renewed: the UI honours the flag for an hour at most
         ok, detail = self.apt.install(self.package, candidate)
         if ok:
             ok, detail = self._restart_and_check()
