@@ -36,6 +36,7 @@ from typing import Any
 
 from kiosk.crash_loop import clear as clear_crash_loop
 from kiosk.restart_state import mark_updating, read_ready, session_running
+from kiosk.state_access import dir_mode, file_mode
 
 log = logging.getLogger("kiosk.update")
 STATE_FILE = "update-state.json"
@@ -175,6 +176,7 @@ class Updater:
         """The .deb of ``version`` in the keep folder (fetched now if missing); older copies go."""
         path = self.kept(version)
         if path is None:
+            self.keep_dir.mkdir(mode=dir_mode(self.keep_dir.parent), parents=True, exist_ok=True)
             ok, detail = self.apt.download(self.package, version, self.keep_dir)
             path = self.kept(version) if ok else None
             if path is None:
@@ -274,7 +276,7 @@ def write_state(state_dir: Path, outcome: Outcome) -> None:
     state_dir.mkdir(parents=True, exist_ok=True)
     tmp = state_dir / f".{STATE_FILE}.tmp"
     tmp.write_text(json.dumps(asdict(outcome)), encoding="utf-8")
-    os.chmod(tmp, 0o644)  # the sync service (another user) reads it for the heartbeat
+    os.chmod(tmp, file_mode(state_dir, writable=False))  # the sync service reads it (the state's group)
     os.replace(tmp, state_dir / STATE_FILE)
 
 
