@@ -119,6 +119,7 @@ def timing_from(config: Config) -> Timing:
         staff_answer_seconds=config["staff.answer_seconds"], stuck_seconds=config["staff.stuck_seconds"],
         take_card_reminder_seconds=config["ui.take_card_reminder_seconds"],
         take_card_staff_seconds=config["ui.take_card_staff_seconds"],
+        readiness_seconds=config["ui.readiness_seconds"],
     )
 
 
