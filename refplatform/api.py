@@ -387,6 +387,10 @@ def _ingest_one(platform: Platform, body: dict[str, Any], kiosk_id: str) -> tupl
     if kind == "rating":
         claim_session(platform, payload, kiosk_id, key)
     stored = platform.store.ingest(key, kind, payload, kiosk_id=kiosk_id)
+    if stored and kind == "application":  # fulfilled now: the certificate goes to the holder's app wallet
+        from refplatform.api_wallet import fulfil_application
+
+        fulfil_application(platform, payload, kiosk_id)
     if stored and platform.hall is not None and kind in ("staff_call", "heartbeat") and kiosk_id:
         _to_hall(platform.hall, kind, payload, kiosk_id)
     return (201, {"status": "accepted"}) if stored else (200, {"status": "duplicate"})
