@@ -17,7 +17,7 @@ from typing import Any
 
 from smartcard import scard as S
 
-from devices import sscard
+from devices import sscard, staffcard
 from devices.reader_events import ReaderEventSource, card_digest
 from kiosk.interfaces import ReaderEvent, ReaderEventKind, ReaderListener
 
@@ -206,8 +206,11 @@ class PcscReader(ReaderEventSource):
         log.warning("pc/sc service lost", extra={"event": "pcsc_lost", "code": exc.code})
         self._release()
         now = time.monotonic()
-        for name in self._cards:  # whatever lies there when pcscd is back must be read again
-            self._unsure[name] = (self._ids.get(name, ""), now)
+        for name, state in self._cards.items():  # whatever lies there when pcscd is back must be read again
+            if state == "staff":  # a staff session never outlives a drop-out: the card signs in afresh
+                self._emit(ReaderEvent(ReaderEventKind.STAFF_CARD_REMOVED))
+            else:
+                self._unsure[name] = (self._ids.get(name, ""), now)
         self._cards.clear()
         self._set_connected(False)
 
@@ -249,6 +252,10 @@ class PcscReader(ReaderEventSource):
 
     def _card_left(self, name: str) -> None:
         self._ids.pop(name, None)
+        if self._cards.get(name) == "staff":
+            del self._cards[name]
+            self._emit(ReaderEvent(ReaderEventKind.STAFF_CARD_REMOVED))
+            return
         if self._cards.pop(name, None) is not None or self._unsure.pop(name, None) is not None:
             self._emit(ReaderEvent(ReaderEventKind.CARD_REMOVED))
 
@@ -264,6 +271,12 @@ class PcscReader(ReaderEventSource):
             return
         try:
             document = sscard.read_social_security_card(session.transmit)
+        except sscard.CardNotSupported:
+            try:
+                self._read_staff(name, session)
+            finally:
+                session.close()
+            return
         except PcscError as exc:
             if exc.code in _SERVICE_GONE:
                 raise
@@ -288,6 +301,28 @@ class PcscReader(ReaderEventSource):
             self._emit(ReaderEvent(ReaderEventKind.CARD_REMOVED))
         self._emit(ReaderEvent(ReaderEventKind.CARD_PRESENTED, document=document))
 
+    def _read_staff(self, name: str, session: CardSession) -> None:
+        """Not a citizen's card: a staff card? It signs a fresh challenge; the core checks the answer."""
+        try:
+            answer = staffcard.authenticate(session.transmit)
+        except staffcard.NotAStaffCard as exc:
+            self._fail(name, "card_unsupported", exc)
+            return
+        except (PcscError, sscard.ApduError) as exc:
+            if isinstance(exc, PcscError) and exc.code in _SERVICE_GONE:
+                raise
+            gone = (isinstance(exc, PcscError) and exc.code in _CARD_GONE) or session.card_gone()
+            reason = "staff_card_pulled" if gone else "staff_card_unreadable"
+            log.info("staff card not read", extra={"event": "staff_card_failed", "reason": reason,
+                                                    "error": type(exc).__name__})
+            self._cards[name] = "staff"
+            self._emit(ReaderEvent(ReaderEventKind.STAFF_CARD_PRESENTED, reason=reason))
+            return
+        if self._unsure.pop(name, None) is not None:  # a staff card where a citizen's card was: that session ends
+            self._emit(ReaderEvent(ReaderEventKind.CARD_REMOVED))
+        self._cards[name] = "staff"
+        self._emit(ReaderEvent(ReaderEventKind.STAFF_CARD_PRESENTED, staff_card=answer))
+
     def _fail(self, name: str, reason: str, exc: Exception) -> None:
         log.info("card read failed", extra={"event": "card_read_failed", "reason": reason,
                                             "error": type(exc).__name__, "code": getattr(exc, "code", None)})
@@ -296,3 +331,35 @@ class PcscReader(ReaderEventSource):
         self._cards[name] = "failed"
         self._ids.pop(name, None)
         self._emit(ReaderEvent(ReaderEventKind.READ_FAILED, reason=reason))
+
+
+def read_staff_card_key(name_filter: str = "", trace: Trace | None = None) -> tuple[str, bytes]:
+    """Provisioning: the staff number and public key of the staff card lying in a reader.
+
+    The card must also sign a fresh challenge with that key, so a card that merely reports
+    someone's key is refused. Raises PcscError, sscard.ApduError or LookupError (no card).
+    """
+    from kiosk.staff_card import verify_answer
+
+    hresult, context = S.SCardEstablishContext(S.SCARD_SCOPE_USER)
+    if hresult != S.SCARD_S_SUCCESS:
+        raise PcscError("SCardEstablishContext", hresult)
+    try:
+        for reader in [r for r in list_readers(context) if name_filter in r]:
+            try:
+                session = CardSession(context, reader, trace)
+            except PcscError as exc:
+                if exc.code in _CARD_GONE:
+                    continue
+                raise
+            try:
+                key = staffcard.read_public_key(session.transmit)
+                answer = staffcard.authenticate(session.transmit)
+            finally:
+                session.close()
+            if not verify_answer(answer, key):
+                raise sscard.MalformedResponse("the card's signature does not match the key it reports")
+            return answer.number, key
+        raise LookupError("no card in any reader")
+    finally:
+        S.SCardReleaseContext(context)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 
 from devices.sim_people import SAMPLE_PEOPLE
 from kiosk.identity import IdentityDocument
@@ -24,6 +25,7 @@ class SimulatedReader:
         self._listener: ReaderListener | None = None
         self._read_delay = read_delay
         self._present = False
+        self._staff_present = False
         self._lock = threading.Lock()
 
     def start(self, listener: ReaderListener) -> None:
@@ -58,6 +60,33 @@ class SimulatedReader:
                 return
             self._present = True
         self._events.put(ReaderEvent(ReaderEventKind.READ_FAILED, reason=reason))
+
+    def insert_staff_card(self, applet: Callable[[bytes], bytes]) -> None:
+        """Place a staff card in the staff slot (beside the citizen's): the real card conversation
+        (devices.staffcard) runs against the applet, e.g. devices.vpcd_staff_card.StaffCardApplet."""
+        from devices import sscard, staffcard
+
+        with self._lock:
+            if self._staff_present:
+                return
+            self._staff_present = True
+        try:
+            answer = staffcard.authenticate(lambda apdu: sscard.split_response(applet(apdu)))
+            event = ReaderEvent(ReaderEventKind.STAFF_CARD_PRESENTED, staff_card=answer)
+        except sscard.ApduError:
+            event = ReaderEvent(ReaderEventKind.STAFF_CARD_PRESENTED, reason="staff_card_unreadable")
+        self._events.put(event)
+
+    def remove_staff_card(self) -> None:
+        with self._lock:
+            if not self._staff_present:
+                return
+            self._staff_present = False
+        self._events.put(ReaderEvent(ReaderEventKind.STAFF_CARD_REMOVED))
+
+    @property
+    def staff_card_present(self) -> bool:
+        return self._staff_present
 
     def remove(self) -> None:
         with self._lock:

@@ -126,6 +126,10 @@ _declare("ui.take_card_reminder_seconds", int, 8,
 _declare("ui.take_card_staff_seconds", int, 30,
          "After a session, staff are called if the ID card still lies on the reader this long.",
          at_least=5, at_most=3600)
+_declare("ui.readiness_seconds", int, 15,
+         "How often the attract and service screens check the printer and the platform, to mark a service "
+         "that cannot finish before a citizen starts it (also checked whenever those screens show).",
+         at_least=5, at_most=600)
 _declare("reader.driver", str, "sim", "ID-card reader driver (sam-emulator: the SAM driver on an emulated device).",
          ("sim", "sam", "pcsc", "sam-emulator"))
 _declare("reader.port", str, "/dev/ttyUSB0", "Serial port of a SAM reader.", pattern=SOME_TEXT)
@@ -227,6 +231,10 @@ _declare("printer.driver", str, "pdf_folder", "Printer driver.", ("pdf_folder", 
 _declare("printer.pdf_folder", str, "~/kiosk-prints", "Folder the demo printer writes PDFs to.", path="dir",
          when=("printer.driver", "pdf_folder"))
 _declare("printer.queue", str, "", "CUPS queue name (cups driver).", pattern=r"[A-Za-z0-9_.-]{0,127}")
+_declare("printer.device_uri", str, "", "The printer's CUPS device URI (`lpinfo -v`), for the queue `kiosk setup` "
+         "creates with lpadmin; empty: the queue is set up by hand.", pattern=r"|[a-z][a-z0-9+.-]*:[^\s]*")
+_declare("printer.model", str, "everywhere", "The printer's model for lpadmin -m (`lpinfo -m`; everywhere: a "
+         "driverless IPP printer).", pattern=r"[^\s]{1,200}")
 _declare("printer.cups_server", str, "", "CUPS server: host name or socket path; empty uses the system default.",
          pattern=r"[^\s]*")
 _declare("printer.job_timeout", float, 120.0, "Seconds a print job may take before the kiosk cancels it.",

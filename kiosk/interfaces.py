@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from kiosk.identity import HolderCodeType, IdentityDocument
+from kiosk.staff_card import StaffCardAnswer
 
 # ---------------------------------------------------------------- card reader
 
@@ -23,6 +24,8 @@ class ReaderEventKind(enum.Enum):
     CARD_PRESENTED = "card_presented"  # document is set
     CARD_REMOVED = "card_removed"
     READ_FAILED = "read_failed"  # reason is a message key
+    STAFF_CARD_PRESENTED = "staff_card_presented"  # staff_card is set, or reason says why it could not be read
+    STAFF_CARD_REMOVED = "staff_card_removed"
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class ReaderEvent:
     kind: ReaderEventKind
     document: IdentityDocument | None = None
     reason: str = ""
+    staff_card: StaffCardAnswer | None = None  # kiosk.staff_card: checked by the core, not the driver
 
 
 ReaderListener = Callable[[ReaderEvent], None]
@@ -238,6 +242,10 @@ class PlatformClient(Protocol):
     def stamped_copy(self, cert: Certificate, purpose: str, valid_days: int, *,
                      grant: Grant | None = None) -> StampedCopy:
         """The platform's purpose-stamped copy (加注件), signature verified."""
+        ...
+
+    def send_to_app(self, cert: Certificate, *, grant: Grant | None = None) -> str:
+        """Send the certificate to its holder's app (证照夹); returns the delivery id."""
         ...
 
     def submit(self, idempotency_key: str, kind: str, payload: dict[str, Any]) -> None: ...

@@ -3,7 +3,8 @@
 Reached only from the journey's attract or out-of-service screen by the hidden gesture;
 the first page asks for a staff number and PIN, and only the technician or administrator
 role gets past it. The staff session ends on sign-out, after ``idle_seconds`` without a
-touch, after ``max_seconds`` in all, and the sign-in page itself gives up after a minute.
+touch, after ``max_seconds`` in all, when the staff card it was opened with is pulled, and the
+sign-in page itself gives up after a minute.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class StaffSession:
     roles: tuple[str, ...]
     started: float
     last: float
+    card: bool = False  # signed in with a staff card: pulling it ends the session
 
     def expired(self, now: float, idle_seconds: float, max_seconds: float) -> str:
         """'' while the session holds; 'idle' or 'total' once it has run out."""
@@ -58,9 +60,9 @@ class Maintenance:
         self.session = None
         self._opened = self._clock()
 
-    def signed_in(self, staff_id: str, roles: tuple[str, ...]) -> None:
+    def signed_in(self, staff_id: str, roles: tuple[str, ...], *, card: bool = False) -> None:
         now = self._clock()
-        self.session = StaffSession(staff_id, roles, now, now)
+        self.session = StaffSession(staff_id, roles, now, now, card)
         self.page = "home"
 
     def show(self, page: str) -> bool:

@@ -26,6 +26,9 @@ def missing_production_settings(config: Any) -> list[str]:
     if config["printer.driver"] == "pdf_folder":
         missing.append("printer.driver is \"pdf_folder\" (the demo writes PDFs to a folder): "
                        "set \"cups\" and printer.queue")
+    elif not config["printer.queue"]:
+        missing.append("printer.queue is empty: name the CUPS queue (`kiosk setup` creates it from "
+                       "printer.device_uri and printer.model)")
     if config["receipt.driver"] == "sim":
         missing.append("receipt.driver is \"sim\" (text files): set the receipt printer's transport, or \"none\"")
     if config["face.enabled"]:

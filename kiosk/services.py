@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk import i18n, offline
+from kiosk import fallback_work, i18n, offline
 from kiosk.audit_trail import AuditTrail
 from kiosk.grant_keeper import GrantKeeper
 from kiosk.interfaces import (
@@ -42,10 +42,12 @@ from kiosk.journey import (
     Record,
     VerifyFace,
 )
+from kiosk.journey_fallback import SendToApp, TakeCounterTicket
 from kiosk.journey_grants import OpenGrant
 from kiosk.journey_staff import StaffSignIn
 from kiosk.staff import SignInResult, StaffDirectory
 from kiosk.staff_call import CancelStaffCall, PlaceStaffCall, PollStaffCall
+from kiosk.staff_card import StaffCardAnswer
 
 log = logging.getLogger("kiosk.services")
 
@@ -94,6 +96,7 @@ class KioskServices:
     def __post_init__(self) -> None:
         if self.grants is None:
             self.grants = GrantKeeper(self.platform)
+        self.counter_numbers = fallback_work.CounterNumbers()
 
     def execute(self, effect: Effect) -> Completion:
         """Do the blocking work an effect asks for; return what to tell the journey."""
@@ -109,6 +112,12 @@ class KioskServices:
             return offline.queue_application(self.outbox, effect, self.kiosk_id)
         if isinstance(effect, PrintReceipt):
             return offline.print_receipt(self.receipts, effect, self.kiosk_id)
+        if isinstance(effect, TakeCounterTicket):
+            return fallback_work.counter_ticket(effect, numbers=self.counter_numbers, receipts=self.receipts,
+                                                record=self.record, kiosk_id=self.kiosk_id)
+        if isinstance(effect, SendToApp):
+            return fallback_work.send_to_app(effect, platform=self.platform, grant=self.grants.grant(effect.ticket),
+                                             seen=self._seen)
         if isinstance(effect, PlaceStaffCall | CancelStaffCall | PollStaffCall):
             return self._staff_call(effect)
         if isinstance(effect, StaffSignIn):
@@ -167,6 +176,26 @@ class KioskServices:
             self.audit_event("staff_lockout", staff=staff, seconds=result.wait_seconds)
         log.info("staff sign-in", extra={"event": "staff_sign_in", "action": action, "ok": result.ok,
                                          "reason": result.reason})
+        return result
+
+    def check_staff_card(self, answer: StaffCardAnswer | None, action: str, reason: str = "") -> SignInResult:
+        """Check a staff card's signed answer for an action (a card that could not be read: reason); audited.
+
+        A card only proves possession: the staff member still gives their PIN (sign_in) before acting.
+        """
+        if answer is None:
+            result = SignInResult(False, reason or "staff_card_unreadable")
+        else:
+            try:
+                result = (self.staff.check_card(answer, action) if self.staff is not None
+                          else SignInResult(False, "staff_list_missing"))
+            except OSError as exc:
+                log.error("staff card check failed", extra={"event": "staff_error", "error": type(exc).__name__})
+                result = SignInResult(False, "staff_list_missing")
+        self.audit_event("staff_card", staff=result.staff_id or "unknown", action=action,
+                         result="ok" if result.ok else result.reason)
+        log.info("staff card", extra={"event": "staff_card", "action": action, "ok": result.ok,
+                                      "reason": result.reason})
         return result
 
     def record(self, kind: str, payload: dict) -> None:

@@ -20,9 +20,12 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kiosk.staff_card import StaffCardAnswer
 
 ROLES = ("helper", "technician", "admin")  # 帮办人员, 技术员, 管理员
 # What each action needs: helpers check citizens by hand and unlock stuck sessions,
@@ -101,6 +104,7 @@ class StaffMember:
     staff_id: str  # pseudonymous: what the audit trail and the platform see
     roles: tuple[str, ...]
     pin_hash: str
+    card_key: str = ""  # the staff card's Ed25519 public key (base64), "" when no card is registered
 
     def __repr__(self) -> str:
         return f"StaffMember({self.staff_id}, roles={','.join(self.roles)})"
@@ -130,13 +134,15 @@ class StaffDirectory:
         self.tries_path = path.with_name(path.stem + "-tries.json")
         self._clock = clock
         self._lock = threading.Lock()
+        self._challenges: list[bytes] = []  # recent staff card challenges: none is accepted twice
 
     # ------------------------------------------------------------ the list
 
     def members(self) -> list[StaffMember]:
         try:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
-            return [StaffMember(m["number"], m["staff_id"], tuple(m["roles"]), m["pin_hash"])
+            return [StaffMember(m["number"], m["staff_id"], tuple(m["roles"]), m["pin_hash"],
+                                str(m.get("card_key", "")))
                     for m in raw.get("staff", [])]
         except FileNotFoundError:
             return []
@@ -160,9 +166,55 @@ class StaffDirectory:
         with self._lock:
             members = [m for m in self.members() if m.number != number]
             old = next((m for m in self.members() if m.number == number), None)
-            member = StaffMember(number, old.staff_id if old else f"st-{secrets.token_hex(6)}", roles, hash_pin(pin))
+            member = StaffMember(number, old.staff_id if old else f"st-{secrets.token_hex(6)}", roles, hash_pin(pin),
+                                 old.card_key if old else "")
             self._save(members + [member])
         return member
+
+    def register_card(self, number: str, public_key: bytes) -> StaffMember:
+        """Record a staff card's public key with an existing staff entry (a new card replaces the old)."""
+        from kiosk.staff_card import encode_key
+
+        with self._lock:
+            members = self.members()
+            old = next((m for m in members if m.number == number), None)
+            if old is None:
+                raise StaffError(f"no staff number {number}: add the person first ('kiosk staff add')")
+            try:
+                key = encode_key(public_key)
+            except ValueError as exc:
+                raise StaffError(str(exc)) from None
+            if any(m.card_key == key and m.number != number for m in members):
+                raise StaffError("this card is registered to another staff number already")
+            member = replace(old, card_key=key)
+            self._save([member if m.number == number else m for m in members])
+        return member
+
+    def check_card(self, answer: StaffCardAnswer, action: str) -> SignInResult:
+        """Check a staff card's answer: a registered card that signed this challenge with its key.
+
+        The same challenge is never accepted twice. Reasons: staff_card_unknown (no such number or no
+        card registered), staff_card_refused (wrong key, forged or replayed answer), staff_not_allowed.
+        A card proves possession only: the PIN is still asked before anyone is signed in.
+        """
+        from kiosk.staff_card import decode_key, verify_answer
+
+        with self._lock:
+            try:
+                members = self.members()
+            except StaffError:
+                return SignInResult(False, "staff_list_missing")
+            member = next((m for m in members if m.number == answer.number), None)
+            if member is None or not member.card_key:
+                return SignInResult(False, "staff_card_unknown")
+            fresh = answer.challenge not in self._challenges
+            self._challenges.append(answer.challenge)
+            del self._challenges[:-256]
+            if not fresh or not verify_answer(answer, decode_key(member.card_key)):
+                return SignInResult(False, "staff_card_refused", member.staff_id)
+            if not member.may(action):
+                return SignInResult(False, "staff_not_allowed", member.staff_id, member.roles)
+            return SignInResult(True, "", member.staff_id, member.roles)
 
     def remove(self, number: str) -> bool:
         with self._lock:

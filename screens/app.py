@@ -34,6 +34,7 @@ from screens.camera_preview import PreviewFeed, install_preview
 from screens.demo_control import DemoControl
 from screens.maintenance import RESTART_EXIT_CODE, MaintenanceViewModel
 from screens.pdf_preview import PreviewImageProvider
+from screens.staff_desk import StaffDesk
 from screens.video_help import VideoHelp
 from screens.view_model import JourneyViewModel
 
@@ -118,6 +119,7 @@ def timing_from(config: Config) -> Timing:
         staff_answer_seconds=config["staff.answer_seconds"], stuck_seconds=config["staff.stuck_seconds"],
         take_card_reminder_seconds=config["ui.take_card_reminder_seconds"],
         take_card_staff_seconds=config["ui.take_card_staff_seconds"],
+        readiness_seconds=config["ui.readiness_seconds"],
     )
 
 
@@ -186,6 +188,8 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     ctx.setContextProperty("cameraFeed", vm.camera_feed)
     maint = _maintenance(config, vm, backend.camera, config["platform.url"])
     ctx.setContextProperty("maint", maint)
+    vm.staff_desk = StaffDesk(vm, maint)
+    ctx.setContextProperty("desk", vm.staff_desk)
     ctx.setContextProperty("videoHelp", ctx_video)
     demo = None
     if demo_control:
@@ -310,9 +314,14 @@ def _write_kiosk_state(kiosk: Kiosk, last: list[dict]) -> None:
     if not kiosk.backend.warming:
         return  # before the first frame: written once the back end is being built
     journey = kiosk.vm.journey
+    # Out of service (a crash loop, maintenance, a full disk...): the reason keys reach the technicians
+    # through the heartbeat and the exporter (kiosk_device_ok{device="ui"}).
+    reasons = sorted(journey.out_of_service)
+    ui = {"state": reasons[0], "reasons": reasons} if reasons else {"state": "ok"}
     state = {"in_session": journey.session is not None, "screen": journey.screen.value,
              "devices": {"reader": {"state": "connected" if kiosk.vm.readerOk else "lost"},
-                         "speech": {"state": "on" if kiosk.vm.speech and kiosk.vm.speaker is not None else "off"}}}
+                         "speech": {"state": "on" if kiosk.vm.speech and kiosk.vm.speaker is not None else "off"},
+                         "ui": ui}}
     if state != last[0]:
         session_changed = state["in_session"] != last[0].get("in_session")
         last[0] = state

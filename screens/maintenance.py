@@ -50,6 +50,8 @@ class MaintenanceViewModel(QObject):
         self._result = ""
         self._busy = ""
         self._card_deadline = 0.0
+        self._card_number = ""  # the staff card in the reader, checked: its holder gives only the PIN
+        self._card_opened = False  # the staff card opened maintenance: pulling it before the PIN closes it
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self._tick)
@@ -69,8 +71,13 @@ class MaintenanceViewModel(QObject):
         self._busy = busy
         self._result = ""
         self._emit()
+        session = self.model.session
 
         def finish(value: Any) -> None:
+            if self.model.session is not session:  # signed out meanwhile (card pulled, idle): nothing shows
+                if session is not None:
+                    self.vm.audit("maintenance", staff=session.staff_id, action=busy, result="finished_after_sign_out")
+                return
             self._busy = ""
             done(value)
             self._emit()
@@ -89,6 +96,9 @@ class MaintenanceViewModel(QObject):
             self.vm.audit("staff_sign_out", staff=session.staff_id, reason=reason)
         self._timer.stop()
         self._card_deadline = 0.0
+        self._busy = ""
+        self._card_number, self._card_opened = "", False
+        self._sign_in = {}
         self.vm.reader_probe = None
         self.checks.clear()
         self._result = ""
@@ -110,6 +120,8 @@ class MaintenanceViewModel(QObject):
             "busy": self._busy,
             "result": self._result,
             "outOfService": bool({"out_of_service_technician", CRASH_LOOP} & journey.out_of_service),
+            "cardSession": bool(self.model.session and self.model.session.card),
+            "cardNumber": self._card_number,
             **self._sign_in,
         }
 
@@ -136,10 +148,12 @@ class MaintenanceViewModel(QObject):
             return
         self._sign_in = {"signInError": "staff_checking"}
         self._emit()
-        self.vm.tasks.run("disk", lambda: self.vm.services.sign_in(number, pin, "maintenance"), self._signed_in)
+        card = bool(self._card_number) and number == self._card_number
+        self.vm.tasks.run("disk", lambda: self.vm.services.sign_in(number, pin, "maintenance"),
+                          lambda result: self._signed_in(result, card))
 
-    def _signed_in(self, result: Any) -> None:
-        if self.model.page != "sign_in":
+    def _signed_in(self, result: Any, card: bool = False) -> None:
+        if self.model.page != "sign_in" or (card and not self._card_number):  # the card left meanwhile
             return
         if not result.ok:
             self._sign_in = {"signInError": result.reason, "waitSeconds": result.wait_seconds,
@@ -147,9 +161,40 @@ class MaintenanceViewModel(QObject):
             self._emit()
             return
         self._sign_in = {}
-        self.model.signed_in(result.staff_id, result.roles)
+        self.model.signed_in(result.staff_id, result.roles, card=card)
+        if card:
+            self.vm.audit("staff_card_session", staff=result.staff_id, action="maintenance")
         self._emit()
         self.refresh()
+
+    # ---------------------------------------------------------------- staff card (screens/staff_desk.py)
+
+    def card_checked(self, result: Any, number: str) -> None:
+        """A staff card was checked (kiosk.staff.check_card): open the sign-in with its number, or say why not."""
+        if not self.model.active:
+            self.enter()
+            if not self.model.active:
+                return
+            self._card_opened = True
+        if self.model.session is not None:
+            return  # already signed in (by number and PIN): the card changes nothing
+        self._card_number = number if result.ok else ""
+        self._sign_in = {} if result.ok else {"signInError": result.reason}
+        self.model.touch()
+        self._emit()
+
+    def card_removed(self) -> None:
+        """The staff card left the reader: a session it opened ends at once, mid-action too."""
+        if not self.model.active:
+            return
+        session = self.model.session
+        if (session is not None and session.card) or (session is None and self._card_opened):
+            self._leave("card_pulled")
+            return
+        if session is None and self._card_number:
+            self._card_number = ""
+            self._sign_in = {}
+            self._emit()
 
     @Slot(str)
     def show(self, page: str) -> None:

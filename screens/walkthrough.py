@@ -202,6 +202,10 @@ class Walker:
         at("notice")
         server.faults.reset()
         self.click("btn_queueOffline")  # leave an application to be sent later, with a receipt
+        at("queue_choice")  # which certificate, then what for (kiosk/journey_fallback.py)
+        self.click("btn_queueChoice:cert_type_household")
+        pump(50)
+        self.click("btn_queueChoice:purpose_school")
         at("queued")
         self.click("btn_back")
         self.expect("service_menu")
@@ -215,14 +219,33 @@ class Walker:
         self.kiosk.printer.fail_with = _out_of_paper()
         self.click("btn_purpose_school")
         at("print_failed")
+        self.click("btn_sendToApp")  # the e-certificate to the app instead (the platform's wallet)
+        at("sent_to_app")
         self.kiosk.printer.fail_with = None
+        self.click("btn_back")
+        self.expect("cert_list")
+        self.click(f"cert_{first}")
+        self.click("btn_print")
+        self.expect("purpose")
         services = self.vm.services
         real = services.printer
         services.printer = _SlowPrinter(real, 1.0)
-        self.click("btn_retryPrint")
+        self.click("btn_purpose_school")
         at("printing")
         at("print_done")
         services.printer = real
+        self.click("btn_printAnother")
+        self.expect("cert_list")
+        self.click(f"cert_{first}")
+        self.click("btn_print")
+        self.expect("purpose")
+        self.kiosk.printer.fail_with = _out_of_paper()
+        self.click("btn_purpose_loan")
+        self.expect("print_failed")
+        self.click("btn_goToCounter")  # a staffed counter: a number on a slip
+        wait_for(lambda: bool(self.vm.view.get("counterNumber")), 10, "the counter number")
+        at("counter_ticket")
+        self.kiosk.printer.fail_with = None
         self.click("btn_finish")
         at("rating")
         if assisted:
@@ -312,6 +335,43 @@ class Walker:
         if assisted:
             self.click("assistedToggle")
         return seen
+
+
+def staff_card_screens(walker: Walker, assisted: bool, visit: Callable[[str], None] = lambda s: None) -> list[str]:
+    """The staff card's screens: the technician's card asking only the PIN, a 帮办's card ending a
+    stuck session. Needs the simulated reader (its staff slot) and the demo staff."""
+    from devices.sim_staff import demo_card
+
+    kiosk, seen = walker.kiosk, []
+
+    def at(name: str) -> None:
+        seen.append(name)
+        visit(name)
+
+    walker.expect("attract")
+    if assisted != kiosk.vm.journey.assisted:
+        walker.click("assistedToggle")
+    kiosk.reader.insert_staff_card(demo_card(TECHNICIAN))
+    walker.expect("maintenance")
+    wait_for(lambda: kiosk.maint.state.get("cardNumber") == TECHNICIAN.number, 10, "staff card checked")
+    pump(50)
+    at("staff_card_sign_in")
+    kiosk.reader.remove_staff_card()
+    walker.expect("attract")
+    kiosk.reader.insert(0)
+    walker.expect("face_consent")
+    kiosk.reader.insert_staff_card(demo_card(HELPER))
+    wait_for(lambda: find(kiosk.window, "unlockOverlay") is not None, 10, "unlock prompt")
+    pump(50)
+    at("staff_unlock")
+    walker.type_keys(HELPER.pin)
+    walker.click("btn_confirm")
+    walker.expect("take_card")
+    kiosk.reader.remove_staff_card()
+    walker.remove_card()
+    if assisted:
+        walker.click("assistedToggle")
+    return seen
 
 
 class _SlowPrinter:

@@ -65,3 +65,18 @@ def test_maintenance_screens_meet_their_mode(kiosk, assisted: bool) -> None:
     assert min(r.min_contrast for r in reports) >= limit["contrast"]
     out_of_service = next(r for r in reports if r.screen == "out_of_service")
     assert out_of_service.choices <= 4
+
+
+@pytest.mark.parametrize("assisted", [False, True])
+def test_staff_card_screens_meet_their_mode(kiosk, assisted: bool) -> None:
+    """The staff card's PIN prompt (maintenance) and the 帮办's unlock prompt over a citizen's session."""
+    from screens.walkthrough import staff_card_screens
+
+    reports = []
+    seen = staff_card_screens(Walker(kiosk), assisted, lambda s: reports.append(audit(kiosk.window, s, assisted)))
+    assert seen == ["staff_card_sign_in", "staff_unlock"]
+    limit = LIMITS[assisted]
+    problems = {r.screen: [p for p in r.problems if not p.endswith(" choices")] for r in reports}
+    assert {k: v for k, v in problems.items() if v} == {}
+    assert min(r.min_font for r in reports) >= limit["font"]
+    assert min(r.min_target for r in reports) >= limit["target"]

@@ -32,6 +32,7 @@ Item {
             error: root.st.signInError || ""
             waitSeconds: root.st.waitSeconds || 0
             triesLeft: root.st.triesLeft || 0
+            cardNumber: root.st.cardNumber || ""
             onSubmit: (number, pin) => maint.signIn(number, pin)
             onCancel: maint.signOut()
         }

@@ -15,10 +15,15 @@ Item {
     property int step: 0            // 0: staff number, 1: PIN
     property string number: ""
     property string pin: ""
+    property string cardNumber: ""  // a checked staff card's number: only the PIN is asked
+    property string cardBody: vm.t.staff_card_pin_body  // the body shown while a staff card is in
     signal submit(string number, string pin)
     signal cancel()
 
     onErrorChanged: if (error !== "" && error !== "staff_checking") { pin = ""; step = number === "" ? 0 : 1 }
+    function takeCard() { number = cardNumber; pin = ""; step = cardNumber !== "" ? 1 : 0 }
+    onCardNumberChanged: takeCard()
+    Component.onCompleted: if (cardNumber !== "") takeCard()
 
     function typeKey(k) {
         if (step === 0 && number.length < 12) number += k
@@ -52,7 +57,7 @@ Item {
         }
         KText {
             Layout.fillWidth: true
-            text: root.body
+            text: root.cardNumber !== "" ? root.cardBody : root.body
             color: theme.muted
             horizontalAlignment: Text.AlignHCenter
         }
@@ -60,7 +65,8 @@ Item {
             Layout.alignment: Qt.AlignHCenter
             spacing: theme.gap
             Repeater {
-                model: [{ name: "staffNumberField", label: vm.t.staff_number_label, text: root.number },
+                model: [{ name: "staffNumberField", text: root.number,
+                          label: root.cardNumber !== "" ? "▣ " + vm.t.staff_card_label : vm.t.staff_number_label },
                         { name: "staffPinField", label: vm.t.staff_pin_label, text: "●".repeat(root.pin.length) }]
                 Rectangle {
                     objectName: modelData.name
@@ -87,7 +93,10 @@ Item {
                         font.pixelSize: theme.fontLarge
                         font.letterSpacing: 4
                     }
-                    MouseArea { anchors.fill: parent; onClicked: { vm.activity(); root.step = index } }
+                    MouseArea {
+                        anchors.fill: parent
+                        onClicked: { vm.activity(); if (root.cardNumber === "") root.step = index }
+                    }
                 }
             }
         }
@@ -120,7 +129,9 @@ Item {
             KButton { objectName: "btn_staffBack"; text: vm.t.back; kind: "secondary"; onClicked: root.cancel() }
             KButton {
                 objectName: "key_delete"; text: vm.t.keypad_delete; kind: "secondary"
-                onClicked: { if (root.step === 0) root.number = root.number.slice(0, -1); else root.pin = root.pin.slice(0, -1) }
+                onClicked: {
+                    if (root.step === 0) root.number = root.number.slice(0, -1); else root.pin = root.pin.slice(0, -1)
+                }
             }
             KButton {
                 objectName: "btn_confirm"
