@@ -338,19 +338,22 @@ class MaintenanceViewModel(QObject):
         self._result = f"saved {name}; passphrase for support (shown once): {passphrase}"
         self._audit("support_bundle", name)
 
+    def _report(self) -> tuple[list[Check], bytes]:
+        from printing.service_pages import readiness_report
+
+        checks = run_checks(self.parts)
+        return checks, readiness_report(self.vm.services.kiosk_id, checks, staff_id=self._staff())
+
     @Slot()
     def readinessReport(self) -> None:
         """Run every check, then save the readiness report (PDF) to the USB folder."""
         if self.model.session is None:
             return
-        staff = self._staff()
 
         def work() -> tuple[list[Check], str]:
-            from printing.service_pages import readiness_report
-
-            checks = run_checks(self.parts)
+            checks, pdf = self._report()
             path = self._export_dir() / f"readiness-{self.vm.services.kiosk_id}-{self._stamp()}.pdf"
-            path.write_bytes(readiness_report(self.vm.services.kiosk_id, checks, staff_id=staff))
+            path.write_bytes(pdf)
             return checks, path.name
         self._run("device", work, self._reported, "report")
 
@@ -360,6 +363,29 @@ class MaintenanceViewModel(QObject):
         ready = all(c.ok for c in checks)
         self._result = f"saved {name}: {'READY' if ready else 'NOT READY'}"
         self._audit("readiness_report", "ready" if ready else "not_ready")
+
+    @Slot()
+    def printReport(self) -> None:
+        """Run every check, then print the readiness report on the document printer (the citizens' path)."""
+        if self.model.session is None:
+            return
+
+        def work() -> tuple[list[Check], Any]:
+            checks, pdf = self._report()
+            return checks, self.vm.services.printer.print_pdf(pdf)
+        self._run("printer", work, self._printed_report, "report")
+
+    def _printed_report(self, done: tuple[list[Check], Any]) -> None:
+        checks, result = done
+        self.checks = {c.part: c for c in checks}
+        ready = all(c.ok for c in checks)
+        verdict = "READY" if ready else "NOT READY"
+        if result.ok:
+            self._result = f"readiness report printed: {verdict}"
+        else:
+            self._result = f"readiness report not printed ({result.reason}): save it to USB instead"
+        self._audit("readiness_report_print", ("ready" if ready else "not_ready") if result.ok
+                    else f"failed: {result.reason}")
 
     @Slot(bool)
     def setOutOfService(self, on: bool) -> None:
