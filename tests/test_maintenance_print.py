@@ -56,7 +56,8 @@ def test_readiness_report_is_printed(cups_kiosk, cups_bench: CupsBench) -> None:
     w.click("btn_reportPrint")
     wait_for(lambda: cups_kiosk.maint.state["result"] != "", 30, "printed")
     w.maint_settled("actions")
-    assert cups_kiosk.maint.state["result"].startswith("readiness report printed")
+    assert cups_kiosk.maint.result.startswith("readiness report printed")
+    assert cups_kiosk.maint.state["result"].startswith("就绪报告已打印")  # the screen speaks the kiosk's language
     job = cups_bench.wait_captured(1)[0].read_bytes()
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(job)).pages)
     assert "Readiness report" in text and cups_kiosk.vm.services.kiosk_id in text
@@ -69,8 +70,8 @@ def test_stopped_queue_gives_a_plain_result(cups_kiosk, cups_bench: CupsBench) -
     w.click("btn_reportPrint")
     wait_for(lambda: cups_kiosk.maint.state["result"] != "", 60, "refused")
     w.maint_settled("actions")
-    assert "not printed" in cups_kiosk.maint.state["result"] and "USB" in cups_kiosk.maint.state["result"]
+    assert "not printed" in cups_kiosk.maint.result and "USB" in cups_kiosk.maint.result
     assert _audit(cups_kiosk, "readiness_report_print")["result"].startswith("failed")
     assert cups_bench.captured() == []
     w.click("btn_report")  # saving still works
-    wait_for(lambda: cups_kiosk.maint.state["result"].startswith("saved"), 30, "saved")
+    wait_for(lambda: cups_kiosk.maint.result.startswith("saved"), 30, "saved")
