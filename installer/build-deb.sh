@@ -77,8 +77,9 @@ if grep -rlF --binary-files=binary "$work" "$root/opt/kiosk" | head -3 | grep -q
 fi
 timing "no build paths inside"
 
-# 3. Configuration, units, PAM, udev, docs.
+# 3. Configuration, units, PAM, udev, docs; the version for `kiosk --version`.
 deb="$here/deb"
+echo "$version" > "$root/opt/kiosk/VERSION"
 install -D -m 0644 "$deb/kiosk.toml" "$root/etc/kiosk/kiosk.toml"
 install -D -m 0644 "$deb/kiosk-session.pam" "$root/etc/pam.d/kiosk-session"
 for unit in "$here"/systemd/*.service "$here"/systemd/*.timer; do

@@ -11,6 +11,7 @@ kiosk doctor        check every configured part and name the fix (kiosk/cli_doct
 kiosk staff         provision staff numbers, PINs and roles (kiosk/cli_staff.py)
 kiosk audit         verify the hash-chained audit trail, show its newest entries (kiosk/cli_audit.py)
 kiosk enrol CODE    make this kiosk's device key and enrol it with the platform (kiosk/cli_enrol.py)
+kiosk setup         first boot of an installed kiosk, safe to repeat (kiosk/cli_setup.py)
 kiosk update        install a new version from the signed apt repository, with rollback (kiosk/cli_update.py)
 
 The GUI commands import the Qt front end (screens/) only when they run, so the
@@ -27,7 +28,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from kiosk import cli_audit, cli_devices, cli_doctor, cli_enrol, cli_queue, cli_staff, cli_update
+from kiosk import cli_audit, cli_devices, cli_doctor, cli_enrol, cli_queue, cli_setup, cli_staff, cli_update
 from kiosk import config as kconfig
 from kiosk.config_checks import check_files
 from kiosk.logs import setup_logging
@@ -119,8 +120,24 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def version_text() -> str:
+    """'kiosk 0.1.0', plus the Debian package's version when this runs from the package's venv
+    (installer/build-deb.sh writes it to /opt/kiosk/VERSION, beside the venv)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        text = f"kiosk {version('kiosk')}"
+    except PackageNotFoundError:
+        text = "kiosk (not installed)"
+    stamp = Path(sys.prefix).parent / "VERSION"
+    if stamp.is_file():
+        text += f" (package {stamp.read_text(encoding='utf-8').strip()[:64]})"
+    return text
+
+
 def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="kiosk", description="Self-service government kiosk")
+    parser.add_argument("--version", action="version", version=version_text())
     sub = parser.add_subparsers(dest="command", required=True)
     for name, text in (("demo", "run on simulators and the local reference platform"),
                        ("run", "run with the configured drivers")):
@@ -137,6 +154,7 @@ def _main(argv: list[str] | None) -> int:
     cli_audit.register(sub, lambda p: p.add_argument("--config", help="TOML file with overrides"))
     cli_staff.register(sub, lambda p: p.add_argument("--config", help="TOML file with overrides"))
     cli_enrol.register(sub, lambda p: p.add_argument("--config", help="TOML file with overrides"))
+    cli_setup.register(sub, lambda p: p.add_argument("--config", help="TOML file with overrides"))
     cli_update.register(sub, lambda p: p.add_argument("--config", help="TOML file with overrides"))
     args = parser.parse_args(argv)
     if args.command == "doctor":
@@ -151,6 +169,8 @@ def _main(argv: list[str] | None) -> int:
         return cli_queue.run(args, _load(args))
     if args.command == "enrol":
         return cli_enrol.run(args, _load(args))
+    if args.command == "setup":
+        return cli_setup.run(args, _load(args))
     if args.command == "update":
         return cli_update.run(args, _load(args))
     if args.command == "demo":

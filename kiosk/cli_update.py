@@ -36,14 +36,24 @@ def platform_ping(config: Any) -> tuple[bool, str]:
 
 
 def run(args: argparse.Namespace, config: Any) -> int:
-    from kiosk.logs import setup_logging
+    import logging
+
+    from kiosk.logs import JsonFormatter
     from kiosk.updates import Updater
 
-    setup_logging(config.path("kiosk.state_dir") / "logs" / "update", level=config["log.level"],
-                  max_bytes=config["log.max_bytes"], backups=config["log.backups"], stdout=False)
-    if config["platform.url"]:  # loaded now: apt may replace the files it comes from while this runs
-        import sync.platform_client  # noqa: F401
-    outcome = Updater(config, ping=platform_ping).run(now=args.now)
+    # To stderr only (journald under kiosk-update.service): run as root, it must not create log
+    # folders in the state directory that the UI's user could then not write to.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("kiosk")
+    logger.addHandler(handler)
+    logger.setLevel(config["log.level"])
+    try:
+        if config["platform.url"]:  # loaded now: apt may replace the files it comes from while this runs
+            import sync.platform_client  # noqa: F401
+        outcome = Updater(config, ping=platform_ping).run(now=args.now)
+    finally:
+        logger.removeHandler(handler)
     line = f"kiosk update: {outcome.result}"
     if outcome.version:
         line += f"; installed {config['update.package']} {outcome.version}"

@@ -126,6 +126,10 @@ _declare("ui.take_card_reminder_seconds", int, 8,
 _declare("ui.take_card_staff_seconds", int, 30,
          "After a session, staff are called if the ID card still lies on the reader this long.",
          at_least=5, at_most=3600)
+_declare("ui.readiness_seconds", int, 15,
+         "How often the attract and service screens check the printer and the platform, to mark a service "
+         "that cannot finish before a citizen starts it (also checked whenever those screens show).",
+         at_least=5, at_most=600)
 _declare("reader.driver", str, "sim", "ID-card reader driver (sam-emulator: the SAM driver on an emulated device).",
          ("sim", "sam", "pcsc", "sam-emulator"))
 _declare("reader.port", str, "/dev/ttyUSB0", "Serial port of a SAM reader.", pattern=SOME_TEXT)

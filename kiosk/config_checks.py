@@ -7,23 +7,25 @@ file's content: key files and certificates are secrets.
 
 from __future__ import annotations
 
-import stat
 import tempfile
 from pathlib import Path
 
 from kiosk.config import SETTINGS, Config, ConfigError, Setting
+from kiosk.state_access import exposure, shared_group
 
 
 def _private_dir(path: Path) -> str:
-    """A key folder: may not exist yet (not enrolled); else 0700 with every file in it 0600 or stricter."""
+    """A key folder: may not exist yet (not enrolled); else 0700 with every file in it 0600 or stricter
+    (in a shared setgid state folder, kiosk.state_access: also its own group)."""
     if not path.exists():
         return ""
     if not path.is_dir():
         return "is not a folder"
-    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+    shared = shared_group(path)
+    if exposure(path.stat(), shared):
         return "can be read by others (must be 0700)"
     for item in path.iterdir():
-        if stat.S_IMODE(item.lstat().st_mode) & 0o077:
+        if exposure(item.lstat(), shared):
             return "holds a file others can read (must be 0600)"
     return ""
 

@@ -5,7 +5,7 @@ growing restart delay. So the UI counts its own starts in ``starts.json`` under 
 directory: a start within ``window_seconds`` of ``limit`` - 1 others means the kiosk keeps
 falling over. Then it does not try to serve citizens again: it shows the out-of-service screen
 with the reason, keeps answering the watchdog, and stays so (over further restarts) until a
-technician puts it back in service (maintenance mode) or runs `kiosk service clear`. Before
+technician puts it back in service (maintenance mode's "put back in service"). Before
 that, each quick restart waits a little longer than the one before (``backoff``), so a loop
 costs little and the screen does not flicker between the attract screen and nothing.
 

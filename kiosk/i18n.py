@@ -47,6 +47,17 @@ SPOKEN = {
     "start_again": ("start_again_title", "platform_grant_expired"),
     "who_for": ("who_for_title", "who_for_body"),
     "business_choice": ("business_choice_title", "business_choice_body"),
+    "service_blocked_printer": ("service_blocked_printer_spoken",),  # kiosk/journey_readiness.py
+    "service_blocked_platform": ("service_blocked_platform_spoken",),
+    "queue_choice": ("queue_choice_certificate_title", "queue_choice_body"),  # kiosk/journey_fallback.py
+    "queue_choice_purpose": ("queue_choice_purpose_title",),
+    "queue_choice_matter": ("queue_choice_matter_title", "matter_household", "matter_social_security",
+                            "matter_housing_fund"),
+    "counter_ticket": ("counter_ticket_title",),
+    "counter_ticket_printed": ("counter_ticket_printed",),
+    "counter_ticket_screen": ("counter_ticket_screen",),
+    "sending_to_app": ("sending_to_app_title",),
+    "sent_to_app": ("sent_to_app_title", "sent_to_app_body"),
 }
 
 

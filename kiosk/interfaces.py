@@ -244,6 +244,10 @@ class PlatformClient(Protocol):
         """The platform's purpose-stamped copy (加注件), signature verified."""
         ...
 
+    def send_to_app(self, cert: Certificate, *, grant: Grant | None = None) -> str:
+        """Send the certificate to its holder's app (证照夹); returns the delivery id."""
+        ...
+
     def submit(self, idempotency_key: str, kind: str, payload: dict[str, Any]) -> None: ...
 
     def submit_batch(self, items: list[tuple[str, str, dict[str, Any]]]) -> dict[str, str]:

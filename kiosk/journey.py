@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.identity import HolderCodeType, IdentityDocument
-from kiosk.idnumbers import mask_id_number, mask_name
 from kiosk.interfaces import Certificate, FaceOutcome, PrintResult
+from kiosk.journey_fallback import FallbackSteps, SendToApp, TakeCounterTicket
 from kiosk.journey_grants import GrantSteps, OpenGrant
 from kiosk.journey_leaving import LeavingMixin
+from kiosk.journey_readiness import ReadinessSteps
 from kiosk.journey_staff import StaffSignIn, TerminalSteps
 from kiosk.session import Session
 from kiosk.staff_call import CallDesk
@@ -55,12 +56,16 @@ class Screen(enum.Enum):
     START_AGAIN = "start_again"  # the platform ended the session's grant: wiped, please start again
     WHO_FOR = "who_for"  # 为谁办理: oneself or someone who delegated to this person
     BUSINESS_CHOICE = "business_choice"  # the businesses the person may act for, chosen instead of typed
+    QUEUE_CHOICE = "queue_choice"  # an application without the platform: which certificate, what for
+    COUNTER_TICKET = "counter_ticket"  # go to a staffed counter: the number (on a receipt or on screen)
+    SENDING_TO_APP = "sending_to_app"  # the platform is asked to send the e-certificate to the holder's app
+    SENT_TO_APP = "sent_to_app"
 
 
 # Screens where the kiosk, not the citizen, is working: no inactivity warning there.
 BUSY_SCREENS = frozenset({Screen.ATTRACT, Screen.FACE_CHECK, Screen.LOADING, Screen.PRINTING, Screen.DONE,
                           Screen.QUEUEING, Screen.TAKE_CARD, Screen.CARD_PULLED, Screen.OUT_OF_SERVICE,
-                          Screen.MAINTENANCE})
+                          Screen.MAINTENANCE, Screen.SENDING_TO_APP})
 # Platform failures after which the citizen may leave an application to be sent later.
 OFFLINE_MESSAGES = frozenset({"platform_offline", "platform_timeout", "platform_server_error",
                               "platform_rate_limited"})
@@ -139,6 +144,8 @@ class QueueApplication:
     holder_type: HolderCodeType
     holder_name: str
     verified_by: str
+    certificate_type: str = ""  # what was asked for: a certificate name or a kiosk.journey_fallback.CERT_TYPES key
+    purpose: str = ""  # a purpose or matter key (the copy's restriction)
 
     def __repr__(self) -> str:
         return f"QueueApplication(ticket={self.ticket}, service={self.service_id})"
@@ -154,10 +161,12 @@ class PrintReceipt:
     service_id: str
     holder_name_masked: str = ""
     holder_code_masked: str = ""
+    certificate_type: str = ""  # what an application asked for (a name or a CERT_TYPES key)
+    purpose: str = ""  # a purpose or matter key
 
 
 Effect = (VerifyFace | LoadCertificates | PrintCertificate | Record | CallStaff | Speak | SessionEnded
-          | QueueApplication | PrintReceipt | StaffSignIn | OpenGrant)
+          | QueueApplication | PrintReceipt | StaffSignIn | OpenGrant | TakeCounterTicket | SendToApp)
 
 
 @dataclass(frozen=True)
@@ -172,9 +181,10 @@ class Timing:
     stuck_seconds: float = 120.0  # the kiosk working on one screen this long calls staff by itself
     take_card_reminder_seconds: float = 8  # the take-your-card prompt sounds again this often
     take_card_staff_seconds: float = 30  # staff are called if a card lies this long after its session
+    readiness_seconds: float = 15  # printer and platform checked this often on the attract and service screens
 
 
-class Journey(LeavingMixin, TerminalSteps, GrantSteps):
+class Journey(LeavingMixin, TerminalSteps, GrantSteps, ReadinessSteps, FallbackSteps):
     """State machine of one terminal. Not thread-safe: call it from one thread.
 
     Staff check, out of service and maintenance steps: kiosk/journey_staff.py; the end of a session
@@ -205,6 +215,7 @@ class Journey(LeavingMixin, TerminalSteps, GrantSteps):
         self._init_leaving()
         self.held = False  # a video call covers the screen: no inactivity warning (kiosk.video_help)
         self.out_of_service: set[str] = set()
+        self._init_readiness()  # what cannot finish now (kiosk/journey_readiness.py)
 
     # ------------------------------------------------------------ helpers
 
@@ -221,6 +232,8 @@ class Journey(LeavingMixin, TerminalSteps, GrantSteps):
         self.screen = screen
         self._touch()
         self._emit(Speak(screen.value))
+        if screen is Screen.SERVICE_MENU:
+            self._speak_readiness()
         self._changed()
 
     def _touch(self) -> None:
@@ -396,47 +409,12 @@ class Journey(LeavingMixin, TerminalSteps, GrantSteps):
         if certificates is None:
             if self.platform_ended(error):
                 return
-            self.session.message = error or "platform_server_error"
+            self.session.message, self.session.failed = error or "platform_server_error", True
             self._go(Screen.NOTICE)
             return
         self.session.certificates = list(certificates)
         self.session.page = 0
         self._go(Screen.CERT_LIST)
-
-    def can_queue_offline(self) -> bool:
-        """The platform could not be reached for this session's query: offer an application instead."""
-        s = self.session
-        return bool(s and self._in(Screen.NOTICE) and s.message in OFFLINE_MESSAGES and s.holder_code
-                    and s.service_id)
-
-    def queue_offline(self) -> None:
-        if not self.can_queue_offline():
-            return
-        s = self.session
-        holder_type = HolderCodeType.USCC if s.service_id == "business_certs" else s.document.holder_code_type
-        name = "" if s.service_id == "business_certs" or s.document is None else s.document.name or s.document.name_en
-        self._go(Screen.QUEUEING)
-        self._emit(QueueApplication(self.ticket, s.service_id, s.holder_code, holder_type, name, s.verified_by))
-
-    def application_queued(self, ticket: int, tracking_code: str, refusal: str = "") -> None:
-        """The outbox has the application (tracking_code), or refused it (refusal: a message key)."""
-        if ticket != self.ticket or not self._in(Screen.QUEUEING):
-            return
-        s = self.session
-        if not tracking_code:
-            s.message = refusal or "offline_unavailable"
-            self._go(Screen.NOTICE)
-            return
-        s.tracking_code, s.receipt = tracking_code, "printing"
-        self._go(Screen.QUEUED)
-        doc = s.document
-        self._emit(PrintReceipt(self.ticket, "offline_application", tracking_code, s.service_id,
-                                mask_name(doc.name or doc.name_en) if doc else "", mask_id_number(s.holder_code)))
-
-    def receipt_finished(self, ticket: int, result: PrintResult) -> None:
-        if ticket == self.ticket and self._in(Screen.QUEUED):
-            self.session.receipt = "printed" if result.ok else "failed"
-            self._changed()
 
     def page_size(self) -> int:
         return 2 if self.assisted else 6
@@ -498,8 +476,10 @@ class Journey(LeavingMixin, TerminalSteps, GrantSteps):
             return
         if result.ok:
             self.session.printed += 1
+            self.session.outcomes.append("printed")
             self._go(Screen.PRINT_DONE)
         else:
+            self.session.failed = True
             self.session.message = result.reason or "printer_error"
             self.session.print_stage = result.stage
             self._go(Screen.PRINT_FAILED)
@@ -536,6 +516,8 @@ class Journey(LeavingMixin, TerminalSteps, GrantSteps):
             Screen.PURPOSE: Screen.PREVIEW,
             Screen.WHO_FOR: Screen.SERVICE_MENU,
             Screen.BUSINESS_CHOICE: Screen.SERVICE_MENU,
+            Screen.QUEUE_CHOICE: Screen.SERVICE_MENU,
+            Screen.SENT_TO_APP: Screen.CERT_LIST,
             Screen.STAFF_CHECK: Screen.FACE_CONSENT,
         }
         if self._in(Screen.PURPOSE) and self.session.asking_matter:
@@ -547,6 +529,8 @@ class Journey(LeavingMixin, TerminalSteps, GrantSteps):
             self.session.rating_group = ""  # assisted rating, step 2: back to good / neutral / bad
             self._touch()
             self._changed()
+            return
+        if self._queue_back():
             return
         target = targets.get(self.screen)
         if target is Screen.ATTRACT:

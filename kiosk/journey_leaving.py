@@ -174,7 +174,7 @@ class LeavingMixin:
             if self._in(_j().Screen.CARD_PULLED) and self.pulled_print_outcome:
                 self._to_attract()  # 知道了: the outcome of the abandoned print has been read
             return
-        if self.session.service_id and not self._in(_j().Screen.RATING, _j().Screen.DONE):
+        if self.rateable() and not self._in(_j().Screen.RATING, _j().Screen.DONE):
             self._go(_j().Screen.RATING)
         elif self._in(_j().Screen.CARD_PROBLEM) or self.session.document is None:
             self.end_session("cancelled")
@@ -191,7 +191,8 @@ class LeavingMixin:
     def rate(self, level: int) -> None:
         if self._in(_j().Screen.RATING) and level in _j().RATING_LEVELS:
             self._record("rating", level=level, service_id=self.session.service_id, channel="hall_terminal",
-                         session_id=self.session.session_id)  # one rating per session (platform)
+                         session_id=self.session.session_id,  # one rating per session (platform)
+                         rated=self.rating_subject().removeprefix("rating_subject_"))  # what it is about
             self._goodbye()
 
     def rate_group(self, group: str) -> None:

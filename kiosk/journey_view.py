@@ -31,6 +31,8 @@ def build_view(journey: Journey) -> dict[str, Any]:
     view["cardPresent"] = journey.card_present
     if screen in (Screen.TAKE_CARD, Screen.CARD_PULLED):
         view.update(journey.leaving_view())
+    if screen in (Screen.ATTRACT, Screen.SERVICE_MENU):
+        view.update(journey.readiness_view())  # what cannot finish now, before anyone starts it
     if s is None:
         return view
     if s.document is not None:
@@ -73,7 +75,13 @@ def build_view(journey: Journey) -> dict[str, Any]:
     elif screen is Screen.QUEUED:
         view["trackingCode"] = s.tracking_code
         view["receipt"] = s.receipt
+        view["certificateType"], view["purpose"] = s.queue_cert_type, s.queue_purpose  # what was asked for
+    elif screen is Screen.QUEUE_CHOICE:
+        view["queueStep"], view["choices"] = s.queue_step, journey.queue_choices()
+    elif screen is Screen.COUNTER_TICKET:
+        view["counterNumber"], view["receipt"] = s.counter_number, s.receipt
     elif screen is Screen.PRINT_FAILED:
+        view.update(journey.fallback_view())  # queue it, a counter, the app (kiosk/journey_fallback.py)
         view["canRetry"] = journey.can_retry_print()
         # Failed before anything reached the printer: say so, and what still works.
         view["nothingPrinted"] = s.print_stage in ("precheck", "fetch", "compose")
@@ -84,6 +92,7 @@ def build_view(journey: Journey) -> dict[str, Any]:
         view["canRetry"] = s.face_failures < 3
         view["attemptsLeft"] = max(0, 3 - s.face_failures)
     elif screen is Screen.RATING:
+        view["ratingSubject"] = journey.rating_subject()  # what is rated: only what was done
         if not journey.assisted:
             view["levels"] = list(RATING_LEVELS)
         elif s.rating_group:

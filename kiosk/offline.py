@@ -20,8 +20,24 @@ from kiosk.journey import Journey, PrintReceipt, QueueApplication
 log = logging.getLogger("kiosk.offline")
 
 TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed by staff
-RECEIPT_LINES = ("本申请已在本机保存，网络恢复后将自动提交，无需再来。",
-                 "请凭受理编号到人工窗口或拨打12345查询办理进度。")
+# What happens next, as it happens (refplatform/api_wallet.py fulfils an application): no promise the
+# platform does not keep. Each line fits 24 Chinese characters (80 mm paper).
+RECEIPT_LINES = ("本机联网后自动提交本申请。",
+                 "平台受理后，电子证照将发送到",
+                 "持证人的政务App证照夹。",
+                 "如需纸质件，请持身份证到自助终端",
+                 "或人工窗口打印。",
+                 "凭受理编号可到人工窗口或拨打12345查询。")
+
+
+def application_lines(certificate_type: str, purpose: str) -> tuple[str, ...]:
+    """The receipt's lines: what was asked for, then what happens next."""
+    asked = []
+    if certificate_type:
+        asked.append(f"申请证照：{i18n.text(certificate_type, 'zh-CN')}"[:24])
+    if purpose:
+        asked.append(f"用途：{i18n.text(purpose, 'zh-CN')}"[:24])
+    return (*asked, *RECEIPT_LINES)
 
 
 def new_tracking_code() -> str:
@@ -48,6 +64,9 @@ def queue_application(outbox: Outbox, effect: QueueApplication, kiosk_id: str) -
             "service_id": effect.service_id, "holder_type": effect.holder_type.value,
             "holder_code": effect.holder_code, "holder_name": effect.holder_name, "tracking_code": code,
             "verified_by": effect.verified_by, "queued_offline": True, "kiosk_id": kiosk_id,
+            # what the platform fulfils later: the certificate (its name) and the copy's purpose, in Chinese
+            "certificate_type": i18n.text(effect.certificate_type, "zh-CN") if effect.certificate_type else "",
+            "purpose": i18n.text(effect.purpose, "zh-CN") if effect.purpose else "",
             "at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         }
         try:
@@ -65,7 +84,8 @@ def print_receipt(printer: ReceiptPrinter | None, effect: PrintReceipt, kiosk_id
     receipt = Receipt(kind=effect.kind, tracking_code=effect.tracking_code,
                       service=i18n.text(effect.service_id, "zh-CN"), kiosk_id=kiosk_id,
                       issued_at=_dt.datetime.now().astimezone(), holder_name_masked=effect.holder_name_masked,
-                      holder_code_masked=effect.holder_code_masked, lines=RECEIPT_LINES)
+                      holder_code_masked=effect.holder_code_masked,
+                      lines=application_lines(effect.certificate_type, effect.purpose))
     try:
         if printer is None:
             result = PrintResult(ok=False, job_id="", reason="printer_offline")

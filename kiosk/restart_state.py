@@ -31,6 +31,7 @@ SESSION_FILE = "session.json"
 READY_FILE = "ui-ready.json"
 UPDATING_FILE = "updating.json"
 UPDATING_REASON = "out_of_service_updating"  # the message key the out-of-service screen shows
+UPDATING_MAX_SECONDS = 3600.0  # `kiosk update` renews the flag before each install
 PARTIAL_PRINTS = ".job-*.tmp"
 
 
@@ -104,7 +105,7 @@ def read_ready(state_dir: Path) -> dict[str, Any] | None:
         data = json.loads((state_dir / READY_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("at"), (int, float)):
+    if not isinstance(data, dict) or not isinstance(data.get("at"), (int, float)) or isinstance(data["at"], bool):
         return None
     return data
 
@@ -120,5 +121,13 @@ def mark_updating(state_dir: Path, on: bool) -> None:
             path.unlink()
 
 
-def updating(state_dir: Path) -> bool:
-    return (state_dir / UPDATING_FILE).exists()
+def updating(state_dir: Path, *, now: float | None = None) -> bool:
+    """True while `kiosk update` installs. A flag older than UPDATING_MAX_SECONDS, or garbled, is
+    stale (an update killed half-way, a power cut): it must not keep the kiosk out of service."""
+    try:
+        since = json.loads((state_dir / UPDATING_FILE).read_text(encoding="utf-8")).get("since")
+    except (OSError, ValueError, AttributeError):
+        return False
+    if not isinstance(since, (int, float)) or isinstance(since, bool):
+        return False
+    return 0 <= (time.time() if now is None else now) - since <= UPDATING_MAX_SECONDS

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk import i18n, offline
+from kiosk import fallback_work, i18n, offline
 from kiosk.audit_trail import AuditTrail
 from kiosk.grant_keeper import GrantKeeper
 from kiosk.interfaces import (
@@ -42,6 +42,7 @@ from kiosk.journey import (
     Record,
     VerifyFace,
 )
+from kiosk.journey_fallback import SendToApp, TakeCounterTicket
 from kiosk.journey_grants import OpenGrant
 from kiosk.journey_staff import StaffSignIn
 from kiosk.staff import SignInResult, StaffDirectory
@@ -95,6 +96,7 @@ class KioskServices:
     def __post_init__(self) -> None:
         if self.grants is None:
             self.grants = GrantKeeper(self.platform)
+        self.counter_numbers = fallback_work.CounterNumbers()
 
     def execute(self, effect: Effect) -> Completion:
         """Do the blocking work an effect asks for; return what to tell the journey."""
@@ -110,6 +112,12 @@ class KioskServices:
             return offline.queue_application(self.outbox, effect, self.kiosk_id)
         if isinstance(effect, PrintReceipt):
             return offline.print_receipt(self.receipts, effect, self.kiosk_id)
+        if isinstance(effect, TakeCounterTicket):
+            return fallback_work.counter_ticket(effect, numbers=self.counter_numbers, receipts=self.receipts,
+                                                record=self.record, kiosk_id=self.kiosk_id)
+        if isinstance(effect, SendToApp):
+            return fallback_work.send_to_app(effect, platform=self.platform, grant=self.grants.grant(effect.ticket),
+                                             seen=self._seen)
         if isinstance(effect, PlaceStaffCall | CancelStaffCall | PollStaffCall):
             return self._staff_call(effect)
         if isinstance(effect, StaffSignIn):

@@ -38,6 +38,13 @@ class Session:
     staff_id: str = ""  # pseudonymous id of the 帮办 who checked the citizen by hand (platform grants need it)
     staff_wait: int = 0  # seconds before the staff sign-in takes another try
     staff_tries_left: int = 0
+    outcomes: list[str] = field(default_factory=list)  # what was done: "printed", "queued", "sent_to_app"
+    failed: bool = False  # a search or a print failed (a session where only that happened is not rated)
+    app_failed: bool = False  # sending the e-certificate to the app failed: not offered again
+    counter_number: str = ""  # a staffed counter's number, once taken
+    queue_step: str = ""  # an application without the platform: "certificate", "purpose" or "matter"
+    queue_cert_type: str = ""  # its certificate (a kiosk.journey_fallback.CERT_TYPES key)
+    queue_purpose: str = ""  # and purpose (a purpose or matter key)
 
     def __repr__(self) -> str:
         return f"Session(ticket={self.ticket}, verified_by={self.verified_by or '-'})"
@@ -54,3 +61,4 @@ class Session:
         self.tracking_code = ""
         self.receipt = ""
         self.businesses = self.delegations = ()
+        self.queue_cert_type = self.queue_purpose = self.counter_number = ""

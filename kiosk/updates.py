@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kiosk.crash_loop import clear as clear_crash_loop
 from kiosk.restart_state import mark_updating, read_ready, session_running
 
 log = logging.getLogger("kiosk.update")
@@ -205,6 +206,7 @@ class Updater:
 
     def _restart_and_check(self) -> tuple[bool, str]:
         mark_updating(self.state_dir, False)  # the new version must come up on its attract screen
+        clear_crash_loop(self.state_dir)  # a new version (or the old one back) starts a fresh count
         since = self.clock()
         ok, detail = run_command(self.config["update.restart_command"], self.config["update.health_seconds"])
         if not ok:
@@ -240,6 +242,7 @@ class Updater:
             return self._record(Outcome("no_rollback_copy", version=installed, attempted=candidate,
                                         detail="the installed version's package could not be kept; not updating"))
         log.info("installing", extra={"event": "update_install", "from": installed, "to": candidate})
+        mark_updating(self.state_dir, True)  # renewed: the UI honours the flag for an hour at most
         ok, detail = self.apt.install(self.package, candidate)
         if ok:
             ok, detail = self._restart_and_check()

@@ -387,6 +387,10 @@ def _ingest_one(platform: Platform, body: dict[str, Any], kiosk_id: str) -> tupl
     if kind == "rating":
         claim_session(platform, payload, kiosk_id, key)
     stored = platform.store.ingest(key, kind, payload, kiosk_id=kiosk_id)
+    if stored and kind == "application":  # fulfilled now: the certificate goes to the holder's app wallet
+        from refplatform.api_wallet import fulfil_application
+
+        fulfil_application(platform, payload, kiosk_id)
     if stored and platform.hall is not None and kind in ("staff_call", "heartbeat") and kiosk_id:
         _to_hall(platform.hall, kind, payload, kiosk_id)
     return (201, {"status": "accepted"}) if stored else (200, {"status": "duplicate"})
@@ -476,10 +480,17 @@ def _check_heartbeat(body: dict[str, Any]) -> None:
                   and isinstance(t.get("ok"), bool) and isinstance(t.get("detail", ""), str)
                   for t in tests)
           and all(isinstance(body.get(k, ""), str) for k in ("kiosk_id", "software_version"))
+          and _is_update(body.get("update", {}))
           and ("sent_at" not in body or _is_time(body["sent_at"]))
           and isinstance(uptime, int | float) and not isinstance(uptime, bool) and uptime >= 0)
     if not ok:
         raise Problem(400, "bad-heartbeat", "queue_depth, printer.state and a self_tests list are required")
+
+
+def _is_update(update: Any) -> bool:
+    """The heartbeat's last `kiosk update`: an object whose named fields are strings."""
+    return isinstance(update, dict) and all(isinstance(update.get(k, ""), str)
+                                            for k in ("result", "version", "attempted", "at"))
 
 
 def heartbeat(platform: Platform, req: Request) -> Reply:

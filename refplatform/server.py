@@ -29,7 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from refplatform import api, api_grants, hall_api, video_api
+from refplatform import api, api_grants, api_wallet, hall_api, video_api
 from refplatform.admin import ADMIN_COMMANDS, admin_main
 from refplatform.api import Platform, Problem, Reply, Request
 from refplatform.grants import GrantStore
@@ -76,6 +76,7 @@ ROUTE_TABLE: tuple[tuple[str, str, Callable[[Platform, Request], Reply], bool], 
     ("POST", "/v1/certificates/search", api.search, False),
     ("GET", "/v1/certificates/{cert_id}/file", api.download, False),
     ("POST", "/v1/certificates/{cert_id}/stamped-copies", api.stamped_copy, False),
+    ("POST", "/v1/certificates/{cert_id}/send-to-app", api_wallet.send_to_app, False),
     ("GET", "/v1/verify/{code}", api.verify, True),
     ("GET", "/v1/verify/{code}/file", api.verify_file, True),
     ("POST", "/v1/transactions", api.ingest, False),

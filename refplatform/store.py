@@ -8,6 +8,7 @@ endpoints, so both paths give the same records.
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -29,6 +30,9 @@ CREATE TABLE IF NOT EXISTS heartbeats (idempotency_key TEXT PRIMARY KEY, kiosk_i
 CREATE TABLE IF NOT EXISTS ratings (idempotency_key TEXT PRIMARY KEY, kiosk_id TEXT NOT NULL,
   service_id TEXT NOT NULL, level INTEGER, channel TEXT NOT NULL, rating TEXT NOT NULL,
   received_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')));
+CREATE TABLE IF NOT EXISTS wallet (delivery_id TEXT PRIMARY KEY, cert_id TEXT NOT NULL, holder_type TEXT NOT NULL,
+  holder_code TEXT NOT NULL, source TEXT NOT NULL, kiosk_id TEXT NOT NULL,
+  sent_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')));
 """
 
 
@@ -65,6 +69,24 @@ class Store:
         with self._lock:
             row = self._db.execute("SELECT record FROM certificates WHERE cert_id = ?", (cert_id,)).fetchone()
         return json.loads(row[0]) if row else None
+
+    # ---------------------------------------------------------------- the holders' app wallets (证照夹)
+
+    def deliver_to_wallet(self, cert: dict[str, Any], *, source: str, kiosk_id: str) -> str:
+        """Put a certificate in its holder's app wallet (refplatform/api_wallet.py); the delivery id."""
+        delivery = "w-" + secrets.token_hex(12)
+        with self._lock:
+            self._db.execute("INSERT INTO wallet (delivery_id, cert_id, holder_type, holder_code, source, kiosk_id)"
+                             " VALUES (?, ?, ?, ?, ?, ?)", (delivery, cert["cert_id"], cert["holder_type"],
+                                                            cert["holder_code"].upper(), source, kiosk_id))
+        return delivery
+
+    def wallet_of(self, holder_type: str, holder_code: str) -> list[dict[str, str]]:
+        """What a holder's wallet received: cert_id, source ("kiosk" or "application") and kiosk."""
+        with self._lock:
+            rows = self._db.execute("SELECT cert_id, source, kiosk_id FROM wallet WHERE holder_type = ? AND"
+                                    " holder_code = ? ORDER BY sent_at, rowid", (holder_type, holder_code.upper()))
+            return [{"cert_id": c, "source": s, "kiosk_id": k} for c, s, k in rows.fetchall()]
 
     # ---------------------------------------------------------------- transactions
 

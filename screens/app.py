@@ -119,6 +119,7 @@ def timing_from(config: Config) -> Timing:
         staff_answer_seconds=config["staff.answer_seconds"], stuck_seconds=config["staff.stuck_seconds"],
         take_card_reminder_seconds=config["ui.take_card_reminder_seconds"],
         take_card_staff_seconds=config["ui.take_card_staff_seconds"],
+        readiness_seconds=config["ui.readiness_seconds"],
     )
 
 
@@ -313,9 +314,12 @@ def _write_kiosk_state(kiosk: Kiosk, last: list[dict]) -> None:
     if not kiosk.backend.warming:
         return  # before the first frame: written once the back end is being built
     journey = kiosk.vm.journey
+    ui = {"state": "out_of_service", "reasons": sorted(journey.out_of_service)} if journey.out_of_service else {
+        "state": "ok"}  # a crash loop (kiosk/crash_loop.py) reaches the technicians through the heartbeat
     state = {"in_session": journey.session is not None, "screen": journey.screen.value,
              "devices": {"reader": {"state": "connected" if kiosk.vm.readerOk else "lost"},
-                         "speech": {"state": "on" if kiosk.vm.speech and kiosk.vm.speaker is not None else "off"}}}
+                         "speech": {"state": "on" if kiosk.vm.speech and kiosk.vm.speaker is not None else "off"},
+                         "ui": ui}}
     if state != last[0]:
         session_changed = state["in_session"] != last[0].get("in_session")
         last[0] = state

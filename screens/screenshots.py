@@ -78,7 +78,43 @@ def render_all(config: Config, out: Path) -> list[Path]:
             kiosk.window.grabWindow().save(str(path))
             files.append(path)
         grants.clock = time.time
+        # Out of paper, said before anyone starts (kiosk/journey_readiness.py): the tiles, then the attract screen.
+        from kiosk.interfaces import PrinterState
+
+        kiosk.printer.fail_with = PrinterState.OUT_OF_PAPER
+        walker.click("btn_finish")
+        kiosk.reader.remove()
+        walker.expect("attract")
+        _check_readiness(kiosk, "printer_out_of_paper")
+        for assisted in (False, True):
+            kiosk.vm.setAssisted(assisted)
+            pump(80)
+            files.append(_grab(kiosk, out, f"attract_blocked-{'assisted' if assisted else 'standard'}"))
+        kiosk.vm.setAssisted(False)
+        kiosk.reader.insert(0)
+        walker.expect("face_consent")
+        walker.click("btn_faceAgree")
+        walker.expect("service_menu")
+        for assisted in (False, True):
+            kiosk.vm.setAssisted(assisted)
+            pump(80)
+            files.append(_grab(kiosk, out, f"service_menu_blocked-{'assisted' if assisted else 'standard'}"))
+        kiosk.printer.fail_with = None
     finally:
         kiosk.close()
         app.processEvents()
     return files
+
+
+def _grab(kiosk: object, out: Path, name: str) -> Path:
+    path = out / f"{name}.png"
+    kiosk.window.grabWindow().save(str(path))
+    return path
+
+
+def _check_readiness(kiosk: object, printer: str) -> None:
+    """Run the readiness check now (its timer would, every ui.readiness_seconds) and wait for it."""
+    watch = kiosk.vm.readiness
+    wait_for(lambda: not watch.busy, 20, "a running check")
+    watch.check()
+    wait_for(lambda: kiosk.vm.journey.readiness.printer == printer, 20, "the readiness check")

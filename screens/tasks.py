@@ -17,7 +17,8 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 log = logging.getLogger("kiosk.tasks")
 
-LANES = {"device": 1, "camera": 1, "printer": 1, "disk": 1, "network": 2, "speech": 1, "staff": 1}
+LANES = {"device": 1, "camera": 1, "printer": 1, "disk": 1, "network": 2, "speech": 1, "staff": 1,
+         "readiness": 1}
 
 
 class TaskRunner(QObject):

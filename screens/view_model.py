@@ -28,6 +28,7 @@ from kiosk.journey import (
     Timing,
     VerifyFace,
 )
+from kiosk.journey_fallback import SendToApp, TakeCounterTicket
 from kiosk.journey_grants import OpenGrant
 from kiosk.journey_view import build_view
 from kiosk.services import KioskServices
@@ -37,6 +38,7 @@ from kiosk.staff_call import CancelStaffCall, PlaceStaffCall, PollStaffCall
 from screens.camera_preview import PreviewFeed
 from screens.chime import Chime
 from screens.pdf_preview import PdfPreview
+from screens.readiness import ReadinessWatch
 from screens.speech import SpokenGuidance, screen_choices
 from screens.tasks import TaskRunner
 from screens.theme import Theme
@@ -45,7 +47,7 @@ log = logging.getLogger("kiosk.ui")
 
 LANE_FOR = {VerifyFace: "camera", LoadCertificates: "network", PrintCertificate: "printer", QueueApplication: "disk",
             PrintReceipt: "printer", PlaceStaffCall: "staff", CancelStaffCall: "staff", PollStaffCall: "staff",
-            OpenGrant: "network"}
+            OpenGrant: "network", TakeCounterTicket: "printer", SendToApp: "network"}
 
 
 class _SessionFiles:
@@ -107,6 +109,7 @@ class JourneyViewModel(QObject):
         self._timer.timeout.connect(self.journey.tick)
         self._timer.start()
         self._refresh()
+        self.readiness = ReadinessWatch(self, timing.readiness_seconds)  # printer and platform, early
 
     # ---------------------------------------------------------------- driver side
 
@@ -149,6 +152,7 @@ class JourneyViewModel(QObject):
         if online != self._online:
             self._online = online
             self.statusChanged.emit()
+        self.journey.set_readiness(platform=online)  # services that need it are marked (or unmarked)
 
     def audit(self, event: str, **fields: Any) -> None:
         """Write an audit entry on the disk lane; a disk that refuses takes the kiosk out of service."""
@@ -331,6 +335,18 @@ class JourneyViewModel(QObject):
         self.journey.queue_offline()
 
     @Slot()
+    def goToCounter(self) -> None:
+        self.journey.go_to_counter()
+
+    @Slot()
+    def sendToApp(self) -> None:
+        self.journey.send_to_app()
+
+    @Slot(str)
+    def chooseQueueItem(self, key: str) -> None:
+        self.journey.choose_queue_item(key)
+
+    @Slot()
     def printAnother(self) -> None:
         self.journey.print_another()
 
@@ -378,4 +394,5 @@ class JourneyViewModel(QObject):
         if self.video is not None:
             self.video.shutdown()
         self._timer.stop()
+        self.readiness.stop()
         self.tasks.shutdown()

@@ -202,6 +202,10 @@ class Walker:
         at("notice")
         server.faults.reset()
         self.click("btn_queueOffline")  # leave an application to be sent later, with a receipt
+        at("queue_choice")  # which certificate, then what for (kiosk/journey_fallback.py)
+        self.click("btn_queueChoice:cert_type_household")
+        pump(50)
+        self.click("btn_queueChoice:purpose_school")
         at("queued")
         self.click("btn_back")
         self.expect("service_menu")
@@ -215,14 +219,33 @@ class Walker:
         self.kiosk.printer.fail_with = _out_of_paper()
         self.click("btn_purpose_school")
         at("print_failed")
+        self.click("btn_sendToApp")  # the e-certificate to the app instead (the platform's wallet)
+        at("sent_to_app")
         self.kiosk.printer.fail_with = None
+        self.click("btn_back")
+        self.expect("cert_list")
+        self.click(f"cert_{first}")
+        self.click("btn_print")
+        self.expect("purpose")
         services = self.vm.services
         real = services.printer
         services.printer = _SlowPrinter(real, 1.0)
-        self.click("btn_retryPrint")
+        self.click("btn_purpose_school")
         at("printing")
         at("print_done")
         services.printer = real
+        self.click("btn_printAnother")
+        self.expect("cert_list")
+        self.click(f"cert_{first}")
+        self.click("btn_print")
+        self.expect("purpose")
+        self.kiosk.printer.fail_with = _out_of_paper()
+        self.click("btn_purpose_loan")
+        self.expect("print_failed")
+        self.click("btn_goToCounter")  # a staffed counter: a number on a slip
+        wait_for(lambda: bool(self.vm.view.get("counterNumber")), 10, "the counter number")
+        at("counter_ticket")
+        self.kiosk.printer.fail_with = None
         self.click("btn_finish")
         at("rating")
         if assisted:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
-import stat
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from kiosk.state_access import dir_mode, exposure, file_mode, shared_group
 
 KEY_FILE = "device-key.pem"
 PUBLIC_KEY_BYTES = 32
@@ -78,17 +79,19 @@ class DeviceKey:
         """The key in folder; DeviceKeyError when it is missing or others may read it."""
         path = folder / KEY_FILE
         try:
-            folder_mode = folder.stat().st_mode
+            folder_stat = folder.stat()
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         except FileNotFoundError:
             raise DeviceKeyError(f"no device key in {folder}: enrol this kiosk first (kiosk enrol CODE)") from None
         except OSError as exc:
             raise DeviceKeyError(f"device key in {folder} cannot be read ({exc.strerror})") from None
         try:
-            file_mode = os.fstat(fd).st_mode
-            if stat.S_IMODE(folder_mode) & 0o077 or stat.S_IMODE(file_mode) & 0o077:
+            file_stat = os.fstat(fd)
+            shared = shared_group(folder)
+            if exposure(folder_stat, shared) or exposure(file_stat, shared):
                 raise DeviceKeyError(f"device key in {folder} is readable by others: folder must be 0700 and "
-                                     f"{KEY_FILE} 0600")
+                                     f"{KEY_FILE} 0600 (in a shared setgid state folder: 2770 and 0640, "
+                                     "its group)")
             data = os.read(fd, 4096)
         finally:
             os.close(fd)
@@ -103,8 +106,9 @@ class DeviceKey:
     @classmethod
     def load_or_create(cls, folder: Path) -> DeviceKey:
         """The key in folder, made first (folder 0700, file 0600) when there is none yet."""
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(folder, 0o700)
+        mode = dir_mode(folder.parent)
+        folder.mkdir(mode=mode & 0o777, parents=True, exist_ok=True)
+        os.chmod(folder, mode)
         path = folder / KEY_FILE
         if path.exists():
             return cls.load(folder)
@@ -114,9 +118,10 @@ class DeviceKey:
         tmp = folder / (KEY_FILE + ".new")
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        mode = file_mode(folder, writable=False)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
         try:
-            os.fchmod(fd, 0o600)
+            os.fchmod(fd, mode)
             os.write(fd, pem)
             os.fsync(fd)
         finally:

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk.state_access import file_mode
+
 log = logging.getLogger("kiosk.sync.disk")
 
 RESERVE_FILE = "space-reserve"
@@ -61,7 +63,7 @@ class SpaceGuard:
             return False
         tmp = self.reserve_path.with_name(RESERVE_FILE + ".tmp")
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, file_mode(tmp.parent))
             try:
                 os.posix_fallocate(fd, 0, self.policy.reserve)
             finally:

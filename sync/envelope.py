@@ -26,6 +26,8 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from kiosk.state_access import dir_mode, exposure, file_mode, shared_group
+
 log = logging.getLogger("kiosk.sync.envelope")
 
 ENVELOPE_VERSION = 1
@@ -71,9 +73,9 @@ class Keyring:
             if not create:
                 raise KeyFileError("key file missing")
             self._create()
-        if self.path.stat().st_mode & 0o077:
+        if exposure(self.path.stat(), shared_group(self.directory)):
             log.warning("key file was readable by others; fixing its mode", extra={"event": "key_mode"})
-            os.chmod(self.path, 0o600)
+            os.chmod(self.path, file_mode(self.directory))
         try:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
             keys = {str(k): base64.b64decode(v, validate=True) for k, v in raw["keys"].items()}
@@ -92,7 +94,7 @@ class Keyring:
         """A complete, fsynced 0600 file with a name no other process uses."""
         fd, name = tempfile.mkstemp(prefix=".outbox-keys-", suffix=".tmp", dir=self.directory)
         try:
-            os.fchmod(fd, 0o600)
+            os.fchmod(fd, file_mode(self.directory))
             os.write(fd, text.encode())
             os.fsync(fd)
         finally:
@@ -109,7 +111,9 @@ class Keyring:
     def _create(self) -> None:
         """Make the first key exactly once: the file appears whole (link, not rename) and only if no
         other process made it first; the loser simply reads the winner's key."""
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not self.directory.is_dir():
+            self.directory.mkdir(parents=True, exist_ok=True)
+            os.chmod(self.directory, dir_mode(self.directory.parent))  # the mode asked, whatever the umask
         kid = secrets.token_hex(4)
         tmp = self._temp_file(self._text({kid: AESGCM.generate_key(bit_length=256)}, kid))
         try:
@@ -123,7 +127,7 @@ class Keyring:
     @contextlib.contextmanager
     def _file_lock(self) -> Iterator[None]:
         """Rotation and retirement read, change and replace the file: one process at a time."""
-        fd = os.open(self.directory / (KEY_FILE + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(self.directory / (KEY_FILE + ".lock"), os.O_RDWR | os.O_CREAT, file_mode(self.directory))
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield

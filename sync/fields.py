@@ -13,14 +13,17 @@ COMMON = frozenset({"at", "kiosk_id"})
 
 CLEAR: dict[str, frozenset[str]] = {
     "print": frozenset({"ok", "certificate_type", "purpose", "job_id", "reason", "stage", "citizen_present"}),
-    "rating": frozenset({"level", "service_id", "channel", "session_id"}),  # session_id: the grant id, not personal
+    # session_id: the grant id, not personal; rated: what was done (printed, queued, sent_to_app, looked_up)
+    "rating": frozenset({"level", "service_id", "channel", "session_id", "rated"}),
     "help_request": frozenset({"reason", "screen"}),
     "identity_check": frozenset({"verified", "method", "liveness_passed", "staff_id"}),  # staff_id: pseudonym
     "face_check": frozenset({"verified", "liveness_passed", "score", "reason"}),
     "heartbeat": frozenset({"queue_depth", "oldest_age_s", "dead", "limits_reached", "quarantined", "online",
                             "devices", "disk_free_mb", "hall", "place", "software_version", "update"}),
     "staff_call": frozenset({"call_id", "kind", "reason", "screen", "assisted", "hall", "place"}),
-    "application": frozenset({"service_id", "holder_type", "tracking_code", "verified_by", "queued_offline"}),
+    "application": frozenset({"service_id", "holder_type", "tracking_code", "verified_by", "queued_offline",
+                              "certificate_type", "purpose"}),  # what the platform fulfils later
+    "counter_ticket": frozenset({"ticket_number", "service_id", "reason", "certificate_type"}),
 }
 
 PERSONAL: dict[str, frozenset[str]] = {

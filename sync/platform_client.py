@@ -365,6 +365,17 @@ class HttpPlatformClient:
         return StampedCopy(cert_id=cert.cert_id, pdf=data, verify_code=code, verify_url=url, purpose=purpose,
                            expires=expires)
 
+    def send_to_app(self, cert: Certificate, *, grant: Grant | None = None) -> str:
+        """Send the certificate to its holder's app wallet (证照夹); the delivery id. Not retried: a
+        repeat would only send it twice."""
+        if not SAFE_ID.fullmatch(cert.cert_id):
+            raise _fail(PlatformErrorKind.BAD_DATA, "cert_id")
+        body = self._json("POST", f"/v1/certificates/{cert.cert_id}/send-to-app", {}, idempotent=False,
+                          not_found=PlatformErrorKind.NOT_FOUND, grant=grant)
+        if not (isinstance(body, dict) and body.get("status") == "sent" and isinstance(body.get("delivery_id"), str)):
+            raise _fail(PlatformErrorKind.BAD_DATA, "send_to_app")
+        return body["delivery_id"]
+
     # ------------------------------------------------------------ transactions and status
 
     def submit(self, idempotency_key: str, kind: str, payload: dict[str, Any]) -> None:

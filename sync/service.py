@@ -21,6 +21,7 @@ from typing import Any
 
 from kiosk.config import Config
 from kiosk.notify import NullNotifier, ServiceNotifier, notifier_from_env
+from kiosk.state_access import file_mode
 from kiosk.updates import last_update
 from sync.disk_space import MB
 from sync.engine import SyncEngine, SyncPolicy
@@ -158,7 +159,7 @@ class SyncLock:
 
     def acquire(self) -> bool:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, file_mode(self.path.parent))
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

@@ -50,6 +50,7 @@ class FakePlatform:
     businesses: tuple[ActingFor, ...] = ()
     delegations: tuple[Delegation, ...] = ()
     seen_grants: list[Grant | None] = field(default_factory=list)  # the grant of each search/copy
+    sent_to_app: list[str] = field(default_factory=list)  # cert ids sent to the holder's app
 
     def catalog(self) -> list[ServiceInfo]:
         return []
@@ -88,6 +89,13 @@ class FakePlatform:
         return StampedCopy(cert_id=cert.cert_id, pdf=pdf, verify_code="ABCD1234",
                            verify_url="http://127.0.0.1/v1/verify/ABCD1234", purpose=purpose,
                            expires=_dt.date(2030, 1, 1))
+
+    def send_to_app(self, cert: Certificate, *, grant: Grant | None = None) -> str:
+        self.seen_grants.append(grant)
+        if self.file_error:
+            raise self.file_error
+        self.sent_to_app.append(cert.cert_id)
+        return f"w-{len(self.sent_to_app)}"
 
     def submit(self, idempotency_key: str, kind: str, payload: dict) -> None:
         return None
@@ -236,12 +244,17 @@ class Harness:
             self.hold = True
             j.choose_service("personal_certs")
             return
-        if screen in (Screen.NOTICE, Screen.QUEUEING, Screen.QUEUED):
+        if screen in (Screen.NOTICE, Screen.QUEUEING, Screen.QUEUED, Screen.QUEUE_CHOICE):
             self.platform.error = PlatformError(PlatformErrorKind.OFFLINE)
             j.choose_service("personal_certs")
+            if screen is Screen.NOTICE:
+                return
+            j.queue_offline()  # which certificate, what for (kiosk/journey_fallback.py)
+            if screen is Screen.QUEUE_CHOICE:
+                return
+            j.choose_queue_item("cert_type_household")
             self.hold = screen is Screen.QUEUEING
-            if screen is not Screen.NOTICE:
-                j.queue_offline()
+            j.choose_queue_item("purpose_school")
             return
         j.choose_service("personal_certs")
         if screen is Screen.CERT_LIST:
@@ -258,10 +271,15 @@ class Harness:
             if screen is Screen.CARD_PULLED:
                 j.card_removed()  # taken while the copy prints
             return
-        if screen is Screen.PRINT_FAILED:
+        fallbacks = (Screen.COUNTER_TICKET, Screen.SENDING_TO_APP, Screen.SENT_TO_APP)
+        if screen is Screen.PRINT_FAILED or screen in fallbacks:
             self.printer.results.append(PrintResult(False, "", "printer_out_of_paper"))
         j.choose_purpose("purpose_school")
         if screen in (Screen.PRINT_DONE, Screen.PRINT_FAILED):
+            return
+        if screen in fallbacks:
+            self.hold = screen is not Screen.SENT_TO_APP
+            (j.go_to_counter if screen is Screen.COUNTER_TICKET else j.send_to_app)()
             return
         j.finish()
         if screen is Screen.RATING:

@@ -32,6 +32,14 @@ def _card(h: Harness) -> None:
     h.journey.card_presented(PERSON)
 
 
+def _queue(h: Harness, cert_type: str = "cert_type_household", purpose: str = "purpose_school") -> None:
+    """Leave an application: which certificate, what for (the search found the platform away)."""
+    h.journey.queue_offline()
+    assert h.journey.screen is Screen.QUEUE_CHOICE and build_view(h.journey)["queueStep"] == "certificate"
+    h.journey.choose_queue_item(cert_type)
+    h.journey.choose_queue_item(purpose)
+
+
 def test_tracking_codes() -> None:
     codes = {new_tracking_code() for _ in range(2000)}
     assert len(codes) == 2000 and all(is_tracking_code(c) for c in codes)
@@ -45,7 +53,7 @@ def test_offline_application_and_receipt(harness: Harness, tmp_path: Path) -> No
     _card(h)
     h.journey.choose_service("personal_certs")
     assert h.journey.screen is Screen.NOTICE and build_view(h.journey)["canQueueOffline"] is True
-    h.journey.queue_offline()
+    _queue(h)
     view = build_view(h.journey)
     assert h.journey.screen is Screen.QUEUED and is_tracking_code(view["trackingCode"])
     assert view["receipt"] == "printed"
@@ -53,10 +61,13 @@ def test_offline_application_and_receipt(harness: Harness, tmp_path: Path) -> No
     assert receipt.tracking_code == view["trackingCode"] and receipt.kind == "offline_application"
     text = render_text(receipt)
     assert PERSON.name not in text and PERSON.number not in text and "*" in receipt.holder_code_masked
-    assert "网络恢复后" in text and "12345" in text
+    assert "联网后自动提交" in text and "12345" in text and "证照夹" in text
+    assert "无需再来" not in text  # not true: a paper copy still needs a visit
+    assert "户籍证明" in text and "办理入学" in text  # what was asked for
     (row,) = h.services.outbox.take(5)
     assert row.kind == "application" and row.payload["holder_code"] == PERSON.number
     assert row.payload["tracking_code"] == view["trackingCode"] and row.payload["kiosk_id"] == "KIOSK-TEST"
+    assert row.payload["certificate_type"] == "户籍证明" and row.payload["purpose"] == "办理入学"
     assert PERSON.number.encode() not in (tmp_path / "outbox.db").read_bytes()
     h.journey.finish()
     assert h.journey.screen is Screen.RATING
@@ -68,7 +79,7 @@ def test_receipt_printer_out_of_paper_still_keeps_the_application(harness: Harne
     h.platform.error = PlatformError(PlatformErrorKind.TIMEOUT, "timeout")
     _card(h)
     h.journey.choose_service("personal_certs")
-    h.journey.queue_offline()
+    _queue(h)
     assert build_view(h.journey)["receipt"] == "failed" and h.services.outbox.backlog()[0] == 1
 
 
@@ -89,7 +100,7 @@ def test_limit_reached_refuses_and_alerts(harness: Harness) -> None:
     h.platform.error = PlatformError(PlatformErrorKind.OFFLINE, "connection")
     _card(h)
     h.journey.choose_service("personal_certs")
-    h.journey.queue_offline()
+    _queue(h)
     assert h.journey.screen is Screen.NOTICE and h.journey.session.message == "offline_limit_items"
     assert build_view(h.journey)["canQueueOffline"] is False
     beats = [r for r in h.services.outbox.take(10) if r.kind == "heartbeat"]
@@ -111,7 +122,7 @@ def test_disk_full_refuses_with_nothing_half_written(tmp_path: Path) -> None:
     h.platform.error = PlatformError(PlatformErrorKind.OFFLINE, "connection")
     _card(h)
     h.journey.choose_service("personal_certs")
-    h.journey.queue_offline()
+    _queue(h)
     # The full disk was seen by the earlier writes: the kiosk refuses before trying.
     assert h.journey.screen is Screen.NOTICE and h.journey.session.message == "offline_limit_disk"
     assert box.counts() == before and not box.has_waiting("application")

@@ -13,7 +13,7 @@ from sync.engine import sync_once
 ALL_SCREENS = {"attract", "insert_card", "card_problem", "assist_offer", "face_consent", "face_check",
                "face_failed", "staff_check", "service_menu", "uscc_entry", "loading", "notice", "cert_list",
                "preview", "purpose", "print_failed", "printing", "print_done", "rating", "take_card", "queued",
-               "card_pulled", "who_for", "business_choice"}
+               "card_pulled", "who_for", "business_choice", "queue_choice", "sent_to_app", "counter_ticket"}
 
 
 @pytest.mark.parametrize("assisted", [False, True])

@@ -43,9 +43,12 @@ def gpg_key(home: Path, name: str) -> str:
     return next(line.split(":")[9] for line in out.splitlines() if line.startswith("fpr"))
 
 
-def build_deb(work: Path, version: str, start: str) -> Path:
+def build_deb(work: Path, version: str, start: str, postinst: str = "") -> Path:
     root = work / f"build-{version}"
     (root / "DEBIAN").mkdir(parents=True)
+    if postinst:
+        (root / "DEBIAN" / "postinst").write_text(postinst)
+        (root / "DEBIAN" / "postinst").chmod(0o755)
     (root / "DEBIAN" / "control").write_text(
         f"Package: {PACKAGE}\nVersion: {version}\nArchitecture: all\nSection: misc\nPriority: optional\n"
         "Maintainer: Kiosk tests <tests@kiosk.invalid>\nDescription: throw-away package for the update tests\n")
@@ -90,6 +93,7 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     key = gpg_key(gnupg, "Kiosk Test Repository")
     repo = tmp_path / "repo"
     debs = {v: build_deb(tmp_path, v, BROKEN if v == "1.1" else HEALTHY) for v in ("1.0", "1.1", "1.2")}
+    debs["1.3"] = build_deb(tmp_path, "1.3", HEALTHY, postinst="#!/bin/sh\necho 'configure failed' >&2\nexit 1\n")
     publish(repo, gnupg, key, debs["1.0"])
     monkeypatch.setenv("APT_CONFIG", str(private_apt_root(tmp_path, repo, repo / "kiosk-archive-keyring.gpg")))
     server = PlatformServer("127.0.0.1", 0)
@@ -161,6 +165,16 @@ def test_the_running_version_and_the_last_update_go_into_the_heartbeat(setup) ->
         outbox.close()
     assert beat["software_version"] and beat["update"]["result"] == "updated"
     assert beat["update"]["version"] == "1.2"
+
+
+def test_a_package_that_fails_to_install_is_rolled_back(setup) -> None:
+    config = Config().with_overrides(**_flat(setup["config"]))
+    assert Updater(config).run(now=True).result == "up_to_date"
+    publish(setup["repo"], setup["gnupg"], setup["key"], setup["debs"]["1.3"])  # its postinst fails
+    outcome = Updater(config).run(now=True)
+    assert outcome.result == "rolled_back", outcome
+    assert "E:" in outcome.detail and installed() == "1.0"
+    assert Apt().policy(PACKAGE) == ("1.0", "1.3")
 
 
 def test_a_repository_signed_by_another_key_is_refused(setup) -> None:
@@ -307,7 +321,7 @@ def test_the_ui_takes_no_new_citizen_while_an_update_installs(kiosk) -> None:
     """GIVEN a session WHEN `kiosk update` starts installing THEN the citizen finishes, and only then
     the kiosk goes out of service; when the update is done it takes citizens again."""
     from kiosk.restart_state import UPDATING_REASON, mark_updating
-    from screens.walkthrough import Walker, pump
+    from screens.walkthrough import Walker, pump, wait_for
 
     state_dir = kiosk.maint.config.path("kiosk.state_dir")
     w = Walker(kiosk)
@@ -316,8 +330,11 @@ def test_the_ui_takes_no_new_citizen_while_an_update_installs(kiosk) -> None:
     mark_updating(state_dir, True)
     pump(2500)  # the flag is read every 2 s
     assert w.screen == "face_consent"  # never cut short
+    session_file = state_dir / SESSION_FILE
+    wait_for(lambda: session_file.exists(), 10, "the session file while a citizen is served")
     kiosk.reader.remove()  # the citizen leaves
     w.expect("out_of_service")
+    wait_for(lambda: not session_file.exists(), 10, "the session file removed when the session ended")
     assert kiosk.vm.view["outOfService"] == UPDATING_REASON
     kiosk.reader.insert(0)
     pump(500)

@@ -61,4 +61,30 @@ Item {
             }
         }
     }
+    // Said before anyone starts: what cannot be done now and what can (kiosk/journey_readiness.py).
+    // One line under the header, outside the centred column: it never moves the buttons.
+    KText {
+        id: readinessText
+        objectName: "attractReadiness"
+        readonly property string note: vm.view.readinessNote || ""
+        anchors.left: parent.left
+        anchors.right: parent.right
+        anchors.top: parent.top
+        anchors.leftMargin: theme.gap * 2
+        anchors.rightMargin: theme.gap * 2
+        anchors.topMargin: theme.gap / 2
+        height: Math.ceil(metrics.height * lineHeight) + 4
+        FontMetrics { id: metrics; font: readinessText.font }
+        font.pixelSize: theme.fontSmall
+        maximumLineCount: 1
+        elide: Text.ElideRight
+        horizontalAlignment: Text.AlignHCenter
+        color: theme.error
+        font.bold: true
+        Accessible.role: Accessible.StaticText
+        Accessible.ignored: note === ""
+        text: note === "" ? "" : (note.indexOf("platform_") === 0 ? vm.t.tile_blocked_platform
+              : vm.t.tile_blocked_printer.arg(vm.t[note] || vm.t.printer_error))
+              + "。" + (vm.t[vm.view.readinessAlternative] || "")
+    }
 }

@@ -25,13 +25,27 @@ Window {
         case "loading": return { title: t.loading_title, body: t.loading_body, busy: true, buttons: [] }
         case "printing": return { title: t.printing_title, body: t.printing_body, detail: (v.message && t[v.message]) || "", busy: true, buttons: [] }
         case "print_failed": return { title: t.print_failed_title, body: t[v.message] || t.printer_error, detail: v.nothingPrinted ? t.print_nothing_printed : t.print_failed_help,
-                                      buttons: (v.canRetry ? [b(t.try_again, "retryPrint")] : []).concat([b(t.finish, "finish", "secondary")]) }
+                                      // What else works (kiosk/journey_fallback.py): later, in the app, at a counter.
+                                      buttons: (v.canRetry ? [b(t.try_again, "retryPrint")] : []).concat(v.canQueue ? [b(t.queue_later, "queueOffline", "secondary")] : [])
+                                               .concat(v.canSendToApp ? [b(t.send_to_app, "sendToApp", "secondary")] : []).concat([b(t.go_to_counter, "goToCounter", "secondary"), b(t.end, "finish", "secondary")]) }
         case "print_done": return { title: t.print_done_title, body: t.print_done_body, buttons: [b(t.print_another, "printAnother", "secondary"), b(t.finish, "finish")] }
         case "notice": return { title: t.notice_title, body: t[v.message] || "", detail: v.canQueueOffline ? t.queue_offline_hint : "",
-                                buttons: (v.canQueueOffline ? [b(t.queue_offline, "queueOffline")] : []).concat([b(t.back_to_menu, "back", v.canQueueOffline ? "secondary" : "primary"), b(t.end, "finish", "secondary")]) }
+                                buttons: (v.canQueueOffline ? [b(t.queue_offline, "queueOffline")] : []).concat(v.canQueueOffline ? [b(t.go_to_counter, "goToCounter", "secondary")] : [])
+                                         .concat([b(t.back_to_menu, "back", v.canQueueOffline ? "secondary" : "primary"), b(t.end, "finish", "secondary")]) }
         case "queueing": return { title: t.queueing_title, body: t.queueing_body, busy: true, buttons: [] }
-        case "queued": return { title: t.queued_title, body: t.queued_body.arg(v.trackingCode || ""), detail: t.queued_detail + "\n" + (t["receipt_" + v.receipt] || ""),
+        case "queued": return { title: t.queued_title, body: t.queued_body.arg(v.trackingCode || ""),
+                                detail: (v.certificateType ? t.queued_what.arg(t[v.certificateType] || v.certificateType).arg(t[v.purpose] || v.purpose || "") + "\n" : "")
+                                        + t.queued_detail + "\n" + (t["receipt_" + v.receipt] || ""),
                                 buttons: [b(t.back_to_menu, "back", "secondary"), b(t.finish, "finish")] }
+        case "queue_choice": return { title: t["queue_choice_" + v.queueStep + "_title"] || "", body: t.queue_choice_body,
+                                      buttons: (v.choices || []).map(k => b(t[k], "queueChoice:" + k)).concat([b(t.back, "back", "secondary")]) }
+        case "counter_ticket": return { title: v.counterNumber ? t.counter_ticket_number.arg(v.counterNumber) : t.counter_ticket_title, big: v.counterNumber !== "",
+                                        busy: !v.counterNumber, body: v.counterNumber ? t.counter_ticket_title : "",
+                                        detail: v.counterNumber ? (v.receipt === "printed" ? t.counter_ticket_printed : t.counter_ticket_screen) : "",
+                                        buttons: v.counterNumber ? [b(t.end, "finish")] : [] }
+        case "sending_to_app": return { title: t.sending_to_app_title, busy: true, buttons: [] }
+        case "sent_to_app": return { title: t.sent_to_app_title, body: t.sent_to_app_body,
+                                     buttons: [b(t.back, "back", "secondary"), b(t.finish, "finish")] }
         case "done": return { title: t.done_title, body: t.done_body, buttons: [] }
         case "start_again": return { title: t.start_again_title, body: t[v.message] || t.platform_grant_expired, buttons: [b(t.end, "finish")] }
         case "who_for": return { title: t.who_for_title, body: t.who_for_body,
@@ -62,9 +76,12 @@ Window {
         case "retryPrint": vm.retryPrint(); break
         case "printAnother": vm.printAnother(); break
         case "queueOffline": vm.queueOffline(); break
+        case "sendToApp": vm.sendToApp(); break
+        case "goToCounter": vm.goToCounter(); break
         default:
             if (name.indexOf("whoFor:") === 0) vm.chooseForWhom(name.slice(7))
             else if (name.indexOf("business:") === 0) vm.chooseBusiness(name.slice(9))
+            else if (name.indexOf("queueChoice:") === 0) vm.chooseQueueItem(name.slice(12))
         }
     }
 

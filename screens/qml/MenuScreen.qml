@@ -17,15 +17,6 @@ Item {
             horizontalAlignment: Text.AlignHCenter
         }
         KText {
-            objectName: "offlineMenuNote"
-            Layout.fillWidth: true
-            visible: !vm.online
-            text: vm.t.offline_menu_note
-            color: theme.accent
-            font.bold: true
-            horizontalAlignment: Text.AlignHCenter
-        }
-        KText {
             Layout.fillWidth: true
             text: vm.t.service_menu_title
             font.pixelSize: theme.fontTitle
@@ -47,7 +38,7 @@ Item {
                 border.color: theme.primary
                 border.width: 3
                 Accessible.role: Accessible.Button
-                Accessible.name: vm.t[modelData]
+                Accessible.name: vm.t[modelData] + ((vm.view.serviceBlocked || {})[modelData] ? "，" + vm.t.tile_blocked_short : "")
                 Accessible.onPressAction: vm.chooseService(modelData)
                 ColumnLayout {
                     id: tile
@@ -57,6 +48,27 @@ Item {
                     anchors.margins: theme.gap * 1.5
                     KText { Layout.fillWidth: true; text: vm.t[modelData]; font.pixelSize: theme.fontLarge; font.bold: true; color: theme.primary }
                     KText { Layout.fillWidth: true; text: vm.t[modelData + "_desc"]; color: theme.muted }
+                    // What will not work now and what else does (kiosk/journey_readiness.py; offline, it says
+                    // an application can still be left). Two lines are always reserved, so a mark that comes
+                    // or goes moves nothing.
+                    KText {
+                        id: statusText
+                        objectName: "serviceStatus_" + modelData
+                        readonly property string blocked: (vm.view.serviceBlocked || {})[modelData] || ""
+                        Layout.fillWidth: true
+                        Layout.preferredHeight: Math.ceil(metrics.height * lineHeight) * 2 + 4
+                        FontMetrics { id: metrics; font: statusText.font }
+                        maximumLineCount: 2
+                        elide: Text.ElideRight
+                        font.pixelSize: theme.fontSmall
+                        verticalAlignment: Text.AlignTop
+                        color: theme.error
+                        font.bold: true
+                        Accessible.ignored: blocked === ""
+                        text: blocked === "" ? "" : (blocked.indexOf("platform_") === 0 ? vm.t.tile_blocked_platform
+                              : vm.t.tile_blocked_printer.arg(vm.t[blocked] || vm.t.printer_error))
+                              + "\n" + (vm.t[(vm.view.serviceAlternative || {})[modelData]] || "")
+                    }
                 }
                 Layout.fillHeight: true
                 Layout.preferredWidth: 1

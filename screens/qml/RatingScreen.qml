@@ -14,6 +14,14 @@ Item {
             font.bold: true
             horizontalAlignment: Text.AlignHCenter
         }
+        KText {
+            objectName: "ratingSubject"  // what is rated: only what was done (kiosk/journey_fallback.py)
+            Layout.fillWidth: true
+            text: vm.t[vm.view.ratingSubject] || ""
+            color: theme.muted
+            font.pixelSize: theme.fontLarge
+            horizontalAlignment: Text.AlignHCenter
+        }
         Flow {
             Layout.alignment: Qt.AlignHCenter
             Layout.preferredWidth: Math.min(implicitWidth, parent.width)

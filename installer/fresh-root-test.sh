@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# The kiosk package installed into a fresh Debian 12 root (a chroot), as on a new kiosk:
+#   installer/fresh-root-test.sh [--deb FILE] [--keep]
+# 1. a minimal bookworm root (debootstrap --variant=minbase, with bookworm-updates and
+#    bookworm-security, upgraded), cached as a tarball in /var/cache/kiosk-installer and made
+#    again when older than a day;
+# 2. the package, built by installer/build-deb.sh (or --deb FILE), lintian'd meanwhile;
+# 3. `apt-get install ./kiosk_*.deb` in the fresh root, so apt resolves the Depends;
+# 4. checks: users and groups, folders and owners, conffile, units, udev and PAM files, every
+#    native module importing, `kiosk --version`, `kiosk run` refusing the template by name;
+# 5. the installed kiosk under cage (headless) as the kiosk user, and its grim screenshot
+#    checked full screen (tests/cage_session.py), with no network but loopback.
+# apt in the root downloads through an overlay on the host's /var/cache/apt/archives (read, never
+# written); debootstrap reuses and adds to that cache.
+# Prints each stage's time. Needs root, debootstrap, and http access to the Debian mirror.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(dirname "$here")"
+cache=/var/cache/kiosk-installer
+mirror="${KIOSK_MIRROR:-http://deb.debian.org/debian}"
+security="${KIOSK_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
+arch=$(dpkg --print-architecture)
+base="$cache/bookworm-minbase-$arch.tar"
+deb=""
+keep=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --deb) deb=$(realpath "$2"); shift 2 ;;
+    --keep) keep=1; shift ;;
+    *) echo "usage: installer/fresh-root-test.sh [--deb FILE] [--keep]" >&2; exit 2 ;;
+  esac
+done
+if [ "$(id -u)" -ne 0 ]; then echo "fresh-root-test: run as root (chroot, mounts)" >&2; exit 2; fi
+
+start=$(date +%s.%N)
+last=$start
+timing() {
+  local now
+  now=$(date +%s.%N)
+  awk -v a="$last" -v b="$now" -v s="$start" -v n="$1" \
+    'BEGIN { printf "[fresh-root] %-34s %6.1f s (total %6.1f s)\n", n, b - a, b - s }'
+  last=$now
+}
+say() { echo "[fresh-root] $*"; }
+fail() { echo "[fresh-root] FAILED: $*" >&2; exit 1; }
+
+mkdir -p "$cache/archives-upper" "$cache/archives-work"
+work=$(mktemp -d /var/tmp/kiosk-fresh-root.XXXXXX)
+root="$work/root"
+lintian_pid=""
+cleanup() {
+  if [ -n "$lintian_pid" ]; then kill "$lintian_pid" 2>/dev/null || true; fi
+  if [ "$keep" = 1 ]; then say "kept $root"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+# Run a command in the root: private mount and pid namespaces (everything started inside dies
+# with it), /proc /sys /dev, tmpfs /run and /tmp, the apt archive overlay. --net: loopback only.
+inroot() {
+  local net=()
+  if [ "$1" = --net ]; then net=(--net); shift; fi
+  unshare --mount --pid --fork --propagation private "${net[@]}" bash -euc '
+    r=$1; cache=$2; shift 2
+    if ip link set lo up 2>/dev/null; then :; fi
+    mount -t proc proc "$r/proc"
+    mount -t sysfs sys "$r/sys"
+    mount --rbind /dev "$r/dev"
+    mount -t tmpfs -o mode=0755 tmpfs "$r/run"
+    mount -t tmpfs -o mode=1777 tmpfs "$r/tmp"
+    mount -t overlay overlay -o "lowerdir=/var/cache/apt/archives,upperdir=$cache/archives-upper,workdir=$cache/archives-work" \
+      "$r/var/cache/apt/archives"
+    cp /etc/resolv.conf "$r/etc/resolv.conf"
+    exec chroot "$r" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+      LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+  ' inroot "$root" "$cache" "$@"
+}
+
+# 1. The base root, made again once a day.
+if [ ! -f "$base" ] || [ -n "$(find "$base" -mmin +1440)" ]; then
+  say "making the base root (debootstrap minbase bookworm; a few minutes)"
+  mkdir -p "$root"
+  nice debootstrap --variant=minbase --include=ca-certificates --cache-dir=/var/cache/apt/archives \
+    bookworm "$root" "$mirror" > "$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log"; fail "debootstrap"; }
+  cat > "$root/etc/apt/sources.list" <<EOF
+deb $mirror bookworm main
+deb $mirror bookworm-updates main
+deb $security bookworm-security main
+EOF
+  # No service starts inside the root (cupsd or pcscd would take the host's sockets and ports).
+  printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"
+  chmod 755 "$root/usr/sbin/policy-rc.d"
+  inroot apt-get -q update > "$work/apt.log" 2>&1 || { tail -20 "$work/apt.log"; fail "apt-get update"; }
+  inroot apt-get -q -y upgrade >> "$work/apt.log" 2>&1 || { tail -20 "$work/apt.log"; fail "apt-get upgrade"; }
+  inroot apt-get clean
+  tar -C "$root" -cf "$base.new" . && mv "$base.new" "$base"
+  timing "base root made and cached"
+else
+  mkdir -p "$root"
+  tar -C "$root" -xf "$base"
+  timing "base root unpacked (cached)"
+fi
+
+# 2. The package (and lintian on it, in the background while apt works).
+if [ -z "$deb" ]; then
+  KIOSK_DEB_OUT="$work/deb" nice bash "$here/build-deb.sh" --no-lintian | grep --line-buffered -v '^WARNING' || fail "build-deb.sh"
+  deb=$(ls "$work"/deb/kiosk_*.deb)
+  timing "package built"
+fi
+nice lintian --fail-on error,warning "$deb" > "$work/lintian.log" 2>&1 &
+lintian_pid=$!
+cp "$deb" "$root/root/"
+debname=$(basename "$deb")
+
+# 3. apt installs it, resolving the Depends (grim too, for the screenshot).
+inroot apt-get -q update > "$work/apt.log" 2>&1 || { tail -20 "$work/apt.log"; fail "apt-get update"; }
+say "apt-get install ./$debname"
+if ! inroot nice apt-get -q -y --no-install-recommends install "./root/$debname" grim >> "$work/apt.log" 2>&1; then
+  tail -30 "$work/apt.log"
+  fail "apt-get install of the package"
+fi
+grep -E '^(Need to get|[0-9]+ upgraded)' "$work/apt.log" | sed 's/^/[fresh-root]   /' || true
+timing "package installed with apt"
+
+# 4. What the package set up.
+check() {  # check "what" command...: runs in the root
+  local what=$1; shift
+  if inroot "$@" > "$work/check.log" 2>&1; then say "ok: $what"; else cat "$work/check.log"; fail "$what"; fi
+}
+check "users kiosk and kiosk-sync, no login shell" sh -c \
+  'getent passwd kiosk | grep -q ":/var/lib/kiosk:/usr/sbin/nologin$" && getent passwd kiosk-sync | grep -q ":/usr/sbin/nologin$"'
+# (input and render come with udev/systemd, which a chroot lacks: checked where the group exists)
+check "kiosk's device groups (dialout video lp audio; input, render where they exist)" sh -c \
+  'g=" $(id -nG kiosk) "; for x in dialout video lp audio input render; do
+     case "$g" in *" $x "*) ;; *) if [ "$x" = input ] || [ "$x" = render ]; then getent group "$x" >/dev/null || continue; fi
+       echo "kiosk not in $x: $g"; exit 1;; esac; done'
+check "kiosk-sync shares only the state group" sh -c 'test "$(id -nG kiosk-sync)" = "kiosk-sync kiosk"'
+check "/var/lib/kiosk kiosk:kiosk 2770" sh -c 'test "$(stat -c "%U:%G %a" /var/lib/kiosk)" = "kiosk:kiosk 2770"'
+check "conffiles" sh -c 'dpkg-query -W -f="\${Conffiles}\n" kiosk | grep -q "/etc/kiosk/kiosk.toml" && dpkg-query -W -f="\${Conffiles}\n" kiosk | grep -q "/etc/pam.d/kiosk-session"'
+check "units, udev rule, PAM file" sh -c \
+  'for f in /lib/systemd/system/kiosk.service /lib/systemd/system/kiosk-sync.service /lib/udev/rules.d/60-kiosk.rules /etc/pam.d/kiosk-session; do test -f "$f" || { echo "missing $f"; exit 1; }; done'
+check "venv scripts name /opt/kiosk/venv" sh -c 'head -1 /opt/kiosk/venv/bin/kiosk | grep -qx "#!/opt/kiosk/venv/bin/python"'
+check "native modules load (Qt Wayland, OpenCV, dlib, PC/SC, CUPS, av)" runuser -u kiosk -- \
+  /opt/kiosk/venv/bin/python -c 'import cv2, dlib, smartcard.scard, cups, av, numpy
+from PySide6 import QtGui, QtQuick, QtMultimedia, QtTextToSpeech, QtPrintSupport'
+version=$(inroot kiosk --version)
+say "kiosk --version: $version"
+case "$version" in kiosk*) ;; *) fail "kiosk --version said: $version" ;; esac
+set +e
+inroot runuser -u kiosk -- kiosk run > "$work/run.log" 2>&1
+rc=$?
+set -e
+for key in platform.url kiosk.id reader.driver printer.driver receipt.driver face.driver; do
+  grep -q "$key" "$work/run.log" || { cat "$work/run.log"; fail "kiosk run did not name $key"; }
+done
+[ "$rc" = 2 ] || { cat "$work/run.log"; fail "kiosk run on the template exited $rc, not 2"; }
+grep -q Traceback "$work/run.log" && fail "kiosk run printed a traceback"
+say "ok: kiosk run refuses the template (exit 2) and names each REQUIRED setting"
+# Missing shared libraries of the Qt parts the kiosk loads (the Wayland plugin and its helpers).
+missing=$(inroot sh -c 'cd /opt/kiosk/venv/lib/python3*/site-packages/PySide6/Qt && for f in lib/libQt6Core.so.6 lib/libQt6Quick.so.6 lib/libQt6WaylandClient.so.6 lib/libQt6Multimedia.so.6 plugins/platforms/libqwayland*.so plugins/wayland-shell-integration/*.so plugins/tls/*.so; do ldd "$f" | grep "not found" | sed "s|^|$f: |"; done' || true)
+[ -z "$missing" ] || { echo "$missing"; fail "libraries missing (add their packages to Depends)"; }
+say "ok: no library missing for Qt, its Wayland plugins and TLS"
+timing "checks"
+
+# 5. The installed kiosk under cage, as kiosk, loopback network only; the screenshot comes out.
+cp "$repo/tests/cage_session.py" "$root/root/cage_session.py"
+set +e
+inroot --net /opt/kiosk/venv/bin/python /root/cage_session.py shoot /opt/kiosk/venv/bin/python /var/tmp/cage kiosk \
+  > "$work/cage.log" 2>&1
+rc=$?
+set -e
+grep -v -e "Basic output test failed" -e drmGetDevices2 "$work/cage.log" | tail -20 | sed 's/^/[fresh-root]   /'
+mkdir -p "$repo/build"
+cp "$root/var/tmp/cage/attract.png" "$repo/build/fresh-root-attract.png" 2>/dev/null || true
+[ "$rc" = 0 ] || fail "the installed kiosk is not full screen under cage (see above)"
+say "ok: installed kiosk full screen under cage as kiosk (build/fresh-root-attract.png)"
+timing "cage session and screenshot"
+
+# lintian's verdict (it ran meanwhile).
+if wait "$lintian_pid"; then say "ok: lintian (no error or warning left unexplained)"; else
+  lintian_pid=""; cat "$work/lintian.log"; fail "lintian"; fi
+lintian_pid=""
+timing "lintian"
+say "passed"

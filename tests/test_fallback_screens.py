@@ -1,0 +1,70 @@
+"""After a failed print, in the real kiosk UI with the reference platform over HTTP (issue 17, part 2).
+
+GIVEN the demo kiosk (its local reference platform on 127.0.0.1, simulated printers),
+WHEN a copy cannot be printed, THEN the citizen can have the e-certificate sent to their app (it
+lands in the platform's wallet), take a counter number (on a slip, or on screen), or, with the
+platform stopped at print time, leave the application; and only what was done is rated.
+"""
+
+from __future__ import annotations
+
+from kiosk.interfaces import PrinterState
+from screens.walkthrough import Walker, find, wait_for
+
+
+def _to_failed_print(kiosk) -> Walker:
+    w = Walker(kiosk)
+    kiosk.reader.insert(0)
+    w.to_purpose()
+    kiosk.printer.fail_with = PrinterState.OUT_OF_PAPER
+    w.click("btn_purpose_school")
+    w.expect("print_failed")
+    return w
+
+
+def _buttons(w: Walker) -> set[str]:
+    return {name for name in ("btn_retryPrint", "btn_queueOffline", "btn_sendToApp", "btn_goToCounter", "btn_finish")
+            if find(w.window, name) is not None}
+
+
+def test_send_to_app_lands_in_the_wallet_and_is_rated_as_such(kiosk) -> None:
+    from devices.sim_people import SAMPLE_PEOPLE
+
+    w = _to_failed_print(kiosk)
+    assert _buttons(w) == {"btn_retryPrint", "btn_queueOffline", "btn_sendToApp", "btn_goToCounter", "btn_finish"}
+    w.click("btn_sendToApp")
+    w.expect("sent_to_app")
+    wallet = kiosk.platform_server.store.wallet_of("resident_id", SAMPLE_PEOPLE[0].number)
+    assert len(wallet) == 1 and wallet[0]["source"] == "kiosk"
+    w.click("btn_finish")
+    w.expect("rating")
+    assert find(w.window, "ratingSubject").property("text") == kiosk.vm.t["rating_subject_sent_to_app"]
+
+
+def test_counter_number_on_a_slip_and_no_rating(kiosk) -> None:
+    w = _to_failed_print(kiosk)
+    w.click("btn_goToCounter")
+    wait_for(lambda: bool(kiosk.vm.view.get("counterNumber")), 10, "the counter number")
+    number = kiosk.vm.view["counterNumber"]
+    assert kiosk.vm.view["receipt"] == "printed"
+    slips = list((kiosk.vm.services.receipts.folder).glob(f"receipt-{number}.txt"))
+    assert slips and number in slips[0].read_text(encoding="utf-8")
+    w.click("btn_finish")
+    w.expect("take_card")  # nothing was done here: no rating of a service that failed
+
+
+def test_platform_stopped_at_print_time_offers_the_queue(kiosk) -> None:
+    w = Walker(kiosk)
+    kiosk.reader.insert(0)
+    w.to_purpose()
+    kiosk.platform_server.stop()
+    w.click("btn_purpose_school")
+    w.expect("print_failed", timeout=30)
+    assert kiosk.vm.view["message"] in ("platform_offline", "platform_timeout")
+    assert "btn_sendToApp" not in _buttons(w) and "btn_queueOffline" in _buttons(w)
+    w.click("btn_queueOffline")
+    w.expect("queued")
+    wait_for(lambda: kiosk.vm.view.get("receipt") in ("printed", "failed"), 10, "the receipt")
+    assert kiosk.vm.view["certificateType"] and kiosk.vm.view["purpose"] == "purpose_school"
+    rows = [r for r in kiosk.outbox.take(50) if r.kind == "application"]
+    assert rows and rows[0].payload["purpose"] == "办理入学" and rows[0].payload["certificate_type"]
