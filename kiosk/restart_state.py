@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kiosk.state_access import file_mode
+
 SESSION_FILE = "session.json"
 READY_FILE = "ui-ready.json"
 UPDATING_FILE = "updating.json"
@@ -115,7 +117,7 @@ def mark_updating(state_dir: Path, on: bool) -> None:
     path = state_dir / UPDATING_FILE
     if on:
         _write_json(path, {"since": time.time()})
-        os.chmod(path, 0o644)  # the UI runs as another user
+        os.chmod(path, file_mode(state_dir, writable=False))  # the UI (another user) reads it through the group
     else:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()

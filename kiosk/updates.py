@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import logging
+import math
 import os
 import shlex
 import subprocess
@@ -35,6 +36,7 @@ from typing import Any
 
 from kiosk.crash_loop import clear as clear_crash_loop
 from kiosk.restart_state import mark_updating, read_ready, session_running
+from kiosk.state_access import dir_mode, file_mode
 
 log = logging.getLogger("kiosk.update")
 STATE_FILE = "update-state.json"
@@ -174,6 +176,7 @@ class Updater:
         """The .deb of ``version`` in the keep folder (fetched now if missing); older copies go."""
         path = self.kept(version)
         if path is None:
+            self.keep_dir.mkdir(mode=dir_mode(self.keep_dir.parent), parents=True, exist_ok=True)
             ok, detail = self.apt.download(self.package, version, self.keep_dir)
             path = self.kept(version) if ok else None
             if path is None:
@@ -273,19 +276,29 @@ def write_state(state_dir: Path, outcome: Outcome) -> None:
     state_dir.mkdir(parents=True, exist_ok=True)
     tmp = state_dir / f".{STATE_FILE}.tmp"
     tmp.write_text(json.dumps(asdict(outcome)), encoding="utf-8")
-    os.chmod(tmp, 0o644)  # the sync service (another user) reads it for the heartbeat
+    os.chmod(tmp, file_mode(state_dir, writable=False))  # the sync service reads it (the state's group)
     os.replace(tmp, state_dir / STATE_FILE)
 
 
-def last_update(state_dir: Path) -> dict[str, Any]:
-    """For the heartbeat: the last update's result, version now installed, attempted version and time."""
+def read_state(state_dir: Path) -> dict[str, Any]:
+    """The last update as written (result, version, attempted: short strings; at: a finite time);
+    a missing or garbled file reads as {}."""
     try:
         data = json.loads((state_dir / STATE_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     if not isinstance(data, dict):
         return {}
-    out = {k: data[k] for k in ("result", "version", "attempted") if isinstance(data.get(k), str)}
-    if isinstance(data.get("at"), (int, float)):
-        out["at"] = _dt.datetime.fromtimestamp(data["at"], _dt.UTC).isoformat(timespec="seconds")
-    return {k: v[:64] if isinstance(v, str) else v for k, v in out.items()}
+    out: dict[str, Any] = {k: data[k][:64] for k in ("result", "version", "attempted") if isinstance(data.get(k), str)}
+    at = data.get("at")
+    if isinstance(at, (int, float)) and not isinstance(at, bool) and math.isfinite(at) and 0 <= at < 1e11:
+        out["at"] = float(at)
+    return out
+
+
+def last_update(state_dir: Path) -> dict[str, Any]:
+    """For the heartbeat: the last update's result, version now installed, attempted version and time."""
+    out = read_state(state_dir)
+    if "at" in out:
+        out["at"] = _dt.datetime.fromtimestamp(out["at"], _dt.UTC).isoformat(timespec="seconds")
+    return out

@@ -314,8 +314,10 @@ def _write_kiosk_state(kiosk: Kiosk, last: list[dict]) -> None:
     if not kiosk.backend.warming:
         return  # before the first frame: written once the back end is being built
     journey = kiosk.vm.journey
-    ui = {"state": "out_of_service", "reasons": sorted(journey.out_of_service)} if journey.out_of_service else {
-        "state": "ok"}  # a crash loop (kiosk/crash_loop.py) reaches the technicians through the heartbeat
+    # Out of service (a crash loop, maintenance, a full disk...): the reason keys reach the technicians
+    # through the heartbeat and the exporter (kiosk_device_ok{device="ui"}).
+    reasons = sorted(journey.out_of_service)
+    ui = {"state": reasons[0], "reasons": reasons} if reasons else {"state": "ok"}
     state = {"in_session": journey.session is not None, "screen": journey.screen.value,
              "devices": {"reader": {"state": "connected" if kiosk.vm.readerOk else "lost"},
                          "speech": {"state": "on" if kiosk.vm.speech and kiosk.vm.speaker is not None else "off"},

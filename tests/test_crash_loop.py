@@ -115,3 +115,25 @@ def test_a_technician_puts_a_crash_looped_kiosk_back_in_service(kiosk) -> None:
     wait_for(lambda: not is_tripped(state_dir), 10, "the crash loop record cleared")
     events = [(e["event"], e.get("action")) for e in kiosk.vm.services.audit.log.tail()]
     assert ("maintenance", "crash_loop_cleared") in events
+
+
+def test_the_exporter_reports_a_crash_loop_and_a_failed_update(tmp_path: Path) -> None:
+    """What the fleet's alerts (KioskCrashLoop, KioskUpdateFailed) read, straight from the registry."""
+    from prometheus_client import generate_latest
+
+    from kiosk.updates import Outcome, write_state
+    from sync.metrics import KioskMetrics
+    from sync.store import ManagedOutbox
+
+    box = ManagedOutbox(tmp_path / "outbox.db")
+    try:
+        box.set_meta("kiosk_state", {"in_session": False, "screen": "out_of_service",
+                                     "devices": {"ui": {"state": REASON, "reasons": [REASON]}}})
+        write_state(tmp_path, Outcome("rolled_back", version="1.0", attempted="1.1", at=1_700_000_000.0))
+        m = KioskMetrics(box, kiosk_id="KIOSK-T-02", hall="north-hall", state_dir=tmp_path)
+        text = generate_latest(m.registry).decode()
+    finally:
+        box.close()
+    assert 'kiosk_device_ok{device="ui",state="out_of_service_crash_loop"} 0.0' in text
+    assert 'kiosk_update_failed{result="rolled_back"} 1.0' in text
+    assert "kiosk_update_timestamp_seconds 1.7e+09" in text
