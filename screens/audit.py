@@ -1,6 +1,11 @@
 """Measure what a person sees on the rendered screen: text size, touch targets,
 contrast, accessible names and the number of choices.
 
+Text is measured twice: as declared (font pixel size, colour against the nearest opaque
+background) and as rendered (screens.ink: the glyphs' ink height and the strongest ink pixel's
+contrast against the pixels around it, from a grab of the window). The README's numbers are the
+rendered ones (``kiosk audit-screens``... see README "Accessibility").
+
 Targets (at 1920x1080): standard text >= 20 px, targets >= 44 px, contrast >= 4.5:1;
 assisted text >= 30 px, targets >= 60 px, contrast >= 7:1, at most 4 choices.
 """
@@ -13,6 +18,7 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QAccessible, QColor
 from PySide6.QtQuick import QQuickItem, QQuickWindow
 
+from screens.ink import grab, measure
 from screens.walkthrough import items
 
 LIMITS = {
@@ -42,6 +48,11 @@ class Report:
     min_target: float = 1e9
     min_contrast: float = 1e9
     choices: int = 0
+    min_glyph: float = 1e9  # rendered: median ink height of the glyphs of the smallest text line, px
+    min_glyph_text: str = ""
+    min_ink_contrast: float = 1e9  # rendered: strongest ink pixel against its surroundings
+    min_ink_contrast_text: str = ""
+    texts: int = 0  # text lines measured from pixels
     problems: list[str] = field(default_factory=list)
 
 
@@ -71,9 +82,10 @@ def audit(window: QQuickWindow, screen: str, assisted: bool) -> Report:
     overlay = any(i.objectName() == "continue" for i in items(window.contentItem()))
     QAccessible.setActive(True)
     screen_rect = QRectF(0, 0, window.width(), window.height())
+    pixels = grab(window)
     for item in items(window.contentItem()):
         kind = item.metaObject().className()
-        if item.clip() or _clipped(item):
+        if item.clip() or (_clipped(item) and not _shown_whole(item)):
             continue  # inside a scrolling area: may extend past its frame by design
         if (_is(item, "QQuickText") or _is(item, "QQuickMouseArea")) and not screen_rect.contains(
                 item.mapRectToScene(QRectF(0, 0, item.width(), item.height())).adjusted(1, 1, -1, -1)):
@@ -87,6 +99,7 @@ def audit(window: QQuickWindow, screen: str, assisted: bool) -> Report:
             report.min_contrast = min(report.min_contrast, ratio)
             if px < limit["font"] or ratio < limit["contrast"]:
                 report.problems.append(f"text {item.property('text')[:20]!r}: {px:.0f}px, {ratio:.1f}:1")
+            _measure_ink(report, item, pixels, limit)
         elif _is(item, "QQuickMouseArea"):
             target = item.parentItem()
             rect = target.mapRectToScene(target.boundingRect())
@@ -106,6 +119,39 @@ def audit(window: QQuickWindow, screen: str, assisted: bool) -> Report:
     if report.choices > limit["choices"]:
         report.problems.append(f"{report.choices} choices")
     return report
+
+
+def _line_box(item: QQuickItem) -> QRectF:
+    """The first line of a Text item, in scene pixels (its whole box for a single line)."""
+    lines = max(1, int(item.property("lineCount") or 1))
+    content = min(float(item.property("contentHeight") or item.height()), item.height())
+    return item.mapRectToScene(QRectF(0, 0, item.width(), item.height() if lines == 1 else content / lines))
+
+
+def _measure_ink(report: Report, item: QQuickItem, pixels: object, limit: dict) -> None:
+    box = _line_box(item)
+    ink = measure(pixels, box.x(), box.y(), box.width(), box.height())
+    if ink is None:
+        return
+    text = item.property("text")[:24]
+    report.texts += 1
+    if ink.glyph_height < report.min_glyph:
+        report.min_glyph, report.min_glyph_text = ink.glyph_height, text
+    if ink.contrast < report.min_ink_contrast:
+        report.min_ink_contrast, report.min_ink_contrast_text = ink.contrast, text
+    if ink.contrast < limit["contrast"]:
+        report.problems.append(f"rendered text {text!r}: {ink.contrast:.2f}:1")
+
+
+def _shown_whole(item: QQuickItem) -> bool:
+    """Inside a clipping (scrolling) area but wholly visible in it: measured like any other item."""
+    rect = item.mapRectToScene(QRectF(0, 0, item.width(), item.height()))
+    parent = item.parentItem()
+    while parent is not None:
+        if parent.clip() and not parent.mapRectToScene(QRectF(0, 0, parent.width(), parent.height())).contains(rect):
+            return False
+        parent = parent.parentItem()
+    return True
 
 
 def touch_targets(window: QQuickWindow) -> dict[str, QRectF]:
@@ -148,3 +194,63 @@ def _inside_overlay(item: QQuickItem) -> bool:
             return True
         parent = parent.parentItem()
     return False
+
+
+def summary(reports: list[Report]) -> dict[str, object]:
+    """The smallest and the lowest over a walk: what the README quotes."""
+    glyph = min(reports, key=lambda r: r.min_glyph)
+    ink = min(reports, key=lambda r: r.min_ink_contrast)
+    return {
+        "screens": len(reports),
+        "text_lines_measured": sum(r.texts for r in reports),
+        "smallest_font_declared_px": round(min(r.min_font for r in reports), 1),
+        "smallest_glyph_rendered_px": round(glyph.min_glyph, 1),
+        "smallest_glyph_where": f"{glyph.screen}: {glyph.min_glyph_text!r}",
+        "lowest_contrast_declared": round(min(r.min_contrast for r in reports), 2),
+        "lowest_contrast_rendered": round(ink.min_ink_contrast, 2),
+        "lowest_contrast_where": f"{ink.screen}: {ink.min_ink_contrast_text!r}",
+        "smallest_target_px": round(min(r.min_target for r in reports), 1),
+        "most_choices": max(r.choices for r in reports),
+    }
+
+
+def main() -> int:
+    """`python -m screens.audit`: walk every citizen screen in both modes on the demo kiosk and print
+    the measured numbers (rendered glyph height and contrast from pixels, targets, choices)."""
+    import json
+    import os
+    import tempfile
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtGui import QGuiApplication
+
+    from devices.sim_staff import provision_demo_staff
+    from devices.speech import RecordingSpeaker
+    from kiosk.config import Config
+    from screens.app import build_kiosk
+    from screens.walkthrough import Walker
+
+    app = QGuiApplication.instance() or QGuiApplication([])
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Config().with_overrides(kiosk__state_dir=f"{tmp}/state", printer__pdf_folder=f"{tmp}/prints",
+                                         maintenance__export_dir=f"{tmp}/usb")
+        kiosk = build_kiosk(config, demo_control=True, speaker=RecordingSpeaker())
+        provision_demo_staff(kiosk.vm.services.staff)
+        try:
+            for assisted in (False, True):
+                reports: list[Report] = []
+
+                def visit(screen: str, a: bool = assisted, out: list[Report] = reports) -> None:
+                    out.append(audit(kiosk.window, screen, a))
+                Walker(kiosk).all_screens(assisted, visit)
+                print(json.dumps({"mode": "assisted" if assisted else "standard", **summary(reports),
+                                  "problems": {r.screen: r.problems for r in reports if r.problems}},
+                                 ensure_ascii=False, indent=1))
+        finally:
+            kiosk.close()
+    del app
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

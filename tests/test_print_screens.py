@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.interfaces import PlatformError, PlatformErrorKind
-from screens.walkthrough import Walker, find, wait_for
+from screens.walkthrough import Walker, find, items, pump, wait_for
 from tests import cups_harness
 from tests.cups_harness import CAPTURE_QUEUE, CupsBench
 
@@ -36,10 +36,23 @@ def test_preview_is_rendered_from_the_pdf(kiosk) -> None:
     dark = sum(1 for x in range(0, image.width(), 4) for y in range(0, image.height(), 4)
                if image.pixelColor(x, y).lightness() < 128)
     assert dark > 50, "the page has text on it"
-    assert find(w.window, "btn_zoomIn") is None  # zoom is for assisted mode
-    kiosk.vm.setAssisted(True)
-    w.click("btn_zoomIn")
-    assert preview.zoom > 1.0
+    assert find(w.window, "certificateFields") is None  # standard mode: the page alone
+    kiosk.vm.setAssisted(True)  # 长辈模式: the page beside its fields as large text, measured from the pixels
+    wait_for(lambda: find(w.window, "certificateFields") is not None, 5, "the large-text fields")
+    pump(100)
+    from screens.audit import _line_box
+    from screens.ink import grab, measure
+
+    pixels = grab(w.window)
+    values = [i for i in items(w.window.contentItem()) if i.objectName() == "fieldValue"]
+    assert values
+    heights = []
+    for item in values[:3]:  # holder, holder code (digits), certificate number
+        box = _line_box(item)
+        ink = measure(pixels, box.x(), box.y(), box.width(), box.height())
+        heights.append(ink.glyph_height)
+    print("assisted preview glyph heights (px):", heights)
+    assert min(heights) >= 30, heights  # 40 px type: measured 38 (张伟明), 32 (digits), 30.5 (HJ0343...)
     w.click("btn_back")
     w.expect("cert_list")
     assert preview.status == ""  # the file is dropped when the citizen leaves the preview

@@ -38,7 +38,7 @@ Item {
                     border.color: theme.primary
                     border.width: 3
                     Accessible.role: Accessible.Button
-                    Accessible.name: modelData.name
+                    Accessible.name: modelData.name + "，" + modelData.issuer + "  ·  " + vm.t.issued_on.arg(modelData.issued)
                     Accessible.onPressAction: vm.selectCertificate(modelData.id)
                     ColumnLayout {
                         id: row
@@ -46,8 +46,10 @@ Item {
                         anchors.right: parent.right
                         anchors.verticalCenter: parent.verticalCenter
                         anchors.margins: theme.gap
-                        KText { Layout.fillWidth: true; text: modelData.name; font.pixelSize: theme.fontLarge; font.bold: true; color: theme.primary }
-                        KText { Layout.fillWidth: true; text: modelData.issuer + "  ·  " + vm.t.issued_on.arg(modelData.issued); color: theme.muted }
+                        KText { Layout.fillWidth: true; text: modelData.name; font.pixelSize: theme.fontLarge; font.bold: true; color: theme.primary
+                                Accessible.ignored: true }
+                        KText { Layout.fillWidth: true; text: modelData.issuer + "  ·  " + vm.t.issued_on.arg(modelData.issued); color: theme.muted
+                                Accessible.ignored: true }
                     }
                     MouseArea { anchors.fill: parent; onClicked: { vm.activity(); vm.selectCertificate(modelData.id) } }
                 }

@@ -15,6 +15,8 @@ Rectangle {
         Text {
             objectName: "appTitle"
             text: vm.t.app_title
+            Accessible.role: Accessible.StaticText
+            Accessible.name: text
             Layout.minimumWidth: implicitWidth
             color: theme.onPrimary
             font.pixelSize: theme.fontLarge
@@ -47,6 +49,7 @@ Rectangle {
                     implicitHeight: offlineText.implicitHeight + theme.gap
                     Accessible.role: Accessible.StatusBar
                     Accessible.name: offlineText.text
+                    Accessible.ignored: !visible
                     Text {
                         id: offlineText
                         anchors.centerIn: parent
@@ -72,6 +75,7 @@ Rectangle {
                     font.family: theme.fontFamily
                     Accessible.role: Accessible.StatusBar
                     Accessible.name: text
+                    Accessible.ignored: !visible
                 }
                 Text {
                     // What became of the staff call: sent, answered (by whom), not answered, or waiting for the network.
@@ -89,6 +93,7 @@ Rectangle {
                     font.bold: call.state === "acknowledged" || call.state === "unanswered"
                     Accessible.role: Accessible.StatusBar
                     Accessible.name: text
+                    Accessible.ignored: !visible
                 }
             }
         }
@@ -112,7 +117,7 @@ Rectangle {
             fontSize: theme.fontBody
             // An open call is repeated; otherwise the help chooser (video help, issue 18) or a person.
             onClicked: again ? vm.callStaff() : videoHelp.ask()
-            Text { id: sizer; visible: false; text: vm.t.call_staff; font.pixelSize: theme.fontBody
+            Text { id: sizer; visible: false; Accessible.ignored: true; text: vm.t.call_staff; font.pixelSize: theme.fontBody
                    font.family: theme.fontFamily; font.bold: true }
         }
     }

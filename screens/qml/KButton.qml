@@ -20,6 +20,7 @@ Rectangle {
     Accessible.role: Accessible.Button
     Accessible.name: root.text
     Accessible.focusable: true
+    Accessible.ignored: !root.visible  // a hidden button is out of the tree
     Accessible.onPressAction: root.clicked()
     Keys.onReturnPressed: root.clicked()
     Keys.onSpacePressed: root.clicked()
@@ -30,6 +31,7 @@ Rectangle {
         width: root.width - theme.gap
         text: root.text
         color: root.kind === "secondary" ? theme.primary : theme.onPrimary
+        Accessible.ignored: true  // the button is named after it
         font.pixelSize: root.fontSize
         font.family: theme.fontFamily
         font.bold: true

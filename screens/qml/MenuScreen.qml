@@ -38,7 +38,9 @@ Item {
                 border.color: theme.primary
                 border.width: 3
                 Accessible.role: Accessible.Button
-                Accessible.name: vm.t[modelData] + ((vm.view.serviceBlocked || {})[modelData] ? "，" + vm.t.tile_blocked_short : "")
+                // The whole tile for a screen reader: name, description and any mark (its texts are not separate nodes).
+                Accessible.name: [vm.t[modelData], vm.t[modelData + "_desc"], statusText.text.replace("\n", "，")]
+                                 .filter(x => x).join("，")
                 Accessible.onPressAction: vm.chooseService(modelData)
                 ColumnLayout {
                     id: tile
@@ -46,8 +48,9 @@ Item {
                     anchors.right: parent.right
                     anchors.verticalCenter: parent.verticalCenter
                     anchors.margins: theme.gap * 1.5
-                    KText { Layout.fillWidth: true; text: vm.t[modelData]; font.pixelSize: theme.fontLarge; font.bold: true; color: theme.primary }
-                    KText { Layout.fillWidth: true; text: vm.t[modelData + "_desc"]; color: theme.muted }
+                    KText { Layout.fillWidth: true; text: vm.t[modelData]; font.pixelSize: theme.fontLarge; font.bold: true; color: theme.primary
+                            Accessible.ignored: true }
+                    KText { Layout.fillWidth: true; text: vm.t[modelData + "_desc"]; color: theme.muted; Accessible.ignored: true }
                     // What will not work now and what else does (kiosk/journey_readiness.py; offline, it says
                     // an application can still be left). Two lines are always reserved, so a mark that comes
                     // or goes moves nothing.
@@ -64,7 +67,7 @@ Item {
                         verticalAlignment: Text.AlignTop
                         color: theme.error
                         font.bold: true
-                        Accessible.ignored: blocked === ""
+                        Accessible.ignored: true  // part of the tile's name
                         text: blocked === "" ? "" : (blocked.indexOf("platform_") === 0 ? vm.t.tile_blocked_platform
                               : vm.t.tile_blocked_printer.arg(vm.t[blocked] || vm.t.printer_error))
                               + "\n" + (vm.t[(vm.view.serviceAlternative || {})[modelData]] || "")

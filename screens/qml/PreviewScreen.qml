@@ -2,9 +2,20 @@ import QtQuick
 import QtQuick.Layouts
 
 // Read-only preview of the selected certificate, then its purpose.
+// Standard mode: the page as rendered from the PDF. Assisted mode (长辈模式): the page, small, beside
+// its fields as large text (the theme's body size, >= 30 px): readable without zooming into a corner.
+// The fields are also the page's text alternative for screen readers, and the fallback when the
+// file cannot be shown.
 Item {
     id: root
     property bool choosePurpose: vm.view.screen === "purpose"
+    readonly property bool pageReady: pdfPreview.status === "ready"
+    readonly property bool showFields: vm.view.assisted === true || !pageReady
+    readonly property string fieldsText: {
+        var c = vm.view.certificate
+        if (!c) return ""
+        return [c.name].concat(c.rows.map(r => (vm.t[r[0]] || r[0]) + "：" + (vm.t[r[1]] || r[1]))).join("；")
+    }
     RowLayout {
         anchors.fill: parent
         anchors.margins: theme.gap * 2
@@ -12,17 +23,21 @@ Item {
 
         Rectangle {
             objectName: "personalDocument"  // masked in a video-help call until the citizen allows it
+            visible: root.pageReady
             Layout.fillHeight: true
-            Layout.preferredWidth: parent.width * 0.55
+            Layout.preferredWidth: parent.width * (vm.view.assisted ? 0.2 : 0.55)
             color: theme.surface
             border.color: theme.border
             border.width: 2
             radius: theme.radius / 2
+            Accessible.role: Accessible.Graphic
+            Accessible.name: vm.t.preview_title + "：" + (vm.view.certificate ? vm.view.certificate.name : "")
+            Accessible.description: root.fieldsText  // the page's text alternative
+            Accessible.ignored: !visible
             // The certificate file itself, rendered from the PDF (read-only).
             Flickable {
                 id: pdfView
                 objectName: "pdfPreview"
-                visible: pdfPreview.status === "ready"
                 anchors.fill: parent
                 anchors.margins: theme.gap
                 anchors.bottomMargin: pager.visible ? pager.height + theme.gap * 2 : theme.gap
@@ -32,61 +47,61 @@ Item {
                 boundsBehavior: Flickable.StopAtBounds
                 Image {
                     id: pageImage
-                    width: pdfView.width * pdfPreview.zoom
+                    width: pdfView.width
                     height: implicitWidth > 0 ? width * implicitHeight / implicitWidth : width * 1.414
                     fillMode: Image.PreserveAspectFit
                     cache: false
-                    source: pdfPreview.status === "ready"
+                    Accessible.ignored: true
+                    source: root.pageReady
                             ? "image://preview/" + pdfPreview.page + "/" + Math.round(width) + "/" + pdfPreview.revision : ""
                 }
             }
-            RowLayout {
+            ColumnLayout {
                 id: pager
-                visible: !root.choosePurpose && pdfPreview.status === "ready" && (pdfPreview.pageCount > 1 || vm.view.assisted)
+                visible: !root.choosePurpose && root.pageReady && pdfPreview.pageCount > 1
                 anchors.bottom: parent.bottom
                 anchors.horizontalCenter: parent.horizontalCenter
                 anchors.bottomMargin: theme.gap
-                spacing: theme.gap
-                KButton {
-                    objectName: "btn_prevPage"
-                    visible: pdfPreview.pageCount > 1
-                    text: vm.t.prev_page
-                    kind: "secondary"
-                    onClicked: pdfPreview.turnPage(-1)
-                }
+                spacing: theme.gap / 2
                 KText {
-                    visible: pdfPreview.pageCount > 1
+                    Layout.alignment: Qt.AlignHCenter
                     text: (vm.t.page_of || "").replace("%1", pdfPreview.page + 1).replace("%2", pdfPreview.pageCount)
                 }
-                KButton {
-                    objectName: "btn_nextPage"
-                    visible: pdfPreview.pageCount > 1
-                    text: vm.t.next_page
-                    kind: "secondary"
-                    onClicked: pdfPreview.turnPage(1)
-                }
-                KButton {
-                    objectName: "btn_zoomOut"
-                    visible: vm.view.assisted
-                    text: vm.t.zoom_out
-                    kind: "secondary"
-                    onClicked: pdfPreview.zoomBy(-1)
-                }
-                KButton {
-                    objectName: "btn_zoomIn"
-                    visible: vm.view.assisted
-                    text: vm.t.zoom_in
-                    kind: "secondary"
-                    onClicked: pdfPreview.zoomBy(1)
+                RowLayout {
+                    spacing: theme.gap / 2
+                    KButton {
+                        objectName: "btn_prevPage"
+                        text: vm.t.prev_page
+                        kind: "secondary"
+                        fontSize: theme.fontBody
+                        onClicked: pdfPreview.turnPage(-1)
+                    }
+                    KButton {
+                        objectName: "btn_nextPage"
+                        text: vm.t.next_page
+                        kind: "secondary"
+                        fontSize: theme.fontBody
+                        onClicked: pdfPreview.turnPage(1)
+                    }
                 }
             }
-            // Fallback: the certificate's details, while loading or when the file is unavailable.
+        }
+        // The certificate's fields as text: large in assisted mode; the fallback in standard mode.
+        Rectangle {
+            objectName: "certificateFields"
+            visible: root.showFields
+            Layout.fillHeight: true
+            Layout.preferredWidth: parent.width * (vm.view.assisted ? 0.34 : 0.55)
+            color: theme.surface
+            border.color: theme.border
+            border.width: 2
+            radius: theme.radius / 2
             Flickable {
-                visible: pdfPreview.status !== "ready"
                 anchors.fill: parent
                 anchors.margins: theme.gap * 1.5
                 contentHeight: doc.implicitHeight
                 clip: true
+                boundsBehavior: Flickable.StopAtBounds
                 ColumnLayout {
                     id: doc
                     width: parent.width
@@ -98,27 +113,36 @@ Item {
                         text: pdfPreview.status === "loading" ? vm.t.preview_loading : vm.t.preview_unavailable
                         color: theme.muted
                         wrapMode: Text.WordWrap
+                        Accessible.role: Accessible.StatusBar
+                        Accessible.name: text
                     }
                     KText {
+                        objectName: "certificateName"
                         Layout.fillWidth: true
                         text: vm.view.certificate ? vm.view.certificate.name : ""
-                        font.pixelSize: theme.fontTitle
+                        font.pixelSize: vm.view.assisted ? theme.fontLarge : theme.fontTitle
                         font.bold: true
                         horizontalAlignment: Text.AlignHCenter
                     }
                     Repeater {
                         model: vm.view.certificate ? vm.view.certificate.rows : []
-                        RowLayout {
+                        // Label above value in assisted mode: each gets the column's whole width.
+                        GridLayout {
                             Layout.fillWidth: true
-                            spacing: theme.gap
+                            columns: vm.view.assisted ? 1 : 2
+                            columnSpacing: theme.gap
+                            rowSpacing: 0
                             KText {
-                                Layout.preferredWidth: doc.width * 0.32
+                                objectName: "fieldLabel"
+                                Layout.preferredWidth: vm.view.assisted ? doc.width : doc.width * 0.32
                                 text: vm.t[modelData[0]] || modelData[0]
                                 color: theme.muted
                             }
                             KText {
+                                objectName: "fieldValue"
                                 Layout.fillWidth: true
                                 text: vm.t[modelData[1]] || modelData[1]
+                                font.bold: vm.view.assisted === true
                                 wrapMode: Text.WrapAnywhere
                             }
                         }

@@ -182,5 +182,6 @@ Item {
         MouseArea { anchors.fill: parent; onClicked: videoHelp.toggleAgentPicture() }
         Accessible.role: Accessible.Button
         Accessible.name: vm.t.video_enlarge
+        Accessible.ignored: !visible
     }
 }
