@@ -83,6 +83,7 @@ def audit(window: QQuickWindow, screen: str, assisted: bool) -> Report:
     QAccessible.setActive(True)
     screen_rect = QRectF(0, 0, window.width(), window.height())
     pixels = grab(window)
+    dialog = next((i for i in items(window.contentItem()) if i.objectName() == "videoDialog"), None)
     for item in items(window.contentItem()):
         kind = item.metaObject().className()
         if item.clip() or (_clipped(item) and not _shown_whole(item)):
@@ -99,7 +100,8 @@ def audit(window: QQuickWindow, screen: str, assisted: bool) -> Report:
             report.min_contrast = min(report.min_contrast, ratio)
             if px < limit["font"] or ratio < limit["contrast"]:
                 report.problems.append(f"text {item.property('text')[:20]!r}: {px:.0f}px, {ratio:.1f}:1")
-            _measure_ink(report, item, pixels, limit)
+            if dialog is None or _inside(item, dialog):  # under a modal dialog's scrim: dimmed on purpose
+                _measure_ink(report, item, pixels, limit)
         elif _is(item, "QQuickMouseArea"):
             target = item.parentItem()
             rect = target.mapRectToScene(target.boundingRect())
@@ -141,6 +143,15 @@ def _measure_ink(report: Report, item: QQuickItem, pixels: object, limit: dict) 
         report.min_ink_contrast, report.min_ink_contrast_text = ink.contrast, text
     if ink.contrast < limit["contrast"]:
         report.problems.append(f"rendered text {text!r}: {ink.contrast:.2f}:1")
+
+
+def _inside(item: QQuickItem, ancestor: QQuickItem) -> bool:
+    parent = item
+    while parent is not None:
+        if parent is ancestor:
+            return True
+        parent = parent.parentItem()
+    return False
 
 
 def _shown_whole(item: QQuickItem) -> bool:

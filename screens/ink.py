@@ -1,7 +1,7 @@
 """Measure text as a person sees it: from the rendered pixels, not from declared sizes.
 
 For one line of text on the rendered window (a numpy RGB array): the background is the commonest
-colour at the edge of the line's box; "ink" is every pixel that differs from it. Glyphs are the
+colour in the line's box (strokes cover a minority of it); "ink" is every pixel that differs from it. Glyphs are the
 runs of inked columns; a glyph's height is its ink's vertical extent. The line's glyph height is
 the median over its glyphs at least half as tall as the tallest (flat ones like 一 or 。 say
 nothing of the size): for Chinese text the height of the ideographs as drawn, for a line of
@@ -54,8 +54,7 @@ def measure(pixels: Any, x: float, y: float, width: float, height: float) -> Ink
     if x1 - x0 < 3 or y1 - y0 < 3:
         return None
     box = pixels[y0:y1, x0:x1].astype(int)
-    edge = np.concatenate([box[0], box[-1], box[:, 0], box[:, -1]])
-    colours, counts = np.unique(edge, axis=0, return_counts=True)
+    colours, counts = np.unique(box.reshape(-1, 3), axis=0, return_counts=True)
     background = colours[counts.argmax()]
     ink = np.abs(box - background).sum(axis=2) > INK_DISTANCE
     if not ink.any():
