@@ -87,6 +87,8 @@ for unit in "$here"/systemd/*.service "$here"/systemd/*.timer; do
   install -D -m 0644 "$unit" "$root/lib/systemd/system/$(basename "$unit")"
 done
 install -D -m 0644 "$deb/60-kiosk.rules" "$root/lib/udev/rules.d/60-kiosk.rules"
+install -D -m 0644 "$deb/logind-kiosk.conf" "$root/usr/lib/systemd/logind.conf.d/50-kiosk.conf"
+install -D -m 0644 "$deb/sysctl-kiosk.conf" "$root/usr/lib/sysctl.d/50-kiosk.conf"
 install -d "$root/usr/bin" "$root/usr/sbin"
 ln -s /opt/kiosk/venv/bin/kiosk "$root/usr/bin/kiosk"
 ln -s /opt/kiosk/venv/bin/kiosk-platform "$root/usr/bin/kiosk-platform"

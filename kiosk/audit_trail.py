@@ -84,6 +84,7 @@ class JourneyAuditor:
 
     def events(self, effect: object, journey: Any) -> list[tuple[str, dict[str, Any]]]:
         from kiosk.journey import QueueApplication, Record, SessionEnded  # the journey imports the core only
+        from kiosk.journey_fallback import SendToApp, TakeCounterTicket
 
         out: list[tuple[str, dict[str, Any]]] = []
         session = journey.session
@@ -104,6 +105,10 @@ class JourneyAuditor:
                 out.append(("help_request", {"session": self.session_id, "reason": p.get("reason")}))
         elif isinstance(effect, QueueApplication):
             out.append(("offline_application", {"session": self.session_id, "service": effect.service_id}))
+        elif isinstance(effect, SendToApp):  # a certificate leaves for a wallet: on the record, without content
+            out.append(("send_to_app", {"session": self.session_id}))
+        elif isinstance(effect, TakeCounterTicket):
+            out.append(("counter_ticket", {"session": self.session_id, "reason": effect.reason}))
         elif isinstance(effect, SessionEnded) and self.session_id:
             out.append(("session_end", {"session": self.session_id, "reason": effect.reason}))
             self.session_id = ""

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kiosk.state_access import file_mode
 from sync import envelope, fields
 from sync.migrations import SCHEMA_VERSION, migrate
 
@@ -130,6 +131,26 @@ def _wal_mode(db: sqlite3.Connection, busy_timeout: float) -> None:
             time.sleep(0.005 + secrets.randbelow(20) / 1000)
 
 
+def _share_file(path: Path) -> None:
+    """In a shared state folder (kiosk.state_access: the UI's and the sync engine's users) the
+    outbox is made, or set, 0660 before SQLite opens it: SQLite makes it 0644 minus the umask, and
+    gives its -wal and -shm files the database's own mode. Elsewhere nothing changes."""
+    mode = file_mode(path.parent)
+    if mode == 0o600:
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    except FileExistsError:
+        st = path.stat()
+        if st.st_uid == os.geteuid() and st.st_mode & 0o777 != mode:
+            os.chmod(path, mode)
+        return
+    try:
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
+
+
 class SqliteOutbox:
     """The outbox in one SQLite file. Safe to call from any thread and from several processes."""
 
@@ -140,6 +161,7 @@ class SqliteOutbox:
         self.keyring = keyring or envelope.Keyring(self.path.parent / "keys")
         self._clock = clock
         self._lock = threading.Lock()
+        _share_file(self.path)
         self._db = sqlite3.connect(os.fspath(path), check_same_thread=False, isolation_level=None,
                                    timeout=busy_timeout)
         self._db.text_factory = _lenient_text

@@ -8,8 +8,10 @@ platform stopped at print time, leave the application; and only what was done is
 
 from __future__ import annotations
 
+import pytest
+
 from kiosk.interfaces import PrinterState
-from screens.walkthrough import Walker, find, wait_for
+from screens.walkthrough import Walker, find, items, wait_for
 
 
 def _to_failed_print(kiosk) -> Walker:
@@ -41,14 +43,21 @@ def test_send_to_app_lands_in_the_wallet_and_is_rated_as_such(kiosk) -> None:
     assert find(w.window, "ratingSubject").property("text") == kiosk.vm.t["rating_subject_sent_to_app"]
 
 
-def test_counter_number_on_a_slip_and_no_rating(kiosk) -> None:
+@pytest.mark.parametrize("slip", [True, False])
+def test_counter_number_on_a_slip_or_on_screen_and_no_rating(kiosk, slip: bool) -> None:
+    receipts = kiosk.vm.services.receipts
+    if not slip:
+        receipts.state_value = PrinterState.OUT_OF_PAPER  # the receipt printer is out too: the number on screen
     w = _to_failed_print(kiosk)
     w.click("btn_goToCounter")
     wait_for(lambda: bool(kiosk.vm.view.get("counterNumber")), 10, "the counter number")
     number = kiosk.vm.view["counterNumber"]
-    assert kiosk.vm.view["receipt"] == "printed"
-    slips = list((kiosk.vm.services.receipts.folder).glob(f"receipt-{number}.txt"))
-    assert slips and number in slips[0].read_text(encoding="utf-8")
+    assert kiosk.vm.view["receipt"] == ("printed" if slip else "failed")
+    slips = list(receipts.folder.glob(f"receipt-{number}.txt"))
+    assert bool(slips) is slip and (not slip or number in slips[0].read_text(encoding="utf-8"))
+    texts = [item.property("text") or "" for item in items(w.window.contentItem())]
+    assert any(number in text for text in texts if isinstance(text, str))  # the number, big, on screen
+    assert kiosk.vm.t["counter_ticket_printed" if slip else "counter_ticket_screen"] in texts
     w.click("btn_finish")
     w.expect("take_card")  # nothing was done here: no rating of a service that failed
 

@@ -133,3 +133,18 @@ def test_a_failed_search_alone_is_not_rated(h: Harness) -> None:
     h.drive_to(Screen.NOTICE)
     h.journey.finish()
     assert h.journey.screen is not Screen.RATING
+
+
+def test_fallbacks_are_audited_without_content(h: Harness) -> None:
+    from kiosk.audit_trail import JourneyAuditor
+    from kiosk.journey_fallback import SendToApp, TakeCounterTicket
+
+    _failed_print(h)
+    h.journey.send_to_app()
+    h.journey.back()
+    auditor = JourneyAuditor()
+    found = [(event, fields) for effect in h.effects if isinstance(effect, SendToApp | TakeCounterTicket)
+             for event, fields in auditor.events(effect, h.journey)]
+    assert [event for event, _ in found if event != "session_start"] == ["send_to_app"]
+    cert = h.platform.certificates[0]
+    assert cert.cert_id not in str(found) and cert.holder_code not in str(found)

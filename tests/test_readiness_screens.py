@@ -97,8 +97,19 @@ def test_out_of_paper_is_said_on_attract_and_tiles(cups_kiosk, cups_bench: CupsB
     assert _positions(w.window, TILES) == marked
 
 
-def test_platform_stopped_is_said_on_the_tiles(kiosk) -> None:
+def test_platform_stopped_is_said_on_the_tiles(kiosk, monkeypatch) -> None:
     """The reference platform over HTTP stops: the health ping on the readiness lane finds it."""
+    import threading
+
+    import screens.readiness
+
+    threads: set[str] = set()
+    real = screens.readiness.printer_problem
+
+    def watched(*args: object) -> str:
+        threads.add(threading.current_thread().name)
+        return real(*args)
+    monkeypatch.setattr(screens.readiness, "printer_problem", watched)
     w = Walker(kiosk)
     kiosk.platform.get()
     kiosk.printer.get()
@@ -117,6 +128,7 @@ def test_platform_stopped_is_said_on_the_tiles(kiosk) -> None:
     assert not kiosk.vm.online  # the header's badge says the same
     assert kiosk.vm.t["service_blocked_platform_spoken"] in " ".join(t for t, _ in kiosk.vm.speaker.spoken)
     assert _positions(w.window, TILES) == before
+    assert threads and all(name.startswith("kiosk-readiness") for name in threads)  # never the UI thread
 
 
 def test_stopped_queue_is_said_before_starting(cups_kiosk, cups_bench: CupsBench) -> None:

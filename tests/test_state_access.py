@@ -61,6 +61,20 @@ def test_the_outbox_key_is_shared_too(shared: Path) -> None:
     assert mode(shared / "keys" / OUTBOX_KEY_FILE) == 0o660
 
 
+def test_the_outbox_database_is_shared(shared: Path) -> None:
+    from sync.outbox import SqliteOutbox
+
+    box = SqliteOutbox(shared / "outbox.db")
+    try:
+        box.enqueue("heartbeat", {"queued": 0})
+        for name in ("outbox.db", "outbox.db-wal", "outbox.db-shm"):
+            if (shared / name).exists():
+                assert mode(shared / name) == 0o660, name
+                assert (shared / name).stat().st_gid == shared.stat().st_gid
+    finally:
+        box.close()
+
+
 def test_others_are_refused_even_in_a_shared_folder(shared: Path) -> None:
     key_dir = shared / "device-key"
     DeviceKey.load_or_create(key_dir)
