@@ -8,12 +8,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from kiosk.i18n import Said
+
 
 def reader_check(config: Any) -> tuple[bool, str, str]:
     """(ok, summary, fix) for reader.driver; a simulator needs no hardware."""
     driver = config["reader.driver"]
     if driver in ("sim", "sam-emulator"):
-        return True, f"simulated reader ({driver}): no hardware needed", ""
+        return True, Said("doctor_sim_reader", driver), ""
     from kiosk.cli_devices import check_pcsc, check_serial
 
     if driver == "sam":
@@ -27,11 +29,11 @@ def camera_check(camera: Any, *, seconds: float = 2.0, detect: bool = False) -> 
     """Open the camera, count the frames of a few seconds, optionally look for a face; close it."""
     from kiosk.interfaces import CameraError
 
-    fix = "check the camera's USB cable, then 'v4l2-ctl --list-devices'; set camera.source to the right device"
+    fix = Said("doctor_fix_camera")
     try:
         camera.open()
     except (CameraError, OSError) as exc:
-        return False, f"the camera does not open ({type(exc).__name__})", fix
+        return False, Said("doctor_camera_not_open", type(exc).__name__), fix
     frames, last = 0, None
     try:
         end = time.monotonic() + seconds
@@ -42,16 +44,17 @@ def camera_check(camera: Any, *, seconds: float = 2.0, detect: bool = False) -> 
             else:
                 time.sleep(0.01)
     except (CameraError, OSError) as exc:
-        return False, f"the camera stopped ({type(exc).__name__})", fix
+        return False, Said("doctor_camera_stopped", type(exc).__name__), fix
     finally:
         camera.close()
     if not frames:
-        return False, "the camera gives no picture", fix
-    summary = f"{frames} frames in {seconds:.0f} s, {last.width}x{last.height}"
-    if detect:
-        faces = _faces(last)
-        summary += f", {faces} face(s) seen" if faces >= 0 else ", face detection unavailable"
-    return True, summary, ""
+        return False, Said("doctor_camera_no_picture"), fix
+    shape = (frames, f"{seconds:.0f}", f"{last.width}x{last.height}")
+    if not detect:
+        return True, Said("doctor_camera_frames", *shape), ""
+    faces = _faces(last)
+    return True, (Said("doctor_camera_faces", *shape, faces) if faces >= 0
+                  else Said("doctor_camera_no_detection", *shape)), ""
 
 
 def _faces(frame: Any) -> int:

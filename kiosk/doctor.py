@@ -4,6 +4,8 @@ its state in plain words, and the fix when something is wrong.
 The checks take the drivers they look at (typing.Protocol objects) and callables for the
 driver-specific ones (reader, camera), so the command line and the running kiosk share
 exactly this code. Nothing personal is reported: states, counts, times and file names.
+Findings are kiosk.i18n.Said: English on the command line and in the report, the kiosk's
+language on the maintenance screen (strings.tsv, keys doctor_*).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from kiosk.i18n import Said, localise
 
 PARTS = ("reader", "camera", "printer", "receipt", "speech", "platform", "disk", "clock", "outbox", "audit")
 MIN_FREE_BYTES = 500 * 1024 * 1024
@@ -34,9 +38,10 @@ class Check:
     details: tuple[str, ...] = ()
     at: str = field(default_factory=lambda: _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"part": self.part, "ok": self.ok, "summary": self.summary, "fix": self.fix,
-                "details": list(self.details), "at": self.at}
+    def as_dict(self, language: str = "en") -> dict[str, Any]:
+        """For JSON and the screens; summary and fix in `language` where they are kiosk.i18n.Said."""
+        return {"part": self.part, "ok": self.ok, "summary": str(localise(self.summary, language)),
+                "fix": str(localise(self.fix, language)), "details": list(self.details), "at": self.at}
 
 
 @dataclass
@@ -58,16 +63,15 @@ def _guard(part: str, fn: Callable[[], Check]) -> Check:
     try:
         return fn()
     except Exception as exc:  # a check never takes the doctor down
-        return Check(part, False, f"the check itself failed ({type(exc).__name__})",
-                     "run 'kiosk doctor' on the terminal and send the output to support")
+        return Check(part, False, Said("doctor_check_failed", type(exc).__name__), Said("doctor_fix_check_failed"))
 
 
 def run_checks(parts: Parts, only: tuple[str, ...] = PARTS) -> list[Check]:
     """Run the checks for the given parts, in PARTS order."""
     probe: dict[str, Any] = {}
     table: dict[str, Callable[[], Check]] = {
-        "reader": lambda: _from_callable("reader", parts.reader, "no card reader driver configured"),
-        "camera": lambda: _from_callable("camera", parts.camera, "no camera configured"),
+        "reader": lambda: _from_callable("reader", parts.reader, Said("doctor_no_reader")),
+        "camera": lambda: _from_callable("camera", parts.camera, Said("doctor_no_camera")),
         "printer": lambda: check_printer("printer", parts.printer),
         "receipt": lambda: check_printer("receipt", parts.receipts),
         "speech": lambda: check_speech(parts.speech_engine),
@@ -91,26 +95,21 @@ def check_printer(part: str, printer: Any) -> Check:
     from kiosk.interfaces import PrinterState
 
     if printer is None:
-        return Check(part, True, "none configured")
+        return Check(part, True, Said("doctor_none_configured"))
     state = printer.state()
-    name = "document printer" if part == "printer" else "receipt printer"
+    summary = Said("doctor_device_state", f"@doctor_name_{'printer' if part == 'printer' else 'receipt'}",
+                   f"@doctor_state_{state.value}")
     if state in (PrinterState.READY, PrinterState.BUSY):
-        return Check(part, True, f"{name} {state.value}")
-    fixes = {
-        "out_of_paper": "load paper, then run the self-test",
-        "paper_jam": "open the printer, clear the jam, close it, then run the self-test",
-        "offline": "check the printer's power and cable (USB/network); for CUPS run 'lpstat -p'",
-        "stopped": "the queue is stopped: 'cupsenable QUEUE' (and 'cupsaccept QUEUE')",
-    }
-    return Check(part, False, f"{name} {state.value}",
-                 fixes.get(state.value, "switch the printer off and on; if it persists, call support"))
+        return Check(part, True, summary)
+    fixes = ("out_of_paper", "jammed", "offline", "stopped")
+    return Check(part, False, summary,
+                 Said(f"doctor_fix_{state.value}" if state.value in fixes else "doctor_fix_printer_other"))
 
 
 def check_speech(engine: str) -> Check:
     if shutil.which(engine):
-        return Check("speech", True, f"{engine} is installed")
-    return Check("speech", False, f"{engine} is missing: assisted mode cannot speak",
-                 f"install it: 'apt install {engine}' (installer/install.sh does)")
+        return Check("speech", True, Said("doctor_speech_ok", engine))
+    return Check("speech", False, Said("doctor_speech_missing", engine), Said("doctor_fix_speech", engine))
 
 
 def probe_platform(url: str, *, ca_bundle: str = "", timeout: float = 3.0) -> dict[str, Any]:
@@ -156,80 +155,77 @@ def check_platform(url: str, config: Any, probe: dict[str, Any]) -> Check:
     import ssl
 
     if not url:
-        return Check("platform", True, "the local reference platform (demo) runs inside the kiosk")
+        return Check("platform", True, Said("doctor_platform_local"))
     try:
         probe.update(probe_platform(url, ca_bundle=config["platform.ca_bundle"],
                                     timeout=config["platform.connect_timeout"]))
     except ssl.SSLCertVerificationError as exc:
-        return Check("platform", False, f"the platform's TLS certificate is not trusted ({exc.verify_message})",
-                     "check platform.ca_bundle and the terminal's clock")
+        return Check("platform", False, Said("doctor_platform_untrusted", exc.verify_message),
+                     Said("doctor_fix_platform_untrusted"))
     except (OSError, ValueError) as exc:
-        return Check("platform", False, f"the platform cannot be reached ({type(exc).__name__})",
-                     "check the network cable and platform.url; the kiosk keeps working offline meanwhile")
+        return Check("platform", False, Said("doctor_platform_unreachable", type(exc).__name__),
+                     Said("doctor_fix_platform_unreachable"))
     details = [f"latency {probe['latency_ms']} ms", f"HTTP {probe['status']}"]
     expires = probe.get("cert_expires")
     if expires is not None:
         days = (expires - probe["local_time"]).days
         details.append(f"TLS certificate expires {expires.date()} ({days} days)")
         if days < TLS_WARN_DAYS:
-            return Check("platform", False, f"the platform's TLS certificate expires in {days} days",
-                         "tell the platform operator; the kiosk stops trusting it when it expires", tuple(details))
+            return Check("platform", False, Said("doctor_platform_cert_expiring", days),
+                         Said("doctor_fix_platform_cert"), tuple(details))
     if probe["status"] != 200:
-        return Check("platform", False, f"the platform answers HTTP {probe['status']}",
-                     "the platform has a problem: tell its operator", tuple(details))
-    return Check("platform", True, f"the platform answers in {probe['latency_ms']} ms", details=tuple(details))
+        return Check("platform", False, Said("doctor_platform_http", probe["status"]),
+                     Said("doctor_fix_platform_http"), tuple(details))
+    return Check("platform", True, Said("doctor_platform_ok", probe["latency_ms"]), details=tuple(details))
 
 
 def check_clock(probe: dict[str, Any] | None) -> Check:
     now = _dt.datetime.now(_dt.UTC)
     if now.year < 2024:
-        return Check("clock", False, f"the clock says {now.date()}", "set the time: 'timedatectl set-ntp true'")
+        return Check("clock", False, Said("doctor_clock_wrong", now.date()), Said("doctor_fix_clock_set"))
     if not probe or "server_time" not in probe:
-        return Check("clock", True, f"local time {now.isoformat(timespec='seconds')} (no platform time to compare)")
+        return Check("clock", True, Said("doctor_clock_local", now.isoformat(timespec="seconds")))
     skew = (probe["local_time"] - probe["server_time"]).total_seconds()
     if abs(skew) > MAX_CLOCK_SKEW_S:
-        return Check("clock", False, f"the clock is {skew:+.0f} s off the platform's",
-                     "turn on time sync: 'timedatectl set-ntp true' (signatures and TLS need the right time)")
-    return Check("clock", True, f"the clock is within {abs(skew):.0f} s of the platform's")
+        return Check("clock", False, Said("doctor_clock_skew", f"{skew:+.0f}"), Said("doctor_fix_clock_sync"))
+    return Check("clock", True, Said("doctor_clock_ok", f"{abs(skew):.0f}"))
 
 
 def check_disk(directory: Path) -> Check:
     directory.mkdir(parents=True, exist_ok=True)
     usage = shutil.disk_usage(directory)
     share = usage.free / usage.total if usage.total else 0
-    summary = f"{usage.free // (1024 * 1024)} MB free ({share:.0%}) for {directory}"
+    summary = Said("doctor_disk", usage.free // (1024 * 1024), f"{share:.0%}", directory)
     if usage.free < MIN_FREE_BYTES or share < MIN_FREE_SHARE:
-        return Check("disk", False, summary, "free space: old prints in the print folder, 'journalctl --vacuum-"
-                     "size=100M'; the audit trail stops the kiosk when the disk is full")
+        return Check("disk", False, summary, Said("doctor_fix_disk"))
     return Check("disk", True, summary)
 
 
 def check_outbox(outbox: Any) -> Check:
     if outbox is None:
-        return Check("outbox", True, "no outbox")
+        return Check("outbox", True, Said("doctor_no_outbox"))
     counts = outbox.counts()
     health = outbox.health()
     details = tuple(f"{k}: {v}" for k, v in counts.items())
     if health.get("quarantined"):
-        return Check("outbox", False, "a damaged outbox file was set aside",
-                     "export a support bundle, then acknowledge: 'kiosk queue ack'", details)
+        return Check("outbox", False, Said("doctor_outbox_quarantined"), Said("doctor_fix_outbox_quarantined"),
+                     details)
     if counts.get("dead"):
-        return Check("outbox", False, f"{counts['dead']} transaction(s) the platform refused (dead letters)",
-                     "retry them (maintenance: outbox, or 'kiosk queue retry'); if they fail again, export a "
-                     "support bundle", details)
+        return Check("outbox", False, Said("doctor_outbox_dead", counts["dead"]), Said("doctor_fix_outbox_dead"),
+                     details)
     if health.get("limits_reached"):
-        return Check("outbox", False, f"offline limit reached: {', '.join(health['limits_reached'])}",
-                     "bring the platform connection back; no offline applications are taken meanwhile", details)
-    return Check("outbox", True, f"{health.get('queue_depth', 0)} waiting to be sent", details=details)
+        return Check("outbox", False, Said("doctor_outbox_limit", ", ".join(health["limits_reached"])),
+                     Said("doctor_fix_outbox_limit"), details)
+    return Check("outbox", True, Said("doctor_outbox_ok", health.get("queue_depth", 0)), details=details)
 
 
 def check_audit(directory: Path | None) -> Check:
     from kiosk.audit_log import verify
 
     if directory is None or not directory.is_dir():
-        return Check("audit", True, "no audit trail yet")
+        return Check("audit", True, Said("doctor_audit_none"))
     result = verify(directory)
     if result.ok:
-        return Check("audit", True, f"{result.entries} entries, chain intact")
-    return Check("audit", False, f"the audit trail was changed or damaged ({len(result.problems)} problem(s))",
-                 "keep the files as they are, export a support bundle and report it", tuple(result.problems[:5]))
+        return Check("audit", True, Said("doctor_audit_ok", result.entries))
+    return Check("audit", False, Said("doctor_audit_damaged", len(result.problems)), Said("doctor_fix_audit"),
+                 tuple(result.problems[:5]))

@@ -97,3 +97,32 @@ def fmt(key: str, language: str, *args: object) -> str:
 def spoken(screen: str, language: str) -> str:
     """The guidance spoken when a screen appears."""
     return " ".join(text(k, language) for k in SPOKEN.get(screen, ()))
+
+
+class Said(str):
+    """An English message that remembers its key and arguments, so a screen can show it translated.
+
+    It is the English text everywhere a plain str goes (logs, `kiosk doctor`, reports, tests);
+    ``in_language`` gives it in another language. Arguments written "@key" are translated first
+    (a part's or a state's name inside a message).
+    """
+
+    said: tuple[str, ...]
+
+    def __new__(cls, key: str, *args: object) -> Said:
+        words = tuple(str(a) for a in args)
+        out = super().__new__(cls, _fill(key, "en", words))
+        out.said = (key, *words)
+        return out
+
+    def in_language(self, language: str) -> str:
+        return _fill(self.said[0], language, self.said[1:])
+
+
+def _fill(key: str, language: str, args: tuple[str, ...]) -> str:
+    return fmt(key, language, *(text(a[1:], language) if a.startswith("@") else a for a in args))
+
+
+def localise(message: str, language: str) -> str:
+    """A Said in the language; any other string as it is."""
+    return message.in_language(language) if isinstance(message, Said) else message

@@ -15,6 +15,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
+from kiosk.i18n import localise
 from printing.fonts import cjk_font
 
 
@@ -73,13 +74,17 @@ def readiness_report(kiosk_id: str, checks: Sequence[Any], *, staff_id: str = ""
     y = height - 25 * mm
 
     def line(text: str, size: float = 10, indent: float = 0) -> None:
+        """Draw text, wrapped to the page's width (Chinese lines are wide)."""
         nonlocal y
-        if y < 20 * mm:
-            c.showPage()
-            y = height - 20 * mm
-        c.setFont(font, size)
-        c.drawString((20 + indent) * mm, y, text[:110])
-        y -= size * 1.5
+        from reportlab.lib.utils import simpleSplit
+
+        for part in simpleSplit(text, font, size, width - (40 + indent) * mm) or [""]:
+            if y < 20 * mm:
+                c.showPage()
+                y = height - 20 * mm
+            c.setFont(font, size)
+            c.drawString((20 + indent) * mm, y, part)
+            y -= size * 1.5
 
     ready = all(ch.ok for ch in checks)
     line("就绪报告 · Readiness report", 18)
@@ -88,11 +93,15 @@ def readiness_report(kiosk_id: str, checks: Sequence[Any], *, staff_id: str = ""
     y -= 6
     for ch in checks:
         line(f"{'OK     ' if ch.ok else 'PROBLEM'}  {ch.part:9}  {ch.summary}", 10)
+        if localise(ch.summary, "zh-CN") != ch.summary:  # the findings in Chinese too (kiosk.i18n.Said)
+            line(localise(ch.summary, "zh-CN"), 9, indent=22)
         line(f"checked {ch.at}", 8, indent=22)
         for detail in ch.details:
             line(detail, 8, indent=22)
         if ch.fix:
             line(f"fix: {ch.fix}", 8, indent=22)
+            if localise(ch.fix, "zh-CN") != ch.fix:
+                line(f"处理方法：{localise(ch.fix, 'zh-CN')}", 8, indent=22)
     c.showPage()
     c.save()
     return out.getvalue()

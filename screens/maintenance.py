@@ -17,9 +17,11 @@ from typing import Any
 
 from PySide6.QtCore import Property, QCoreApplication, QObject, QTimer, Signal, Slot
 
+from kiosk import i18n
 from kiosk.crash_loop import REASON as CRASH_LOOP
 from kiosk.crash_loop import clear as clear_crash_loop
 from kiosk.doctor import PARTS, Check, Parts, run_checks
+from kiosk.i18n import Said, localise
 from kiosk.interfaces import ReaderEvent, ReaderEventKind, Receipt
 from kiosk.maintenance import Maintenance
 
@@ -47,7 +49,7 @@ class MaintenanceViewModel(QObject):
                                  max_seconds=config["staff.max_session_seconds"], **kwargs)
         self.checks: dict[str, Check] = {}
         self._sign_in: dict[str, Any] = {}
-        self._result = ""
+        self._result: str | tuple[str, str] = ""
         self._busy = ""
         self._card_deadline = 0.0
         self._card_number = ""  # the staff card in the reader, checked: its holder gives only the PIN
@@ -85,7 +87,7 @@ class MaintenanceViewModel(QObject):
 
     def _tick(self) -> None:
         if self._card_deadline and self.model.now() > self._card_deadline:
-            self._finish_card("no card was read in time: place the test card flat on the reader", False)
+            self._finish_card(Said("maint_said_no_card"), False)
         reason = self.model.tick()
         if reason:
             self._leave(reason)
@@ -116,9 +118,9 @@ class MaintenanceViewModel(QObject):
         return {
             "page": self.model.page,
             "staffId": self._staff(),
-            "checks": [self.checks[p].as_dict() for p in PARTS if p in self.checks],
+            "checks": [self.checks[p].as_dict(journey.language) for p in PARTS if p in self.checks],
             "busy": self._busy,
-            "result": self._result,
+            "result": self._shown_result(journey.language),
             "outOfService": bool({"out_of_service_technician", CRASH_LOOP} & journey.out_of_service),
             "cardSession": bool(self.model.session and self.model.session.card),
             "cardNumber": self._card_number,
@@ -231,11 +233,9 @@ class MaintenanceViewModel(QObject):
             self._wait_for_card()
             return
         if part == "speech":
-            from kiosk import i18n
-
             if self.vm.speaker is not None:
                 self.vm.speaker.say(i18n.text("maint_speaker_test", self.vm.journey.language), self.vm.journey.language)
-            self._set(part, True, "a spoken prompt was sent to the speaker: listen for it", "self_test")
+            self._set(part, True, Said("maint_said_speaker"), "self_test")
             return
         work: dict[str, Callable[[], Any]] = {
             "camera": self.camera_test,
@@ -249,9 +249,20 @@ class MaintenanceViewModel(QObject):
             self._run(LANES.get(part, "device"), lambda: run_checks(self.parts, (part,))[0],
                       lambda c: self._set(c.part, c.ok, c.summary, "self_test", c.fix), part)
 
+    @property
+    def result(self) -> str:
+        """The last action's result in English (the screen shows it in the kiosk's language)."""
+        summary, fix = self._result if isinstance(self._result, tuple) else (self._result, "")
+        return str(summary) + (f" — fix: {fix}" if fix else "")
+
+    def _shown_result(self, language: str) -> str:
+        summary, fix = self._result if isinstance(self._result, tuple) else (self._result, "")
+        shown = localise(summary, language)
+        return shown + ("  " + i18n.fmt("maint_fix", language, localise(fix, language)) if fix else "")
+
     def _set(self, part: str, ok: bool, summary: str, action: str, fix: str = "") -> None:
         self.checks[part] = Check(part, ok, summary, fix)
-        self._result = summary + (f" — fix: {fix}" if fix else "")
+        self._result = (summary, fix)
         self._audit(f"{action}:{part}", "ok" if ok else "failed")
         self._emit()
 
@@ -260,20 +271,20 @@ class MaintenanceViewModel(QObject):
 
         result = self.vm.services.printer.print_pdf(test_page(self.vm.services.kiosk_id))
         if result.ok:
-            return True, "test page printed: check the 10 mm frame, the rulers and the grey steps", ""
-        return False, f"test page not printed ({result.reason})", "see the printer's status; load paper, clear jams"
+            return True, Said("maint_said_test_page"), ""
+        return False, Said("maint_said_test_page_failed", result.reason), Said("maint_said_fix_printer")
 
     def _print_test_receipt(self) -> tuple[bool, str, str]:
         receipts = self.vm.services.receipts
         if receipts is None:
-            return True, "no receipt printer configured", ""
+            return True, Said("maint_said_no_receipt"), ""
         result = receipts.print_receipt(Receipt(kind="test", tracking_code="TEST", service="测试凭条 test receipt",
                                                 kiosk_id=self.vm.services.kiosk_id,
                                                 issued_at=_dt.datetime.now(_dt.UTC),
                                                 lines=("Receipt printer self-test",)))
         if result.ok:
-            return True, "test receipt printed", ""
-        return False, f"test receipt not printed ({result.reason})", "load the paper roll and close the cover"
+            return True, Said("maint_said_receipt"), ""
+        return False, Said("maint_said_receipt_failed", result.reason), Said("maint_said_fix_receipt")
 
     def _wait_for_card(self) -> None:
         self._busy = "reader"
@@ -288,17 +299,16 @@ class MaintenanceViewModel(QObject):
             return True  # maintenance swallows card events; the journey never sees them
         if event.kind is ReaderEventKind.CARD_PRESENTED and event.document is not None:
             problems = event.document.problems()
-            self._finish_card(f"test card read: {event.document.doc_type.value}, "
-                              f"checks {', '.join(problems) if problems else 'ok'}", True)
+            self._finish_card(Said("maint_said_test_card", event.document.doc_type.value,
+                                   ", ".join(problems) if problems else "ok"), True)
         elif event.kind is ReaderEventKind.READ_FAILED:
-            self._finish_card(f"the card could not be read ({event.reason or 'unknown'})", False)
+            self._finish_card(Said("maint_said_card_failed", event.reason or "unknown"), False)
         return True
 
     def _finish_card(self, summary: str, ok: bool) -> None:
         self._card_deadline = 0.0
         self._busy = ""
-        self._set("reader", ok, summary, "self_test", "" if ok else "clean the reader; try another test card; "
-                  "then run 'kiosk devices doctor'")
+        self._set("reader", ok, summary, "self_test", "" if ok else Said("maint_said_fix_reader"))
 
     @Slot()
     def retryDead(self) -> None:
@@ -307,7 +317,7 @@ class MaintenanceViewModel(QObject):
         self._run("disk", lambda: self.vm.services.outbox.retry_dead(None), self._retried, "outbox")
 
     def _retried(self, count: int) -> None:
-        self._result = f"{count} dead letter(s) queued again"
+        self._result = Said("maint_said_retried", count)
         self._audit("retry_dead_letters", f"{count}")
 
     def _export_dir(self) -> Path:
@@ -335,22 +345,25 @@ class MaintenanceViewModel(QObject):
 
     def _bundled(self, saved: tuple[str, str]) -> None:
         name, passphrase = saved
-        self._result = f"saved {name}; passphrase for support (shown once): {passphrase}"
+        self._result = Said("maint_said_bundle", name, passphrase)
         self._audit("support_bundle", name)
+
+    def _report(self) -> tuple[list[Check], bytes]:
+        from printing.service_pages import readiness_report
+
+        checks = run_checks(self.parts)
+        return checks, readiness_report(self.vm.services.kiosk_id, checks, staff_id=self._staff())
 
     @Slot()
     def readinessReport(self) -> None:
         """Run every check, then save the readiness report (PDF) to the USB folder."""
         if self.model.session is None:
             return
-        staff = self._staff()
 
         def work() -> tuple[list[Check], str]:
-            from printing.service_pages import readiness_report
-
-            checks = run_checks(self.parts)
+            checks, pdf = self._report()
             path = self._export_dir() / f"readiness-{self.vm.services.kiosk_id}-{self._stamp()}.pdf"
-            path.write_bytes(readiness_report(self.vm.services.kiosk_id, checks, staff_id=staff))
+            path.write_bytes(pdf)
             return checks, path.name
         self._run("device", work, self._reported, "report")
 
@@ -358,8 +371,30 @@ class MaintenanceViewModel(QObject):
         checks, name = done
         self.checks = {c.part: c for c in checks}
         ready = all(c.ok for c in checks)
-        self._result = f"saved {name}: {'READY' if ready else 'NOT READY'}"
+        self._result = Said("maint_said_report_saved", name, "@maint_ready" if ready else "@maint_not_ready")
         self._audit("readiness_report", "ready" if ready else "not_ready")
+
+    @Slot()
+    def printReport(self) -> None:
+        """Run every check, then print the readiness report on the document printer (the citizens' path)."""
+        if self.model.session is None:
+            return
+
+        def work() -> tuple[list[Check], Any]:
+            checks, pdf = self._report()
+            return checks, self.vm.services.printer.print_pdf(pdf)
+        self._run("printer", work, self._printed_report, "report")
+
+    def _printed_report(self, done: tuple[list[Check], Any]) -> None:
+        checks, result = done
+        self.checks = {c.part: c for c in checks}
+        ready = all(c.ok for c in checks)
+        if result.ok:
+            self._result = Said("maint_said_report_printed", "@maint_ready" if ready else "@maint_not_ready")
+        else:
+            self._result = Said("maint_said_report_not_printed", result.reason)
+        self._audit("readiness_report_print", ("ready" if ready else "not_ready") if result.ok
+                    else f"failed: {result.reason}")
 
     @Slot(bool)
     def setOutOfService(self, on: bool) -> None:

@@ -58,8 +58,8 @@ def test_every_part_has_a_status_and_a_self_test(kiosk, tmp_path) -> None:
             kiosk.reader.insert(0)
         wait_for(lambda: kiosk.maint.state["result"] != "", 30, f"{part} self-test")
         w.maint_settled(f"part:{part}")
-        result = kiosk.maint.state["result"]
-        assert result, part
+        result = kiosk.maint.result  # in English; the screen shows it in the kiosk's language
+        assert result and kiosk.maint.state["result"], part
         if part == "reader":
             assert result.startswith("test card read: resident_id")
             assert SAMPLE_PEOPLE[0].name not in result and SAMPLE_PEOPLE[0].number not in result
@@ -90,7 +90,8 @@ def test_failed_self_test_says_what_to_do(kiosk) -> None:
     w.maint_settled("part:printer")
     w.click("btn_selfTest")
     wait_for(lambda: kiosk.maint.state["result"] != "", 30, "printer self-test")
-    assert "fix:" in kiosk.maint.state["result"]
+    assert "fix:" in kiosk.maint.result
+    assert kiosk.vm.t["maint_fix"].split("%1")[0] in kiosk.maint.state["result"]  # 处理方法：… on screen
     kiosk.printer.fail_with = None
     w.click("btn_maintBack")
     w.click("btn_maintSignOut")
@@ -103,14 +104,14 @@ def test_report_bundle_out_of_service_and_restart(kiosk) -> None:
     w.click("btn_maintActions")
     w.maint_settled("actions")
     w.click("btn_report")
-    wait_for(lambda: kiosk.maint.state["result"].startswith("saved readiness-"), 30, "readiness report")
+    wait_for(lambda: kiosk.maint.result.startswith("saved readiness-"), 30, "readiness report")
     export = kiosk.maint.config.path("maintenance.export_dir")
     report = next(export.glob("readiness-*.pdf"))
     assert report.read_bytes().startswith(b"%PDF")
     w.maint_settled("actions")
     w.click("btn_bundle")
-    wait_for(lambda: kiosk.maint.state["result"].startswith("saved support-"), 30, "support bundle")
-    passphrase = kiosk.maint.state["result"].rsplit(": ", 1)[1]
+    wait_for(lambda: kiosk.maint.result.startswith("saved support-"), 30, "support bundle")
+    passphrase = kiosk.maint.result.rsplit(": ", 1)[1]
     from kiosk.cli_queue import open_bundle
     bundle = open_bundle(next(export.glob("support-*.kbundle")), passphrase)
     assert bundle["audit_verify"] == "ok" and any(e["event"] == "staff_sign_in" for e in bundle["audit"])
@@ -226,3 +227,23 @@ def test_full_disk_takes_the_kiosk_out_of_service_until_entries_are_written(kios
     events = [e["event"] for e in log.tail()]
     assert events[-1] == "disk_freed" and "session_start" in events and "session_end" in events
     assert verify(log.directory).ok
+
+
+def test_findings_are_shown_in_the_kiosk_language(kiosk) -> None:
+    """kiosk doctor's findings are English on the command line; the maintenance screen shows them in
+    the kiosk's language (strings.tsv, all three)."""
+    from kiosk import i18n
+    from kiosk.doctor import run_checks
+
+    w = Walker(kiosk)
+    w.sign_in_technician()
+    shown = {c["part"]: c["summary"] for c in kiosk.maint.state["checks"]}
+    english = {c.part: str(c.summary) for c in kiosk.maint.checks.values()}
+    assert shown["disk"] != english["disk"] and "MB" in shown["disk"] and "剩余" in shown["disk"]
+    assert shown["outbox"].endswith("笔等待发送") and english["outbox"].endswith("waiting to be sent")
+    checks = run_checks(kiosk.maint.parts, ("speech", "outbox", "audit", "clock"))
+    for check in checks:
+        for language in i18n.LANGUAGES:
+            text = i18n.localise(check.summary, language)
+            assert text and "%" not in text and "doctor_" not in text, (check.part, language, text)
+    w.click("btn_maintSignOut")

@@ -169,10 +169,11 @@ Item {
             Item { Layout.fillHeight: true }
             GridLayout {
                 Layout.alignment: Qt.AlignHCenter
-                columns: 3
+                columns: 4
                 columnSpacing: theme.gap
                 rowSpacing: theme.gap
                 KButton { objectName: "btn_report"; text: vm.t.maint_report; onClicked: if (!root.st.busy) maint.readinessReport() }
+                KButton { objectName: "btn_reportPrint"; text: vm.t.maint_report_print; onClicked: if (!root.st.busy) maint.printReport() }
                 KButton { objectName: "btn_bundle"; text: vm.t.maint_bundle; kind: "secondary"; onClicked: if (!root.st.busy) maint.exportBundle() }
                 KButton {
                     objectName: "btn_outOfService"
