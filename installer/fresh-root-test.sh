@@ -12,8 +12,9 @@
 #    checked full screen (tests/cage_session.py), with no network but loopback;
 # 6. the root booted with systemd-nspawn (systemd as PID 1, loopback only): kiosk-sync.service
 #    started for real, under its sandbox and watchdog, as kiosk-sync.
-# apt in the root downloads through an overlay on the host's /var/cache/apt/archives (read, never
-# written); debootstrap reuses and adds to that cache.
+# apt in the root sees our .deb cache (/var/cache/kiosk-installer/archives) and the host's
+# /var/cache/apt/archives through an overlay (both read only; new downloads are copied into ours
+# afterwards); debootstrap reuses and adds to the host's. Several runs may go at once.
 # Prints each stage's time. Needs root, debootstrap, and http access to the Debian mirror.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -46,9 +47,10 @@ timing() {
 say() { echo "[fresh-root] $*"; }
 fail() { echo "[fresh-root] FAILED: $*" >&2; exit 1; }
 
-mkdir -p "$cache/archives-upper" "$cache/archives-work"
+mkdir -p "$cache/archives"  # our own .deb cache, beside the host's
 work=$(mktemp -d /var/tmp/kiosk-fresh-root.XXXXXX)
 root="$work/root"
+mkdir -p "$work/archives-upper" "$work/archives-work"
 lintian_pid=""
 nspawn_pid=""
 cleanup() {
@@ -59,24 +61,26 @@ cleanup() {
 trap cleanup EXIT
 
 # Run a command in the root: private mount and pid namespaces (everything started inside dies
-# with it), /proc /sys /dev, tmpfs /run and /tmp, the apt archive overlay. --net: loopback only.
+# with it), /proc /sys /dev, tmpfs /run and /tmp, and apt's archive folder: an overlay on our
+# .deb cache and the host's, both read only, with this run's own upper layer (runs side by side
+# never share a layer they write). --net: loopback only.
 inroot() {
   local net=()
   if [ "$1" = --net ]; then net=(--net); shift; fi
   unshare --mount --pid --fork --propagation private "${net[@]}" bash -euc '
-    r=$1; cache=$2; shift 2
+    r=$1; cache=$2; w=$3; shift 3
     if ip link set lo up 2>/dev/null; then :; fi
     mount -t proc proc "$r/proc"
     mount -t sysfs sys "$r/sys"
     mount --rbind /dev "$r/dev"
     mount -t tmpfs -o mode=0755 tmpfs "$r/run"
     mount -t tmpfs -o mode=1777 tmpfs "$r/tmp"
-    mount -t overlay overlay -o "lowerdir=/var/cache/apt/archives,upperdir=$cache/archives-upper,workdir=$cache/archives-work" \
+    mount -t overlay overlay -o "lowerdir=$cache/archives:/var/cache/apt/archives,upperdir=$w/archives-upper,workdir=$w/archives-work" \
       "$r/var/cache/apt/archives"
     cp /etc/resolv.conf "$r/etc/resolv.conf"
     exec chroot "$r" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
       LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
-  ' inroot "$root" "$cache" "$@"
+  ' inroot "$root" "$cache" "$work" "$@"
 }
 
 # 1. The base root, made again once a day.
@@ -96,7 +100,8 @@ EOF
   inroot apt-get -q update > "$work/apt.log" 2>&1 || { tail -20 "$work/apt.log"; fail "apt-get update"; }
   inroot apt-get -q -y upgrade >> "$work/apt.log" 2>&1 || { tail -20 "$work/apt.log"; fail "apt-get upgrade"; }
   inroot apt-get clean
-  tar -C "$root" -cf "$base.new" . && mv "$base.new" "$base"
+  new_base=$(mktemp "$base.XXXXXX")
+  tar -C "$root" -cf "$new_base" . && mv "$new_base" "$base"
   timing "base root made and cached"
 else
   mkdir -p "$root"
@@ -124,6 +129,8 @@ if ! inroot nice apt-get -q -y --no-install-recommends install "./root/$debname"
   fail "apt-get install of the package"
 fi
 grep -E '^(Need to get|[0-9]+ upgraded)' "$work/apt.log" | sed 's/^/[fresh-root]   /' || true
+# What apt had to download goes into our cache for the next run.
+find "$work/archives-upper" -maxdepth 1 -type f -name '*.deb' -exec cp -n {} "$cache/archives/" \;
 timing "package installed with apt"
 
 # 4. What the package set up.
