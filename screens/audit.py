@@ -108,6 +108,30 @@ def audit(window: QQuickWindow, screen: str, assisted: bool) -> Report:
     return report
 
 
+def touch_targets(window: QQuickWindow) -> dict[str, QRectF]:
+    """Every visible touch target (what a MouseArea or TapHandler covers) by name, in scene pixels.
+    Unnamed or repeated names get #2, #3 ... in tree order; the full-screen "touch anywhere" area
+    of the inactivity warning is left out."""
+    out: dict[str, QRectF] = {}
+    for item in items(window.contentItem()):
+        if _is(item, "QQuickMouseArea"):
+            target = item.parentItem()
+        elif any(_is(child, "QQuickTapHandler") for child in item.children()):
+            target = item
+        else:
+            continue
+        rect = target.mapRectToScene(QRectF(0, 0, target.width(), target.height()))
+        if rect.width() >= window.width() and rect.height() >= window.height():
+            continue
+        name = target.objectName() or target.metaObject().className()
+        key, n = name, 1
+        while key in out:
+            n += 1
+            key = f"{name}#{n}"
+        out[key] = rect
+    return out
+
+
 def _clipped(item: QQuickItem) -> bool:
     parent = item.parentItem()
     while parent is not None:

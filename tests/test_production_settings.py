@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,3 +51,49 @@ def test_kiosk_run_refuses_the_demo_defaults_plainly(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr and "kiosk demo" in done.stderr
     for key in KEYS:
         assert key in done.stderr
+
+
+TEMPLATE = ROOT / "installer" / "deb" / "kiosk.toml"
+
+
+def _filled_template() -> str:
+    """The package's /etc/kiosk/kiosk.toml with the example lines under each REQUIRED comment
+    taken in (uncommented), as a technician would fill it in."""
+    out, taking = [], False
+    for line in TEMPLATE.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# REQUIRED"):
+            taking = True
+        elif taking and re.match(r"# [a-z_]+ = ", line):
+            line = line[2:]
+        else:
+            taking = False
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def test_the_package_template_is_refused_naming_each_required_setting(tmp_path: Path) -> None:
+    from kiosk.config import read_file
+
+    template = tmp_path / "kiosk.toml"
+    template.write_text(TEMPLATE.read_text(encoding="utf-8"), encoding="utf-8")
+    config = Config(read_file(template))
+    named = {line.split(" ", 1)[0] for line in missing_production_settings(config)}
+    required = {f"{section}.{key}" for section, key in _required_keys()}
+    assert named and named <= required | {"camera.driver"}
+    assert config["kiosk.state_dir"] == "/var/lib/kiosk" and config["sync.in_process"] is False
+    filled = tmp_path / "filled.toml"
+    filled.write_text(_filled_template(), encoding="utf-8")
+    assert missing_production_settings(Config(read_file(filled))) == []
+
+
+def _required_keys() -> list[tuple[str, str]]:
+    """(section, key) of the example lines under each REQUIRED comment of the template."""
+    keys, section = [], ""
+    text = _filled_template().splitlines()
+    original = TEMPLATE.read_text(encoding="utf-8").splitlines()
+    for before, after in zip(original, text, strict=True):
+        if after.startswith("["):
+            section = after.strip("[]")
+        if before != after:
+            keys.append((section, after.split(" = ", 1)[0]))
+    return keys

@@ -26,11 +26,14 @@ Item {
             font.bold: true
             horizontalAlignment: Text.AlignHCenter
         }
-        KText {
-            Layout.fillWidth: true
-            text: vm.t.uscc_hint
-            color: theme.muted
-            horizontalAlignment: Text.AlignHCenter
+        KMessage {
+            // The hint, or in its place the error: the keys below never move when an error shows.
+            objectName: "inputError"
+            alert: vm.view.inputError !== ""
+            color: alert ? theme.error : theme.muted
+            font.bold: alert
+            text: alert ? (vm.t[vm.view.inputError] || vm.t.uscc_invalid) : vm.t.uscc_hint
+            Accessible.role: alert ? Accessible.AlertMessage : Accessible.StaticText
         }
         Rectangle {
             objectName: "entryField"
@@ -49,14 +52,6 @@ Item {
                 font.pixelSize: theme.fontLarge
                 font.letterSpacing: 4
             }
-        }
-        KText {
-            Layout.fillWidth: true
-            visible: vm.view.inputError !== ""
-            text: vm.view.inputError ? vm.t[vm.view.inputError] : ""
-            color: theme.error
-            font.bold: true
-            horizontalAlignment: Text.AlignHCenter
         }
         GridLayout {
             Layout.alignment: Qt.AlignHCenter

@@ -100,14 +100,11 @@ Item {
                 }
             }
         }
-        KText {
+        KMessage {
             objectName: "staffError"
-            Layout.fillWidth: true
-            visible: text !== ""
+            lines: 2
+            alert: !root.busy
             text: root.errorText()
-            color: root.busy ? theme.text : theme.error
-            font.bold: true
-            horizontalAlignment: Text.AlignHCenter
         }
         GridLayout {
             Layout.alignment: Qt.AlignHCenter
