@@ -9,9 +9,12 @@
 # 4. checks: users and groups, folders and owners, conffile, units, udev and PAM files, every
 #    native module importing, `kiosk --version`, `kiosk run` refusing the template by name;
 # 5. the installed kiosk under cage (headless) as the kiosk user, and its grim screenshot
-#    checked full screen (tests/cage_session.py), with no network but loopback.
-# apt in the root downloads through an overlay on the host's /var/cache/apt/archives (read, never
-# written); debootstrap reuses and adds to that cache.
+#    checked full screen (tests/cage_session.py), with no network but loopback;
+# 6. the root booted with systemd-nspawn (systemd as PID 1, loopback only): kiosk-sync.service
+#    started for real, under its sandbox and watchdog, as kiosk-sync.
+# apt in the root sees our .deb cache (/var/cache/kiosk-installer/archives) and the host's
+# /var/cache/apt/archives through an overlay (both read only; new downloads are copied into ours
+# afterwards); debootstrap reuses and adds to the host's. Several runs may go at once.
 # Prints each stage's time. Needs root, debootstrap, and http access to the Debian mirror.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -44,35 +47,40 @@ timing() {
 say() { echo "[fresh-root] $*"; }
 fail() { echo "[fresh-root] FAILED: $*" >&2; exit 1; }
 
-mkdir -p "$cache/archives-upper" "$cache/archives-work"
+mkdir -p "$cache/archives"  # our own .deb cache, beside the host's
 work=$(mktemp -d /var/tmp/kiosk-fresh-root.XXXXXX)
 root="$work/root"
+mkdir -p "$work/archives-upper" "$work/archives-work"
 lintian_pid=""
+nspawn_pid=""
 cleanup() {
   if [ -n "$lintian_pid" ]; then kill "$lintian_pid" 2>/dev/null || true; fi
+  if [ -n "$nspawn_pid" ]; then kill "$nspawn_pid" 2>/dev/null || true; wait "$nspawn_pid" 2>/dev/null || true; fi
   if [ "$keep" = 1 ]; then say "kept $root"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
 # Run a command in the root: private mount and pid namespaces (everything started inside dies
-# with it), /proc /sys /dev, tmpfs /run and /tmp, the apt archive overlay. --net: loopback only.
+# with it), /proc /sys /dev, tmpfs /run and /tmp, and apt's archive folder: an overlay on our
+# .deb cache and the host's, both read only, with this run's own upper layer (runs side by side
+# never share a layer they write). --net: loopback only.
 inroot() {
   local net=()
   if [ "$1" = --net ]; then net=(--net); shift; fi
   unshare --mount --pid --fork --propagation private "${net[@]}" bash -euc '
-    r=$1; cache=$2; shift 2
+    r=$1; cache=$2; w=$3; shift 3
     if ip link set lo up 2>/dev/null; then :; fi
     mount -t proc proc "$r/proc"
     mount -t sysfs sys "$r/sys"
     mount --rbind /dev "$r/dev"
     mount -t tmpfs -o mode=0755 tmpfs "$r/run"
     mount -t tmpfs -o mode=1777 tmpfs "$r/tmp"
-    mount -t overlay overlay -o "lowerdir=/var/cache/apt/archives,upperdir=$cache/archives-upper,workdir=$cache/archives-work" \
+    mount -t overlay overlay -o "lowerdir=$cache/archives:/var/cache/apt/archives,upperdir=$w/archives-upper,workdir=$w/archives-work" \
       "$r/var/cache/apt/archives"
     cp /etc/resolv.conf "$r/etc/resolv.conf"
     exec chroot "$r" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
       LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
-  ' inroot "$root" "$cache" "$@"
+  ' inroot "$root" "$cache" "$work" "$@"
 }
 
 # 1. The base root, made again once a day.
@@ -92,7 +100,8 @@ EOF
   inroot apt-get -q update > "$work/apt.log" 2>&1 || { tail -20 "$work/apt.log"; fail "apt-get update"; }
   inroot apt-get -q -y upgrade >> "$work/apt.log" 2>&1 || { tail -20 "$work/apt.log"; fail "apt-get upgrade"; }
   inroot apt-get clean
-  tar -C "$root" -cf "$base.new" . && mv "$base.new" "$base"
+  new_base=$(mktemp "$base.XXXXXX")
+  tar -C "$root" -cf "$new_base" . && mv "$new_base" "$base"
   timing "base root made and cached"
 else
   mkdir -p "$root"
@@ -111,14 +120,17 @@ lintian_pid=$!
 cp "$deb" "$root/root/"
 debname=$(basename "$deb")
 
-# 3. apt installs it, resolving the Depends (grim too, for the screenshot).
+# 3. apt installs it, resolving the Depends (grim too, for the screenshot; systemd, dbus and
+#    libpam-systemd for the boot of stage 6, as a kiosk has them).
 inroot apt-get -q update > "$work/apt.log" 2>&1 || { tail -20 "$work/apt.log"; fail "apt-get update"; }
 say "apt-get install ./$debname"
-if ! inroot nice apt-get -q -y --no-install-recommends install "./root/$debname" grim >> "$work/apt.log" 2>&1; then
+if ! inroot nice apt-get -q -y --no-install-recommends install "./root/$debname" grim systemd systemd-sysv dbus libpam-systemd >> "$work/apt.log" 2>&1; then
   tail -30 "$work/apt.log"
   fail "apt-get install of the package"
 fi
 grep -E '^(Need to get|[0-9]+ upgraded)' "$work/apt.log" | sed 's/^/[fresh-root]   /' || true
+# What apt had to download goes into our cache for the next run.
+find "$work/archives-upper" -maxdepth 1 -type f -name '*.deb' -exec cp -n {} "$cache/archives/" \;
 timing "package installed with apt"
 
 # 4. What the package set up.
@@ -192,6 +204,51 @@ cp "$root/var/tmp/cage/attract.png" "$repo/build/fresh-root-attract.png" 2>/dev/
 [ "$rc" = 0 ] || fail "the installed kiosk is not full screen under cage (see above)"
 say "ok: installed kiosk full screen under cage as kiosk (build/fresh-root-attract.png)"
 timing "cage session and screenshot"
+
+# 6. The sync service under real systemd (PID 1 here is not systemd): boot the root in
+#    systemd-nspawn, loopback only, start kiosk-sync.service, and see it stay up past two
+#    watchdog intervals (WatchdogSec=10s) with no restart, its outbox shared with group kiosk.
+if command -v systemd-nspawn >/dev/null; then
+  rm -f "$root/usr/sbin/policy-rc.d" "$root/var/lib/kiosk/outbox.db"*
+  printf '%s\n' '[kiosk]' 'id = "HALL-03"' 'state_dir = "/var/lib/kiosk"' '[platform]' 'url = "http://127.0.0.1:9"' \
+    '[reader]' 'driver = "pcsc"' '[printer]' 'driver = "cups"' 'queue = "kiosk"' '[receipt]' 'driver = "none"' \
+    '[face]' 'enabled = false' '[sync]' 'in_process = false' '[maintenance]' 'export_dir = "/var/lib/kiosk/export"' \
+    > "$root/etc/kiosk/kiosk.toml"
+  timeout 600 systemd-nspawn -q -D "$root" -b --register=no --keep-unit --private-network --console=passive \
+    > "$work/nspawn.log" 2>&1 &
+  nspawn_pid=$!
+  booted=""
+  for _ in $(seq 1 120); do
+    nspawn=$(pgrep -P "$nspawn_pid" -x systemd-nspawn | head -1 || true)  # $! is timeout's pid
+    pid1=$( [ -n "$nspawn" ] && pgrep -P "$nspawn" | head -1 || true)
+    if [ -n "$pid1" ]; then
+      case "$(nsenter -t "$pid1" -a systemctl is-system-running 2>/dev/null || true)" in
+        running|degraded) booted=1; break ;;
+      esac
+    fi
+    sleep 0.5
+  done
+  [ -n "$booted" ] || { tail -20 "$work/nspawn.log"; fail "the root did not boot in systemd-nspawn"; }
+  timing "booted in systemd-nspawn"
+  inns() { nsenter -t "$pid1" -a "$@"; }
+  inns systemctl start kiosk-sync.service || { inns journalctl -u kiosk-sync --no-pager -n 30; fail "kiosk-sync.service did not start"; }
+  sleep 25  # past two watchdog intervals: a missing ping would have had it killed and restarted
+  prop() { inns systemctl show kiosk-sync.service -p "$1" --value; }
+  state="$(prop ActiveState) $(prop SubState) $(prop NRestarts)"
+  say "kiosk-sync.service: $state (ActiveState SubState NRestarts)"
+  inns journalctl -u kiosk-sync --no-pager -o cat -n 6 | sed 's/^/[fresh-root]   /'
+  [ "$state" = "active running 0" ] || fail "kiosk-sync.service is not up for good: $state"
+  if inns journalctl -u kiosk-sync --no-pager -o cat | grep -q '"level": "ERROR"'; then fail "kiosk-sync logged an error"; fi
+  owner=$(inns stat -c "%U:%G %a" /var/lib/kiosk/outbox.db)
+  [ "$owner" = "kiosk-sync:kiosk 660" ] || fail "outbox.db is $owner, not kiosk-sync:kiosk 660"
+  say "ok: kiosk-sync.service up under systemd: READY, watchdog pinged, no restart, no error; outbox $owner"
+  kill "$nspawn_pid" 2>/dev/null || true
+  wait "$nspawn_pid" 2>/dev/null || true
+  nspawn_pid=""
+  timing "sync service under systemd"
+else
+  say "skipped: the boot with systemd-nspawn (apt package systemd-container is not installed)"
+fi
 
 # lintian's verdict (it ran meanwhile).
 if wait "$lintian_pid"; then say "ok: lintian (no error or warning left unexplained)"; else

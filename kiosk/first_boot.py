@@ -9,7 +9,7 @@ Each step looks at what is already there and only changes what is missing or dif
 - pcscd, with a PC/SC reader: its socket enabled (systemctl, when systemd runs);
 - enrolment with the platform's one-time code (`--enrol CODE`; done once: a second run with the
   same kiosk id and platform says so instead of spending a new code);
-- kiosk.service and kiosk-sync.service enabled once no production setting is missing.
+- kiosk.service, kiosk-sync.service and kiosk-update.timer enabled once no production setting is missing.
 
 Qt-free. Commands go through a ``Runner`` so tests run them against a private cupsd. Nothing
 secret is printed: no code, no key.
@@ -30,7 +30,7 @@ from typing import Any
 
 SHARED_DIR_MODE = 0o2770  # setgid: files made inside belong to the shared state group
 ENROLMENT_MARK = "enrolment.json"  # kiosk id and platform url of the last enrolment (no secret)
-UNITS = ("kiosk-sync.service", "kiosk.service")
+UNITS = ("kiosk-sync.service", "kiosk.service", "kiosk-update.timer")  # the timer: nightly `kiosk update`
 
 
 @dataclass(frozen=True)
@@ -203,7 +203,7 @@ def enrolment(config: Any, code: str | None, enrol: Callable[[str, Any, str], ob
 
 
 def services(config: Any, run: Runner, *, systemd: bool) -> Step:
-    """kiosk-sync.service and kiosk.service enabled, once `kiosk run` would start."""
+    """kiosk-sync.service, kiosk.service and the update timer enabled, once `kiosk run` would start."""
     from kiosk.production import missing_production_settings
 
     missing = missing_production_settings(config)

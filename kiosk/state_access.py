@@ -47,3 +47,15 @@ def exposure(st: os.stat_result, shared_gid: int | None) -> str:
     if mode & 0o070 and (shared_gid is None or st.st_gid != shared_gid):
         return "its group"
     return ""
+
+
+def make_dir(path: Path) -> None:
+    """Make a private folder (and its parents) with the mode ``dir_mode`` gives, and set the mode
+    only when it differs. Inside a setgid folder the kernel gives the new folder the setgid bit
+    and the group itself: a sandbox with RestrictSUIDSGID=yes (both units) refuses any chmod that
+    names the setgid bit, so with the units' UMask=0007 no chmod is needed at all."""
+    mode = dir_mode(path.parent)
+    path.mkdir(mode=mode & 0o777, parents=True, exist_ok=True)
+    st = path.stat()
+    if stat.S_IMODE(st.st_mode) != mode and st.st_uid == os.geteuid():
+        os.chmod(path, mode)

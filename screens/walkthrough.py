@@ -204,7 +204,8 @@ class Walker:
         self.click("btn_queueOffline")  # leave an application to be sent later, with a receipt
         at("queue_choice")  # which certificate, then what for (kiosk/journey_fallback.py)
         self.click("btn_queueChoice:cert_type_household")
-        pump(50)
+        wait_for(lambda: self.vm.view.get("queueStep") == "purpose", 5, "the purpose step")
+        pump(100)  # the new choices laid out before the next touch
         self.click("btn_queueChoice:purpose_school")
         at("queued")
         self.click("btn_back")

@@ -17,7 +17,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from kiosk.state_access import dir_mode, exposure, file_mode, shared_group
+from kiosk.state_access import exposure, file_mode, make_dir, shared_group
 
 KEY_FILE = "device-key.pem"
 PUBLIC_KEY_BYTES = 32
@@ -106,9 +106,7 @@ class DeviceKey:
     @classmethod
     def load_or_create(cls, folder: Path) -> DeviceKey:
         """The key in folder, made first (folder 0700, file 0600) when there is none yet."""
-        mode = dir_mode(folder.parent)
-        folder.mkdir(mode=mode & 0o777, parents=True, exist_ok=True)
-        os.chmod(folder, mode)
+        make_dir(folder)
         path = folder / KEY_FILE
         if path.exists():
             return cls.load(folder)

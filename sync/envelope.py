@@ -26,7 +26,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from kiosk.state_access import dir_mode, exposure, file_mode, shared_group
+from kiosk.state_access import exposure, file_mode, make_dir, shared_group
 
 log = logging.getLogger("kiosk.sync.envelope")
 
@@ -112,8 +112,7 @@ class Keyring:
         """Make the first key exactly once: the file appears whole (link, not rename) and only if no
         other process made it first; the loser simply reads the winner's key."""
         if not self.directory.is_dir():
-            self.directory.mkdir(parents=True, exist_ok=True)
-            os.chmod(self.directory, dir_mode(self.directory.parent))  # the mode asked, whatever the umask
+            make_dir(self.directory)
         kid = secrets.token_hex(4)
         tmp = self._temp_file(self._text({kid: AESGCM.generate_key(bit_length=256)}, kid))
         try:

@@ -28,8 +28,12 @@ import time
 from pathlib import Path
 
 OUTPUT = (1280, 720)  # wlroots' headless output
-HEADER = "#0a3a70"  # screens/theme.py COLORS["header"]: the bar across the top of the attract screen
-BACKGROUND = "#f3f5f8"  # COLORS["background"]: the page
+try:  # the kiosk's own colours (the checkout's, or the installed package's)
+    from screens.theme import COLORS
+except ImportError:  # pragma: no cover (run by a python without the kiosk)
+    COLORS = {"header": "#0a3a70", "background": "#f3f5f8"}
+HEADER = COLORS["header"]  # the bar across the top of the attract screen
+BACKGROUND = COLORS["background"]  # the page
 TOLERANCE = 12  # per channel: pixman's rendering of a flat colour
 
 LAUNCHER = """\

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cage_session import CageSession, fullscreen_problems, shoot_attract
+from tests.cage_session import BACKGROUND, HEADER, CageSession, fullscreen_problems, shoot_attract
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,9 +41,9 @@ def _png(path: Path, paint) -> Path:
     from PySide6.QtGui import QColor, QImage, QPainter
 
     image = QImage(1280, 720, QImage.Format.Format_RGB32)
-    image.fill(QColor("#f3f5f8"))
+    image.fill(QColor(BACKGROUND))
     painter = QPainter(image)
-    painter.fillRect(0, 0, 1280, 120, QColor("#0a3a70"))
+    painter.fillRect(0, 0, 1280, 120, QColor(HEADER))
     paint(painter, QColor)
     painter.end()
     image.save(str(path))

@@ -8,10 +8,12 @@ platform stopped at print time, leave the application; and only what was done is
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from kiosk.interfaces import PrinterState
-from screens.walkthrough import Walker, find, items, wait_for
+from screens.walkthrough import Walker, find, items, pump, wait_for
 
 
 def _to_failed_print(kiosk) -> Walker:
@@ -77,3 +79,44 @@ def test_platform_stopped_at_print_time_offers_the_queue(kiosk) -> None:
     assert kiosk.vm.view["certificateType"] and kiosk.vm.view["purpose"] == "purpose_school"
     rows = [r for r in kiosk.outbox.take(50) if r.kind == "application"]
     assert rows and rows[0].payload["purpose"] == "办理入学" and rows[0].payload["certificate_type"]
+
+
+def test_offline_application_from_the_screens_is_fulfilled_when_the_platform_is_back(kiosk) -> None:
+    """The platform drops every connection at search time: the citizen picks the certificate and its use,
+    takes the receipt; once the platform answers again, the outbox delivers and the certificate is in the
+    holder's app wallet, as the receipt says."""
+    from devices.sim_people import SAMPLE_PEOPLE
+    from sync.engine import sync_once
+
+    server = kiosk.platform_server
+    w = Walker(kiosk)
+    kiosk.reader.insert(0)
+    w.expect("face_consent")
+    w.click("btn_faceAgree")
+    w.expect("service_menu")
+    w.wait_for_grant()
+    server.faults.offline = True
+    w.personal_certs()  # 为谁办理 (someone delegated to him): himself
+    w.expect("notice", timeout=30)
+    w.click("btn_queueOffline")
+    w.expect("queue_choice")
+    w.click("btn_queueChoice:cert_type_social")
+    wait_for(lambda: kiosk.vm.view.get("queueStep") == "purpose", 5, "the purpose step")
+    pump(100)  # the new choices laid out
+    w.click("btn_queueChoice:purpose_other")  # 其他: which matter
+    wait_for(lambda: kiosk.vm.view.get("queueStep") == "matter", 5, "the matter step")
+    pump(100)
+    w.click("btn_queueChoice:matter_housing_fund")
+    w.expect("queued")
+    wait_for(lambda: kiosk.vm.view.get("receipt") == "printed", 10, "the receipt")
+    receipt = (kiosk.vm.services.receipts.folder / f"receipt-{kiosk.vm.view['trackingCode']}.txt").read_text("utf-8")
+    assert "社会保险参保证明" in receipt and "公积金" in receipt and "无需再来" not in receipt
+    server.faults.offline = False
+    done = []
+    kiosk.vm.tasks.run("network", lambda: sync_once(kiosk.outbox, kiosk.platform, now=time.time() + 3600),
+                       done.append)
+    wait_for(lambda: any(r["kind"] == "application" for r in server.received()), 20, "the application delivered")
+    (app,) = [r["payload"] for r in server.received() if r["kind"] == "application"]
+    assert app["certificate_type"] == "社会保险参保证明" and "公积金" in app["purpose"]
+    wallet = server.store.wallet_of("resident_id", SAMPLE_PEOPLE[0].number)
+    assert [server.store.certificate(x["cert_id"])["name"] for x in wallet] == ["社会保险参保证明"]

@@ -120,6 +120,7 @@ def test_services_wait_for_the_production_settings_and_for_systemd(tmp_path: Pat
     steps = {s.name: s for s in first_boot(production, user="root", group="root", run=fake_systemctl, systemd=True)}
     assert steps["services"].outcome == "done" and steps["pcscd"].outcome == "done"
     assert ["systemctl", "enable", "--now", "kiosk.service"] in calls
+    assert ["systemctl", "enable", "--now", "kiosk-update.timer"] in calls  # nightly `kiosk update`
     assert ["systemctl", "enable", "--now", "pcscd.socket"] in calls
     no_systemd = {s.name: s for s in first_boot(production, user="root", group="root", systemd=False)}
     assert no_systemd["services"].outcome == "skipped" and "systemd is not running" in no_systemd["services"].detail
