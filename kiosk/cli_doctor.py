@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from kiosk import config as kconfig
-from kiosk.doctor import PARTS, Check, Parts, run_checks
+from kiosk.doctor import PARTS, Check, Parts, check_enrolment, run_checks
 
 
 def register(sub: Any, common: Any) -> None:
@@ -69,5 +69,9 @@ def run(args: argparse.Namespace, cfg: kconfig.Config) -> int:
     finally:
         for c in closers:
             c.close()
+    if not getattr(args, "only", None):
+        from sync.enrolment import device_key_state
+
+        checks.append(check_enrolment(cfg, device_key_state(cfg)))
     print_checks(checks)
     return 0 if all(c.ok for c in checks) else 1

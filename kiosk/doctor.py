@@ -229,3 +229,20 @@ def check_audit(directory: Path | None) -> Check:
         return Check("audit", True, Said("doctor_audit_ok", result.entries))
     return Check("audit", False, Said("doctor_audit_damaged", len(result.problems)), Said("doctor_fix_audit"),
                  tuple(result.problems[:5]))
+
+
+def check_enrolment(config: Any, key_state: str, refused: set[str] | frozenset[str] = frozenset()) -> Check:
+    """Is this kiosk enrolled with the platform? key_state: sync.enrolment.device_key_state();
+    refused: the journey's out-of-service reasons (the platform said revoked or unknown)."""
+    fix = Said("doctor_fix_enrol")
+    if not config["platform.url"]:
+        return Check("enrolment", True, Said("doctor_enrol_demo"))
+    if "platform_kiosk_revoked" in refused:
+        return Check("enrolment", False, Said("doctor_enrol_revoked"), fix)
+    if "platform_not_enrolled" in refused:
+        return Check("enrolment", False, Said("doctor_enrol_unknown"), fix)
+    if key_state == "missing":
+        return Check("enrolment", False, Said("doctor_enrol_no_key"), fix)
+    if key_state == "unsafe":
+        return Check("enrolment", False, Said("doctor_enrol_key_unsafe"), Said("doctor_fix_enrol_key"))
+    return Check("enrolment", True, Said("doctor_enrol_ok", config["kiosk.id"]))

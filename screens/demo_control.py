@@ -54,10 +54,24 @@ class DemoControl(QObject):
             self.face.script.append(FaceOutcome(verified=False, liveness_passed=True, score=0.8,
                                                 reason="face_no_match"))
             self._say("The next face check will not match.")
+        elif name.startswith("staff_card:"):  # a demo staff member's card in the staff slot, or out again
+            self._staff_card(int(name.split(":", 1)[1]))
         elif name == "reader":
             self._reader_plugged = not self._reader_plugged
             (self.reader.replug if self._reader_plugged else self.reader.unplug)()
             self._say("Reader plugged in." if self._reader_plugged else "Reader unplugged.")
+
+
+    def _staff_card(self, index: int) -> None:
+        from devices.sim_staff import DEMO_STAFF, demo_card
+
+        if self.reader.staff_card_present:
+            self.reader.remove_staff_card()
+            self._say("Staff card taken out.")
+            return
+        person = DEMO_STAFF[index]
+        self.reader.insert_staff_card(demo_card(person))
+        self._say(f"Staff card in: {person.label} (enter PIN {person.pin})")
 
 
 def _staff_labels() -> list[str]:

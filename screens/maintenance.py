@@ -28,6 +28,7 @@ from kiosk.maintenance import Maintenance
 log = logging.getLogger("kiosk.maintenance")
 RESTART_EXIT_CODE = 75  # `kiosk run` starts itself again (screens/app.py); systemd would too
 TEST_CARD_SECONDS = 20
+CAMERA_PREVIEW_SECONDS = 4.0  # the camera self-test's live picture, then face detection on its last frame
 LANES = {"reader": "device", "camera": "camera", "printer": "printer", "receipt": "printer", "platform": "network"}
 
 
@@ -36,7 +37,7 @@ class MaintenanceViewModel(QObject):
 
     changed = Signal()
 
-    def __init__(self, vm: Any, config: Any, *, parts: Parts, camera_test: Callable[[], tuple[bool, str, str]],
+    def __init__(self, vm: Any, config: Any, *, parts: Parts, camera_test: Callable[..., tuple[bool, str, str]],
                  restart: Callable[[], None] | None = None, clock: Callable[[], float] | None = None) -> None:
         super().__init__()
         self.vm = vm
@@ -99,6 +100,7 @@ class MaintenanceViewModel(QObject):
         self._timer.stop()
         self._card_deadline = 0.0
         self._busy = ""
+        self.vm.camera_feed.clear()  # a camera self-test's live picture never outlives the staff session
         self._card_number, self._card_opened = "", False
         self._sign_in = {}
         self.vm.reader_probe = None
@@ -119,6 +121,7 @@ class MaintenanceViewModel(QObject):
             "page": self.model.page,
             "staffId": self._staff(),
             "checks": [self.checks[p].as_dict(journey.language) for p in PARTS if p in self.checks],
+            "enrolment": self.checks["enrolment"].as_dict(journey.language) if "enrolment" in self.checks else {},
             "busy": self._busy,
             "result": self._shown_result(journey.language),
             "outOfService": bool({"out_of_service_technician", CRASH_LOOP} & journey.out_of_service),
@@ -217,7 +220,15 @@ class MaintenanceViewModel(QObject):
         """Run every check (the same as `kiosk doctor`) on a worker."""
         if self.model.session is None:
             return
-        self._run("device", lambda: run_checks(self.parts), self._checked, "checks")
+        refused = frozenset(self.vm.journey.out_of_service)
+        self._run("device", lambda: self._all_checks(refused), self._checked, "checks")
+
+    def _all_checks(self, refused: frozenset[str]) -> list[Check]:
+        """kiosk doctor's checks and the enrolment (worker thread)."""
+        from kiosk.doctor import check_enrolment
+        from sync.enrolment import device_key_state
+
+        return run_checks(self.parts) + [check_enrolment(self.config, device_key_state(self.config), refused)]
 
     def _checked(self, checks: list[Check]) -> None:
         self.checks = {c.part: c for c in checks}
@@ -237,17 +248,24 @@ class MaintenanceViewModel(QObject):
                 self.vm.speaker.say(i18n.text("maint_speaker_test", self.vm.journey.language), self.vm.journey.language)
             self._set(part, True, Said("maint_said_speaker"), "self_test")
             return
+        if part == "camera":  # a live picture while the camera is read; face detection on the last frame
+            self.vm.camera_feed.start()
         work: dict[str, Callable[[], Any]] = {
-            "camera": self.camera_test,
+            "camera": lambda: self.camera_test(CAMERA_PREVIEW_SECONDS),
             "printer": self._print_test_page,
             "receipt": self._print_test_receipt,
         }
         if part in work:
             self._run(LANES.get(part, "device"), work[part],
-                      lambda r, p=part: self._set(p, r[0], r[1], "self_test", r[2]), part)
+                      lambda r, p=part: self._self_tested(p, r), part)
         else:
             self._run(LANES.get(part, "device"), lambda: run_checks(self.parts, (part,))[0],
                       lambda c: self._set(c.part, c.ok, c.summary, "self_test", c.fix), part)
+
+    def _self_tested(self, part: str, outcome: tuple[bool, str, str]) -> None:
+        if part == "camera":
+            self.vm.camera_feed.clear()  # the preview's frames go (memory only, never saved)
+        self._set(part, outcome[0], outcome[1], "self_test", outcome[2])
 
     @property
     def result(self) -> str:
@@ -348,11 +366,11 @@ class MaintenanceViewModel(QObject):
         self._result = Said("maint_said_bundle", name, passphrase)
         self._audit("support_bundle", name)
 
-    def _report(self) -> tuple[list[Check], bytes]:
+    def _report(self, refused: frozenset[str], staff: str) -> tuple[list[Check], bytes]:
         from printing.service_pages import readiness_report
 
-        checks = run_checks(self.parts)
-        return checks, readiness_report(self.vm.services.kiosk_id, checks, staff_id=self._staff())
+        checks = self._all_checks(refused)
+        return checks, readiness_report(self.vm.services.kiosk_id, checks, staff_id=staff)
 
     @Slot()
     def readinessReport(self) -> None:
@@ -360,8 +378,10 @@ class MaintenanceViewModel(QObject):
         if self.model.session is None:
             return
 
+        refused, staff = frozenset(self.vm.journey.out_of_service), self._staff()
+
         def work() -> tuple[list[Check], str]:
-            checks, pdf = self._report()
+            checks, pdf = self._report(refused, staff)
             path = self._export_dir() / f"readiness-{self.vm.services.kiosk_id}-{self._stamp()}.pdf"
             path.write_bytes(pdf)
             return checks, path.name
@@ -380,8 +400,10 @@ class MaintenanceViewModel(QObject):
         if self.model.session is None:
             return
 
+        refused, staff = frozenset(self.vm.journey.out_of_service), self._staff()
+
         def work() -> tuple[list[Check], Any]:
-            checks, pdf = self._report()
+            checks, pdf = self._report(refused, staff)
             return checks, self.vm.services.printer.print_pdf(pdf)
         self._run("printer", work, self._printed_report, "report")
 

@@ -17,7 +17,7 @@ from kiosk.platform_url import check_platform_url
 from sync.device_key import DeviceKey, DeviceKeyError
 
 __all__ = ["DeviceKeyError", "LocalEnrolment", "check_platform_url", "device_key_dir", "enrol_kiosk",
-           "enrol_message", "enrol_proof", "load_device_key", "normalise_code"]
+           "device_key_state", "enrol_message", "enrol_proof", "load_device_key", "normalise_code"]
 
 
 def normalise_code(code: str) -> str:
@@ -48,6 +48,14 @@ def load_device_key(config: Any) -> DeviceKey | None:
     if not (folder / "device-key.pem").exists():
         return None
     return DeviceKey.load(folder)
+
+
+def device_key_state(config: Any) -> str:
+    """'present', 'missing' (never enrolled) or 'unsafe' (kiosk.doctor.check_enrolment says what to do)."""
+    try:
+        return "present" if load_device_key(config) is not None else "missing"
+    except (DeviceKeyError, OSError, ValueError):
+        return "unsafe"
 
 
 def enrol_kiosk(url: str, config: Any, code: str) -> DeviceKey:

@@ -93,3 +93,32 @@ def test_stopped_printer_and_damaged_audit(tmp_path: Path) -> None:
     assert not checks["audit"].ok and "missing" in checks["audit"].details[0]
     assert not checks["printer"].ok
     assert checks["reader"].ok and checks["reader"].summary == "no card reader driver configured"
+
+
+def test_enrolment_names_kiosk_enrol() -> None:
+    from kiosk.config import Config
+    from kiosk.doctor import check_enrolment
+
+    demo = Config()
+    assert check_enrolment(demo, "missing").ok  # the demo's local platform enrols the kiosk itself
+    real = Config().with_overrides(platform__url="https://platform.example.gov.cn")
+    missing = check_enrolment(real, "missing")
+    assert not missing.ok and "kiosk enrol CODE" in missing.fix and "kiosk enrol" in missing.fix.in_language("zh-CN")
+    assert check_enrolment(real, "present").ok
+    assert not check_enrolment(real, "present", {"platform_kiosk_revoked"}).ok
+    assert "revoked" in check_enrolment(real, "present", {"platform_kiosk_revoked"}).summary
+    assert not check_enrolment(real, "present", {"platform_not_enrolled"}).ok
+    assert "0700" in check_enrolment(real, "unsafe").fix
+
+
+def test_device_key_state(tmp_path: Path) -> None:
+    from kiosk.config import Config
+    from sync.device_key import DeviceKey
+    from sync.enrolment import device_key_dir, device_key_state
+
+    cfg = Config().with_overrides(kiosk__state_dir=str(tmp_path / "state"))
+    assert device_key_state(cfg) == "missing"
+    DeviceKey.load_or_create(device_key_dir(cfg))
+    assert device_key_state(cfg) == "present"
+    (device_key_dir(cfg) / "device-key.pem").chmod(0o644)
+    assert device_key_state(cfg) == "unsafe"

@@ -247,3 +247,42 @@ def test_findings_are_shown_in_the_kiosk_language(kiosk) -> None:
             text = i18n.localise(check.summary, language)
             assert text and "%" not in text and "doctor_" not in text, (check.part, language, text)
     w.click("btn_maintSignOut")
+
+
+def test_enrolment_is_shown_with_the_kiosk_enrol_hint(kiosk, tmp_path) -> None:
+    w = Walker(kiosk)
+    w.sign_in_technician()
+    w.click("btn_maintActions")
+    w.maint_settled("actions")
+    shown = find(kiosk.window, "maintEnrolment")
+    assert shown is not None and shown.property("visible")
+    assert kiosk.maint.state["enrolment"]["ok"] and "演示平台" in shown.property("text")
+    kiosk.maint.config = kiosk.maint.config.with_overrides(platform__url="https://platform.example.gov.cn",
+                                                           platform__device_key_dir=str(tmp_path / "no-key"))
+    kiosk.maint.refresh()  # a real platform, and this kiosk has no device key yet
+    wait_for(lambda: kiosk.maint.state["enrolment"].get("ok") is False, 30, "not enrolled")
+    w.maint_settled("actions")
+    assert "kiosk enrol" in find(kiosk.window, "maintEnrolment").property("text")
+    w.click("btn_maintSignOut")
+
+
+def test_camera_self_test_shows_a_live_picture_then_drops_it(kiosk) -> None:
+    w = Walker(kiosk)
+    w.sign_in_technician()
+    w.click("part_camera")
+    w.maint_settled("part:camera")
+    shown = kiosk.vm.camera_feed.frames_shown
+    w.click("btn_selfTest")
+    wait_for(lambda: kiosk.maint.state["busy"] == "camera", 5, "camera test running")
+    preview = find(kiosk.window, "maintCameraPreview")
+    assert preview is not None and preview.property("visible")
+    wait_for(lambda: kiosk.vm.camera_feed.frames_shown > shown + 5, 10, "live frames")
+    wait_for(lambda: kiosk.maint.state["result"] != "", 30, "camera self-test")
+    w.maint_settled("part:camera")
+    assert "face(s) seen" in kiosk.maint.result or "face detection unavailable" in kiosk.maint.result
+    gone = find(kiosk.window, "maintCameraPreview")
+    assert gone is None or not gone.property("visible")
+    assert kiosk.vm.camera_feed.take() is None  # the frames are gone (memory only)
+    w.click("btn_maintBack")
+    w.maint_settled("home")
+    w.click("btn_maintSignOut")

@@ -42,6 +42,17 @@ def test_demo_control_window_places_and_removes_cards(kiosk, qtbot) -> None:
     qtbot.waitUntil(lambda: kiosk.vm.journey.screen.value == "attract")
 
 
+def test_demo_control_puts_a_staff_card_in_and_out(kiosk, qtbot) -> None:
+    from screens.walkthrough import click
+    control = next(o for o in kiosk.engine.rootObjects() if o.objectName() == "demoControl")
+    control.setHeight(1000)  # docked beside the kiosk it has the screen's height (dock_demo_control)
+    click(control, "staff_card_1")  # the demo technician's card
+    qtbot.waitUntil(lambda: kiosk.maint.state.get("cardNumber") == "20045", timeout=10000)
+    assert kiosk.vm.journey.screen.value == "maintenance"
+    click(control, "staff_card_1")
+    qtbot.waitUntil(lambda: kiosk.vm.journey.screen.value == "attract", timeout=10000)
+
+
 @pytest.mark.parametrize("language", ["zh-CN", "zh-TW", "en"])
 def test_language_switch_changes_every_text(kiosk, qtbot, language: str) -> None:
     w = Walker(kiosk)

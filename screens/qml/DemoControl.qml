@@ -47,8 +47,21 @@ Window {
                 MouseArea { anchors.fill: parent; onClicked: demo.act(modelData[1]) }
             }
         }
-        Text { Layout.fillWidth: true; wrapMode: Text.WordWrap; text: "Demo staff (maintenance: tap the top-left corner 5 times)"; font.pixelSize: 16; font.bold: true; color: "#14181d" }
-        Repeater { model: demo.staff; Text { Layout.fillWidth: true; wrapMode: Text.WordWrap; text: modelData; font.pixelSize: 15; color: "#39424d" } }
+        Text { Layout.fillWidth: true; wrapMode: Text.WordWrap; text: "Demo staff (maintenance: tap the top-left corner 5 times, or put their staff card in; tap again to take it out)"; font.pixelSize: 16; font.bold: true; color: "#14181d" }
+        Repeater {
+            model: demo.staff
+            Rectangle {
+                objectName: "staff_card_" + index
+                Layout.fillWidth: true
+                implicitHeight: 36
+                radius: 8
+                color: "#e8edf3"
+                Accessible.role: Accessible.Button
+                Accessible.name: modelData
+                Text { anchors.centerIn: parent; width: parent.width - 16; elide: Text.ElideRight; text: "▣ " + modelData; font.pixelSize: 15; color: "#14181d" }
+                MouseArea { anchors.fill: parent; onClicked: demo.act("staff_card:" + index) }
+            }
+        }
         Text { Layout.fillWidth: true; text: demo.status; wrapMode: Text.WordWrap; font.pixelSize: 15; color: "#39424d" }
     }
 }

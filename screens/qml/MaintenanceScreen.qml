@@ -134,6 +134,25 @@ Item {
                 text: root.partCheck ? vm.t.maint_fix.arg(root.partCheck.fix) : ""
             }
             KText { Layout.fillWidth: true; text: vm.t["maint_test_" + root.part] || ""; color: theme.muted }
+            Rectangle {  // the camera self-test's live picture (memory only), mirrored like the face check's
+                objectName: "maintCameraPreview"
+                visible: root.part === "camera" && root.st.busy === "camera"
+                Layout.alignment: Qt.AlignHCenter
+                Layout.preferredWidth: 480
+                Layout.preferredHeight: 360
+                color: theme.header
+                radius: theme.radius / 2
+                clip: true
+                Accessible.role: Accessible.Graphic
+                Accessible.name: vm.t.face_preview
+                Image {
+                    anchors.fill: parent
+                    source: parent.visible ? cameraFeed.frameUrl : ""
+                    cache: false
+                    mirror: true
+                    fillMode: Image.PreserveAspectCrop
+                }
+            }
             Result { visible: text !== "" && !(root.partCheck && text.indexOf(root.partCheck.summary) === 0) }
             Item { Layout.fillHeight: true }
             RowLayout {
@@ -164,6 +183,15 @@ Item {
                 Layout.fillWidth: true
                 text: root.st.outOfService ? vm.t.maint_is_out : vm.t.maint_is_in
                 font.pixelSize: theme.fontLarge
+            }
+            KText {  // enrolment with the platform, and the 'kiosk enrol' hint when it is missing
+                objectName: "maintEnrolment"
+                readonly property var en: root.st.enrolment || ({})
+                Layout.fillWidth: true
+                visible: en.part === "enrolment"
+                text: visible ? (en.ok ? "✔ " : "✖ ") + vm.t.part_enrolment + " — " + en.summary
+                                + (en.fix ? "\n" + vm.t.maint_fix.arg(en.fix) : "") : ""
+                color: en.ok === false ? theme.error : theme.text
             }
             Result {}
             Item { Layout.fillHeight: true }
