@@ -242,10 +242,37 @@ if command -v systemd-nspawn >/dev/null; then
   owner=$(inns stat -c "%U:%G %a" /var/lib/kiosk/outbox.db)
   [ "$owner" = "kiosk-sync:kiosk 660" ] || fail "outbox.db is $owner, not kiosk-sync:kiosk 660"
   say "ok: kiosk-sync.service up under systemd: READY, watchdog pinged, no restart, no error; outbox $owner"
+  # The UI unit as shipped, but on cage's headless backend and the console (no seat, no tty1 here):
+  # its PAM/logind session, cage, the app, and READY/WATCHDOG through the notify relay.
+  inns mkdir -p /run/systemd/system/kiosk.service.d
+  printf '%s\n' '[Service]' 'TTYPath=/dev/console' 'StandardInput=null' 'DevicePolicy=auto' \
+    'Environment=WLR_BACKENDS=headless WLR_RENDERER=pixman WLR_LIBINPUT_NO_DEVICES=1' \
+    | inns tee /run/systemd/system/kiosk.service.d/headless.conf >/dev/null
+  inns systemctl daemon-reload
+  inns systemctl start kiosk.service || { inns journalctl -u kiosk --no-pager -n 40; fail "kiosk.service did not reach active (no READY=1 from the app)"; }
+  sleep 25
+  uprop() { inns systemctl show kiosk.service -p "$1" --value; }
+  state="$(uprop ActiveState) $(uprop SubState) $(uprop NRestarts)"
+  say "kiosk.service: $state (ActiveState SubState NRestarts)"
+  inns journalctl -u kiosk --no-pager -o cat -n 6 | sed 's/^/[fresh-root]   /'
+  [ "$state" = "active running 0" ] || fail "kiosk.service is not up for good: $state"
+  # Frozen UI: the watchdog fires, the relay ends the app's group, systemd starts it again.
+  # (the host's pgrep and kill: the container's processes are the host's too, with host pids)
+  app=$(pgrep -f '^/opt/kiosk/venv/bin/python[0-9.]* /opt/kiosk/venv/bin/kiosk run$' | tail -1 || true)
+  [ -n "$app" ] || fail "no kiosk app process under kiosk.service"
+  kill -STOP "$app"
+  restarted=""
+  for _ in $(seq 1 80); do
+    if [ "$(uprop NRestarts)" -ge 1 ] && [ "$(uprop ActiveState)" = active ]; then restarted=1; break; fi
+    sleep 0.5
+  done
+  [ -n "$restarted" ] || { inns journalctl -u kiosk --no-pager -n 30; fail "a frozen UI was not restarted"; }
+  if [ -e "/proc/$app" ] && [ "$(awk '{print $3}' "/proc/$app/stat")" != Z ]; then fail "the frozen app outlived its restart"; fi
+  say "ok: kiosk.service under systemd: READY through the relay, watchdog pinged; a frozen UI restarted"
   kill "$nspawn_pid" 2>/dev/null || true
   wait "$nspawn_pid" 2>/dev/null || true
   nspawn_pid=""
-  timing "sync service under systemd"
+  timing "sync and UI services under systemd"
 else
   say "skipped: the boot with systemd-nspawn (apt package systemd-container is not installed)"
 fi

@@ -45,9 +45,9 @@ class ServiceNotifier(Protocol):
 def watchdog_seconds(environ: Mapping[str, str], pid: int, parent: int | None = None) -> float | None:
     """The watchdog interval meant for process ``pid``, or None (unset, garbage, or another pid's).
 
-    ``WATCHDOG_PID`` may also name ``parent``: the UI runs as the one child of cage, the unit's main
-    process (installer/systemd/kiosk.service, ``NotifyAccess=all``); the UI's own children (whose
-    parent is the UI) still stay quiet."""
+    ``WATCHDOG_PID`` may also name ``parent`` (the UI as cage's one child with cage as a unit's main
+    process); under kiosk.service the notify relay (kiosk/notify_relay.py) drops the variable,
+    since it alone speaks to systemd. The UI's own children (whose parent is the UI) stay quiet."""
     usec = environ.get("WATCHDOG_USEC", "")
     if not usec.isdigit() or int(usec) <= 0:
         return None
