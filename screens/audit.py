@@ -12,7 +12,9 @@ assisted text >= 30 px, targets >= 60 px, contrast >= 7:1, at most 4 choices.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QAccessible, QColor
@@ -225,6 +227,26 @@ def summary(reports: list[Report]) -> dict[str, object]:
     }
 
 
+def _with_messages(kiosk: Any, screen: str, measure: Callable[[str], None]) -> None:
+    """Measure a screen again with its messages showing: an input error, the offline note and badge."""
+    from screens.walkthrough import pump
+
+    session = kiosk.vm.journey.session
+    if screen in ("uscc_entry", "staff_check") and session is not None:
+        session.input_error = "uscc_invalid" if screen == "uscc_entry" else "staff_wrong_plain"
+        kiosk.vm.journey._changed()
+        pump(60)
+        measure(f"{screen}+error")
+        session.input_error = ""
+        kiosk.vm.journey._changed()
+    elif screen in ("service_menu", "attract"):
+        kiosk.vm.set_online(False)
+        pump(60)
+        measure(f"{screen}+offline")
+        kiosk.vm.set_online(True)
+    pump(30)
+
+
 def main() -> int:
     """`python -m screens.audit`: walk every citizen screen in both modes on the demo kiosk and print
     the measured numbers (rendered glyph height and contrast from pixels, targets, choices)."""
@@ -253,6 +275,7 @@ def main() -> int:
 
                 def visit(screen: str, a: bool = assisted, out: list[Report] = reports) -> None:
                     out.append(audit(kiosk.window, screen, a))
+                    _with_messages(kiosk, screen, lambda name: out.append(audit(kiosk.window, name, a)))
                 Walker(kiosk).all_screens(assisted, visit)
                 print(json.dumps({"mode": "assisted" if assisted else "standard", **summary(reports),
                                   "problems": {r.screen: r.problems for r in reports if r.problems}},

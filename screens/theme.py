@@ -2,7 +2,8 @@
 
 Design size is 1920x1080. Standard mode: text >= 20 px, targets >= 44 px,
 contrast >= 4.5:1. Assisted mode (长辈模式): text >= 30 px, targets >= 60 px,
-contrast >= 7:1. Both palettes here exceed 7:1 for every text/background pair.
+contrast >= 7:1. Both palettes here exceed 7:1 for every text/background pair (lowest measured from
+the rendered pixels: 7.42:1, the error red on the page background).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ COLORS = {
     "header": "#0a3a70",  # header bar; white text: 11:1
     "border": "#5b6673",
     "ok": "#0b5d1e",  # on surface: 7.7:1
-    "error": "#9c1c14",  # on surface/background: 7.8:1
+    "error": "#9c1c14",  # on surface 7.8:1, on background 7.42:1 (measured from pixels: screens.audit)
 }
 
 

@@ -25,7 +25,7 @@ Item {
             objectName: "personalDocument"  // masked in a video-help call until the citizen allows it
             visible: root.pageReady
             Layout.fillHeight: true
-            Layout.preferredWidth: parent.width * (vm.view.assisted ? 0.2 : 0.55)
+            Layout.preferredWidth: parent.width * (vm.view.assisted ? 0.14 : 0.55)
             color: theme.surface
             border.color: theme.border
             border.width: 2
@@ -91,7 +91,7 @@ Item {
             objectName: "certificateFields"
             visible: root.showFields
             Layout.fillHeight: true
-            Layout.preferredWidth: parent.width * (vm.view.assisted ? 0.34 : 0.55)
+            Layout.preferredWidth: parent.width * (vm.view.assisted ? 0.43 : 0.55)
             color: theme.surface
             border.color: theme.border
             border.width: 2
@@ -126,15 +126,16 @@ Item {
                     }
                     Repeater {
                         model: vm.view.certificate ? vm.view.certificate.rows : []
-                        // Label above value in assisted mode: each gets the column's whole width.
+                        // Label beside value, so the whole certificate fits without scrolling.
                         GridLayout {
                             Layout.fillWidth: true
-                            columns: vm.view.assisted ? 1 : 2
+                            columns: 2
                             columnSpacing: theme.gap
                             rowSpacing: 0
                             KText {
                                 objectName: "fieldLabel"
-                                Layout.preferredWidth: vm.view.assisted ? doc.width : doc.width * 0.32
+                                Layout.preferredWidth: doc.width * 0.32
+                                Layout.alignment: Qt.AlignTop
                                 text: vm.t[modelData[0]] || modelData[0]
                                 color: theme.muted
                             }
