@@ -12,10 +12,13 @@ warning and then stays quiet. The spoken text is never logged.
 from __future__ import annotations
 
 import logging
-import subprocess
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # subprocess is imported where a process starts: not before the first frame
+    import subprocess
 
 log = logging.getLogger("kiosk.speech")
 
@@ -31,6 +34,8 @@ def voice_for(language: str) -> str:
 
 def render_wav(text: str, language: str, path: Path | str, *, command: str = "espeak-ng") -> Path:
     """Synthesise ``text`` into a WAV file (no audio device needed). Raises on failure."""
+    import subprocess
+
     subprocess.run(
         [command, "-v", voice_for(language), "-w", str(path), "--", text],
         check=True,
@@ -147,6 +152,8 @@ class EspeakSpeaker:
     def _speak(self, text: str, language: str, generation: int) -> None:
         argv = [self.command, "-v", voice_for(language), "--", text]
         try:
+            import subprocess
+
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         except OSError as exc:
             self._warn_once(f"cannot run {self.command}: {type(exc).__name__}")

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QRect, QThread, QTimer, QtMsgType, QUrl, qInstallMessageHandler
 from PySide6.QtGui import QGuiApplication
@@ -31,12 +31,14 @@ from kiosk.services import KioskServices
 from kiosk.staff import StaffDirectory
 from screens.backend import Backend
 from screens.camera_preview import PreviewFeed, install_preview
-from screens.demo_control import DemoControl
 from screens.maintenance import RESTART_EXIT_CODE, MaintenanceViewModel
 from screens.pdf_preview import PreviewImageProvider
 from screens.staff_desk import StaffDesk
 from screens.video_help import VideoHelp
 from screens.view_model import JourneyViewModel
+
+if TYPE_CHECKING:
+    from screens.demo_control import DemoControl
 
 log = logging.getLogger("kiosk.app")
 QML_DIR = Path(__file__).parent / "qml"
@@ -193,6 +195,8 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     ctx.setContextProperty("videoHelp", ctx_video)
     demo = None
     if demo_control:
+        from screens.demo_control import DemoControl  # the demo's window only
+
         demo = DemoControl(reader, backend.printer, backend.face)
         ctx.setContextProperty("demo", demo)
     engine.load(QUrl.fromLocalFile(str(QML_DIR / "Main.qml")))

@@ -12,10 +12,13 @@ import logging
 import math
 import shutil
 import struct
-import subprocess
 import tempfile
 import wave
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # subprocess is imported where a process starts: not before the first frame
+    import subprocess
 
 log = logging.getLogger("kiosk.chime")
 
@@ -60,6 +63,8 @@ class Chime:
         try:
             if self._path is None:
                 self._path = chime_wav(Path(tempfile.mkdtemp(prefix="kiosk-chime-")) / "chime.wav")
+            import subprocess
+
             self._proc = subprocess.Popen([player, "-q", str(self._path)], stdin=subprocess.DEVNULL,
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         except OSError as exc:

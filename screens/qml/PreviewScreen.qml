@@ -154,7 +154,7 @@ Item {
         ColumnLayout {
             Layout.fillWidth: true
             Layout.alignment: Qt.AlignVCenter
-            spacing: theme.gap * 1.5
+            spacing: theme.gap  // title, note and up to five choices fit the assisted column (was 1.5: 返回 fell off the matter list)
             KText {
                 Layout.fillWidth: true
                 text: root.choosePurpose ? (vm.view.askingMatter ? vm.t.matter_title : vm.t.purpose_title) : vm.t.preview_title
