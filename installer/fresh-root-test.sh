@@ -257,8 +257,9 @@ if command -v systemd-nspawn >/dev/null; then
   inns journalctl -u kiosk --no-pager -o cat -n 6 | sed 's/^/[fresh-root]   /'
   [ "$state" = "active running 0" ] || fail "kiosk.service is not up for good: $state"
   # Frozen UI: the watchdog fires, the relay ends the app's group, systemd starts it again.
-  # (the host's pgrep and kill: the container's processes are the host's too, with host pids)
-  app=$(pgrep -f '^/opt/kiosk/venv/bin/python[0-9.]* /opt/kiosk/venv/bin/kiosk run$' | tail -1 || true)
+  # (the host's pgrep and kill, limited to this container's pid namespace: its processes are the
+  # host's too, with host pids, and another run's container may have a kiosk of its own)
+  app=$(pgrep --ns "$pid1" --nslist pid -f '^/opt/kiosk/venv/bin/python[0-9.]* /opt/kiosk/venv/bin/kiosk run$' | tail -1 || true)
   [ -n "$app" ] || fail "no kiosk app process under kiosk.service"
   kill -STOP "$app"
   restarted=""

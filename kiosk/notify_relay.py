@@ -115,9 +115,7 @@ class Relay:
         while True:
             try:
                 data = self._in.recv(8192, socket.MSG_DONTWAIT)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
+            except OSError:  # nothing more waiting (BlockingIOError) or the socket is gone
                 return
             self.send_up(filter_message(data))
 

@@ -22,6 +22,10 @@ from pathlib import Path
 
 import pytest
 
+from devices.pcsc_reader import PcscReader
+from devices.vpcd_card import VirtualCard
+from tests.reader_events import EventLog
+
 PID_FILE = Path("/run/pcscd/pcscd.pid")
 OUR_PID_FILE = Path(tempfile.gettempdir()) / "kiosk-tests-pcscd.pid"
 READERS = ("Virtual PCD 00 00", "Virtual PCD 00 01")
@@ -220,3 +224,26 @@ def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pcscd]:
     finally:
         if paused:  # give the machine its own pcscd back
             _systemctl("start", *paused)
+
+
+@pytest.fixture
+def reader(pcscd: Pcscd) -> Iterator[tuple[PcscReader, EventLog]]:
+    """The PC/SC driver started against the test pcscd, with its events collected."""
+    from kiosk.interfaces import ReaderEventKind
+
+    r = PcscReader(poll_interval=0.1, reconnect_interval=0.1)
+    events = EventLog()
+    r.start(events)
+    events.wait_for(ReaderEventKind.READER_CONNECTED)
+    yield r, events
+    r.stop()
+
+
+@pytest.fixture
+def cards(pcscd: Pcscd) -> Iterator[list[VirtualCard]]:
+    """Virtual cards a test places; each is removed afterwards and the readers seen empty."""
+    placed: list[VirtualCard] = []
+    yield placed
+    for card in placed:
+        card.remove()
+    pcscd.wait_until_empty()

@@ -5,7 +5,6 @@ malformed responses and wrong status words. Plus property tests of the record pa
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -17,8 +16,11 @@ from devices.sim_people import SAMPLE_PEOPLE
 from devices.vpcd_card import SocialSecurityApplet, VirtualCard, unknown_card_applet
 from kiosk.identity import DocumentType
 from kiosk.interfaces import ReaderEventKind as K
+from tests import pcscd_harness
 from tests.pcscd_harness import pcscd  # noqa: F401
 from tests.reader_events import EventLog
+
+reader, cards = pcscd_harness.reader, pcscd_harness.cards  # the shared PC/SC fixtures
 
 PERSON = SAMPLE_PEOPLE[1]
 
@@ -27,25 +29,6 @@ def _social(person=PERSON, **kwargs) -> SocialSecurityApplet:
     import dataclasses
     doc = dataclasses.replace(person, extra={"card_number": "D12345678", "birthplace": person.number[:6]})
     return SocialSecurityApplet(doc, **kwargs)
-
-
-@pytest.fixture
-def reader(pcscd) -> Iterator[tuple[PcscReader, EventLog]]:  # noqa: F811
-    r = PcscReader(poll_interval=0.1, reconnect_interval=0.1)
-    events = EventLog()
-    r.start(events)
-    events.wait_for(K.READER_CONNECTED)
-    yield r, events
-    r.stop()
-
-
-@pytest.fixture
-def cards(pcscd) -> Iterator[list[VirtualCard]]:  # noqa: F811
-    placed: list[VirtualCard] = []
-    yield placed
-    for card in placed:
-        card.remove()
-    pcscd.wait_until_empty()
 
 
 def _place(cards: list[VirtualCard], applet, slot: int = 0, **kwargs) -> VirtualCard:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import secrets
-from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -17,36 +16,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devices import sscard, staffcard
-from devices.pcsc_reader import PcscReader
 from devices.sim_people import SAMPLE_PEOPLE
 from devices.vpcd_card import SocialSecurityApplet, VirtualCard
 from devices.vpcd_staff_card import StaffCardApplet
 from kiosk.interfaces import ReaderEventKind as K
 from kiosk.staff import StaffDirectory
 from kiosk.staff_card import StaffCardAnswer, verify_answer
+from tests import pcscd_harness
 from tests.pcscd_harness import pcscd  # noqa: F401
-from tests.reader_events import EventLog
+
+reader, cards = pcscd_harness.reader, pcscd_harness.cards  # the shared PC/SC fixtures
 
 NUMBER, PIN = "20045", "731642"
-
-
-@pytest.fixture
-def reader(pcscd) -> Iterator[tuple[PcscReader, EventLog]]:  # noqa: F811
-    r = PcscReader(poll_interval=0.1, reconnect_interval=0.1)
-    events = EventLog()
-    r.start(events)
-    events.wait_for(K.READER_CONNECTED)
-    yield r, events
-    r.stop()
-
-
-@pytest.fixture
-def cards(pcscd) -> Iterator[list[VirtualCard]]:  # noqa: F811
-    placed: list[VirtualCard] = []
-    yield placed
-    for card in placed:
-        card.remove()
-    pcscd.wait_until_empty()
 
 
 @pytest.fixture
