@@ -11,7 +11,10 @@
 # 5. the installed kiosk under cage (headless) as the kiosk user, and its grim screenshot
 #    checked full screen (tests/cage_session.py), with no network but loopback;
 # 6. the root booted with systemd-nspawn (systemd as PID 1, loopback only): kiosk-sync.service
-#    started for real, under its sandbox and watchdog, as kiosk-sync.
+#    started for real, under its sandbox and watchdog, as kiosk-sync; kiosk.service too, headless;
+# 7. in that booted root, `kiosk update` by kiosk-update.service through the project's signed apt
+#    repository: a good and a broken test-only build derived from the package, the broken one
+#    rolled back by itself (installer/fresh-root-update.sh).
 # apt in the root sees our .deb cache (/var/cache/kiosk-installer/archives) and the host's
 # /var/cache/apt/archives through an overlay (both read only; new downloads are copied into ours
 # afterwards); debootstrap reuses and adds to the host's. Several runs may go at once.
@@ -270,10 +273,14 @@ if command -v systemd-nspawn >/dev/null; then
   [ -n "$restarted" ] || { inns journalctl -u kiosk --no-pager -n 30; fail "a frozen UI was not restarted"; }
   if [ -e "/proc/$app" ] && [ "$(awk '{print $3}' "/proc/$app/stat")" != Z ]; then fail "the frozen app outlived its restart"; fi
   say "ok: kiosk.service under systemd: READY through the relay, watchdog pinged; a frozen UI restarted"
+  timing "sync and UI services under systemd"
+  # 7. Updates with rollback: two test-only builds derived from this package, through the signed
+  #    apt repository, by kiosk-update.service in the booted root (installer/fresh-root-update.sh).
+  bash "$here/fresh-root-update.sh" "$root" "$pid1" "$deb" "$work"
   kill "$nspawn_pid" 2>/dev/null || true
   wait "$nspawn_pid" 2>/dev/null || true
   nspawn_pid=""
-  timing "sync and UI services under systemd"
+  timing "updates with rollback"
 else
   say "skipped: the boot with systemd-nspawn (apt package systemd-container is not installed)"
 fi

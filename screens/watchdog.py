@@ -104,10 +104,7 @@ def start_ui_watchdog(kiosk: object, config: object, notifier: ServiceNotifier |
 
 
 def running_version(config: object) -> str:
-    """The running kiosk's version (its wheel's)."""
-    try:
-        from importlib.metadata import version
+    """The running kiosk's version: the Debian package's when installed from it (kiosk/version.py)."""
+    from kiosk.version import running_version as version
 
-        return version("kiosk")
-    except Exception:  # a source checkout that was never installed
-        return "0+unknown"
+    return version()

@@ -414,3 +414,22 @@ def test_the_flag_is_up_while_apt_runs_and_down_afterwards(tmp_path: Path) -> No
     apt.install = lambda package, version: (seen.append(updating(tmp_path)), (False, "E: no"))[1]
     Updater(_config(tmp_path), apt=apt).run(now=True)
     assert seen == [True] and not updating(tmp_path)
+
+
+@given(st.binary(max_size=200))
+def test_the_running_version_is_the_package_stamp_or_the_wheels(raw: bytes) -> None:
+    """The heartbeat's and the ready file's version: /opt/kiosk/VERSION (installer/build-deb.sh) when
+    it holds one printable line, else the wheel's version; a garbled stamp never breaks anything."""
+    import tempfile
+
+    from kiosk.version import package_version, running_version, wheel_version
+
+    with tempfile.TemporaryDirectory() as folder:
+        stamp = Path(folder) / "VERSION"
+        assert running_version(stamp) == wheel_version()  # no stamp: a source checkout
+        stamp.write_bytes(raw)
+        got = package_version(stamp)
+        assert got is None or (got.isprintable() and 0 < len(got) <= 64)
+        assert running_version(stamp) == (got or wheel_version())
+        stamp.write_text("0.1.0+git281+test1\n")
+        assert running_version(stamp) == "0.1.0+git281+test1"
