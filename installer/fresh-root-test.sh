@@ -56,7 +56,9 @@ root="$work/root"
 mkdir -p "$work/archives-upper" "$work/archives-work"
 lintian_pid=""
 nspawn_pid=""
+derive_pid=""
 cleanup() {
+  if [ -n "$derive_pid" ]; then kill "$derive_pid" 2>/dev/null || true; wait "$derive_pid" 2>/dev/null || true; fi
   if [ -n "$lintian_pid" ]; then kill "$lintian_pid" 2>/dev/null || true; fi
   if [ -n "$nspawn_pid" ]; then kill "$nspawn_pid" 2>/dev/null || true; wait "$nspawn_pid" 2>/dev/null || true; fi
   if [ "$keep" = 1 ]; then say "kept $root"; else rm -rf "$work"; fi
@@ -233,6 +235,9 @@ if command -v systemd-nspawn >/dev/null; then
   done
   [ -n "$booted" ] || { tail -20 "$work/nspawn.log"; fail "the root did not boot in systemd-nspawn"; }
   timing "booted in systemd-nspawn"
+  # Stage 7's test-only builds, made meanwhile at the lowest priority (this stage mostly waits).
+  nice -n 19 ionice -c 3 bash "$here/fresh-root-update.sh" --derive "$deb" "$work" > "$work/derive.log" 2>&1 &
+  derive_pid=$!
   inns() { nsenter -t "$pid1" -a "$@"; }
   inns systemctl start kiosk-sync.service || { inns journalctl -u kiosk-sync --no-pager -n 30; fail "kiosk-sync.service did not start"; }
   sleep 25  # past two watchdog intervals: a missing ping would have had it killed and restarted
@@ -276,6 +281,9 @@ if command -v systemd-nspawn >/dev/null; then
   timing "sync and UI services under systemd"
   # 7. Updates with rollback: two test-only builds derived from this package, through the signed
   #    apt repository, by kiosk-update.service in the booted root (installer/fresh-root-update.sh).
+  wait "$derive_pid" || { cat "$work/derive.log"; fail "the test-only builds for the update stage"; }
+  derive_pid=""
+  sed 's/^/[fresh-root] (meanwhile) /' "$work/derive.log"
   bash "$here/fresh-root-update.sh" "$root" "$pid1" "$deb" "$work"
   kill "$nspawn_pid" 2>/dev/null || true
   wait "$nspawn_pid" 2>/dev/null || true

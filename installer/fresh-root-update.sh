@@ -17,10 +17,14 @@
 #    V+test2.broken is rolled back to V+test1 by itself, both services active on it again, recorded
 #    as `rolled_back`; the exporter and the heartbeat the platform received say so, with the version.
 # Prints each step's time. Needs root, dpkg-deb, gpg, reprepro.
+# `--derive DEB WORK` makes only the builds of step 1 (fresh-root-test.sh starts it in the background
+# while stage 6 waits out watchdog intervals); the full run then uses them.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-if [ "$#" -ne 4 ]; then echo "usage: installer/fresh-root-update.sh ROOT PID1 DEB WORK" >&2; exit 2; fi
-root=$1 pid1=$2 deb=$3 work=$4
+derive_only=0
+if [ "${1:-}" = --derive ] && [ "$#" -eq 3 ]; then derive_only=1; deb=$2 work=$3
+elif [ "$#" -eq 4 ]; then root=$1 pid1=$2 deb=$3 work=$4
+else echo "usage: installer/fresh-root-update.sh ROOT PID1 DEB WORK | --derive DEB WORK" >&2; exit 2; fi
 
 start=$(date +%s.%N)
 last=$start
@@ -36,35 +40,44 @@ fail() { echo "[fresh-root] FAILED: $*" >&2; exit 1; }
 inns() { nsenter -t "$pid1" -a "$@"; }
 py() { inns /opt/kiosk/venv/bin/python -c "$@"; }
 
-# 1. The two test-only builds.
+# 1. The two test-only builds (in $work/update-debs; made once).
 version=$(dpkg-deb -f "$deb" Version)
 good="$version+test1"
 bad="$version+test2.broken"
+debs="$work/update-debs"
 tree="$work/update-tree"
-rm -rf "$tree"
-dpkg-deb -R "$deb" "$tree"
-sed -i 's/^\(Description: .*\)$/\1 (TEST-ONLY BUILD: installer\/fresh-root-update.sh)/' "$tree/DEBIAN/control"
-derive() {  # derive VERSION: the tree as that version's .deb
+arch=$(dpkg-deb -f "$deb" Architecture)
+derive() {  # derive VERSION: the unpacked tree as that version's .deb
   sed -i "s/^Version: .*/Version: $1/" "$tree/DEBIAN/control"
   printf '%s\n' "$1" > "$tree/opt/kiosk/VERSION"
-  dpkg-deb --root-owner-group -Zzstd -z3 --build "$tree" "$work/kiosk_${1}_$(dpkg-deb -f "$deb" Architecture).deb" >/dev/null
+  dpkg-deb --root-owner-group -Zzstd -z3 --build "$tree" "$debs/kiosk_${1}_$arch.deb" >/dev/null
 }
-derive "$good"
-screens=$(echo "$tree"/opt/kiosk/venv/lib/python3*/site-packages/screens/__init__.py)
-[ -f "$screens" ] || fail "no screens package in the built venv"
-printf '\nraise ImportError("TEST-ONLY BUILD (installer/fresh-root-update.sh): a broken release, its UI cannot start")\n' \
-  >> "$screens"
-derive "$bad"
-rm -rf "$tree"
-good_deb=$(ls "$work"/kiosk_"$good"_*.deb)
-bad_deb=$(ls "$work"/kiosk_"$bad"_*.deb)
-timing "two test-only builds"
+make_builds() {
+  local screens
+  rm -rf "$tree" "$debs"
+  mkdir -p "$debs"
+  dpkg-deb -R "$deb" "$tree"
+  sed -i 's/^\(Description: .*\)$/\1 (TEST-ONLY BUILD: installer\/fresh-root-update.sh)/' "$tree/DEBIAN/control"
+  derive "$good"
+  screens=$(echo "$tree"/opt/kiosk/venv/lib/python3*/site-packages/screens/__init__.py)
+  [ -f "$screens" ] || fail "no screens package in the built venv"
+  printf '\nraise ImportError("TEST-ONLY BUILD (installer/fresh-root-update.sh): a broken release, its UI cannot start")\n' \
+    >> "$screens"
+  derive "$bad"
+  rm -rf "$tree"
+  touch "$debs/done"
+  timing "two test-only builds"
+}
+[ -f "$debs/done" ] || make_builds
+[ "$derive_only" = 0 ] || exit 0
+good_deb=$(ls "$debs"/kiosk_"$good"_*.deb)
+bad_deb=$(ls "$debs"/kiosk_"$bad"_*.deb)
 
 # 2. The signed repository, and the root's apt pointed at it (its Debian sources set aside).
 export GNUPGHOME="$work/gnupg"
 mkdir -m 0700 "$GNUPGHOME"
 gpg --batch --quiet --passphrase "" --quick-gen-key "Kiosk fresh-root test <repo@kiosk.invalid>" ed25519 sign never
-key=$(gpg --batch --with-colons --list-secret-keys | awk -F: '$1 == "fpr" { print $10; exit }')
+key=$(gpg --batch --with-colons --list-secret-keys 2>/dev/null | awk -F: '$1 == "fpr" { print $10; exit }')
 repo="$root/srv/kiosk-repo"
 publish() { bash "$here/apt-repo.sh" "$repo" "$key" "$1" | sed 's/^/[fresh-root]   /'; }
 publish "$deb"  # the installed version first: `kiosk update` keeps it (apt-get download) as the way back
@@ -92,7 +105,10 @@ timing "repository, platform, config"
 # What the kiosk says after an update: its state file, dpkg, both units, the ready file.
 installed() { inns dpkg-query -W -f '${Version} ${Status}' kiosk; }
 result() { py 'import json; d = json.load(open("/var/lib/kiosk/update-state.json")); print(d["result"], d["version"], d["attempted"])'; }
-ready_version() { py 'import json; print(json.load(open("/var/lib/kiosk/ui-ready.json"))["version"])'; }
+ready_version() {  # the version of the UI that painted the attract screen after time $1
+  py 'import json, sys; d = json.load(open("/var/lib/kiosk/ui-ready.json"))
+print(d["version"] if d["screen"] == "attract" and d["at"] > float(sys.argv[1]) else "none since then")' "$1"
+}
 active() { inns systemctl is-active kiosk.service kiosk-sync.service | tr '\n' ' '; }
 update() {  # update WANT_RC: run kiosk-update.service as its timer would
   local rc=0
@@ -120,13 +136,16 @@ expect_reported() {  # expect_reported VERSION RESULT FAILED: in the exporter an
   say "ok: heartbeat received by the platform: version $1, update $2; exporter: kiosk_update_failed{result=\"$2\"} $3"
 }
 
-# 4a. A good version: installed, healthy, kept.
-inns apt-get -q update > "$work/update-apt.log" 2>&1 || { cat "$work/update-apt.log"; fail "apt-get update on the signed repository"; }
+# 4a. The nightly run with nothing new keeps the installed version's .deb (the way back: the
+#     repository keeps only its newest version); then a good version: installed, healthy, kept.
+update 0
+[ "$(result)" = "up_to_date $version " ] || fail "update-state.json says: $(result)"
 publish "$good_deb"
+since=$(date +%s)
 update 0
 [ "$(installed)" = "$good install ok installed" ] || fail "after the update dpkg has: $(installed)"
 [ "$(result)" = "updated $good $good" ] || fail "update-state.json says: $(result)"
-[ "$(ready_version)" = "$good" ] || fail "the UI that painted the attract screen is $(ready_version), not $good"
+[ "$(ready_version "$since")" = "$good" ] || fail "the UI that painted the attract screen: $(ready_version "$since"), not $good"
 [ "$(active)" = "active active " ] || fail "services after the update: $(active)"
 say "ok: updated to $good: installed, attract screen painted by it, both services active"
 expect_reported "$good" updated 0.0
@@ -134,12 +153,16 @@ timing "good version installed"
 
 # 4b. A broken version: rolled back to the good one by itself.
 publish "$bad_deb"
+since=$(date +%s)
 update 1
 [ "$(installed)" = "$good install ok installed" ] || fail "after the rollback dpkg has: $(installed)"
 [ "$(result)" = "rolled_back $good $bad" ] || fail "update-state.json says: $(result)"
 for _ in $(seq 1 40); do [ "$(active)" = "active active " ] && break; sleep 0.5; done
 [ "$(active)" = "active active " ] || fail "services after the rollback: $(active)"
-[ "$(ready_version)" = "$good" ] || fail "the UI that painted the attract screen is $(ready_version), not $good"
+[ "$(ready_version "$since")" = "$good" ] || fail "the UI that painted the attract screen: $(ready_version "$since"), not $good"
+# ... and it failed for the reason built into it, not for another one.
+crashes=$(inns journalctl --no-pager -o cat _UID="$(inns id -u kiosk)" | grep -c "^ImportError: TEST-ONLY BUILD" || true)
+[ "$crashes" -ge 1 ] || fail "the broken build's UI did not fail the way it was built to (its ImportError is not in the journal)"
 say "ok: $bad rolled back to $good by itself: installed, attract screen painted by it, both services active"
 expect_reported "$good" rolled_back 1.0
 timing "broken version rolled back"
