@@ -97,16 +97,17 @@ def describe_failure(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}{where}" if message else f"{type(exc).__name__}{where}"
 
 
-def out_of_service(reason: str, *, state_dir: Path | None = None, windowed: bool = False,
-                   exit_code: int = 1) -> int:
+def out_of_service(reason: str, *, config: Any = None, windowed: bool = False, exit_code: int = 1) -> int:
     """Show the standalone out-of-service screen until stopped (0); when even that cannot start
-    (Qt itself is broken), say so and return exit_code."""
+    (Qt itself is broken), say so and return exit_code. With the configuration (None: it could
+    not be read), the heartbeat says out of service too, and a clean stop is recorded."""
     print(f"kiosk: out of service ({reason}): showing the out-of-service screen until the service is "
           "restarted", file=sys.stderr, flush=True)
     try:
         from screens.fallback_screen import run
 
-        return run(reason, state_dir=state_dir, windowed=windowed)
+        state_dir = config.path("kiosk.state_dir") if config is not None else None
+        return run(reason, state_dir=state_dir, windowed=windowed, config=config)
     except Exception as exc:  # PySide6 or the screen itself is broken: nothing can be shown
         print(f"kiosk: the out-of-service screen cannot start either: {describe_failure(exc)}", file=sys.stderr)
         return exit_code

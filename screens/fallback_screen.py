@@ -68,14 +68,60 @@ def build(reason: str, *, assisted: bool = True) -> tuple[QQmlApplicationEngine,
     return engine, engine.rootObjects()[0]
 
 
+def render(out: Path, reason: str = "start_failed") -> list[Path]:
+    """The screen as PNG files, standard and assisted sizes (`kiosk screenshots`)."""
+    app = QGuiApplication.instance() or QGuiApplication([])
+    files = []
+    for assisted in (False, True):
+        engine, window = build(reason, assisted=assisted)
+        window.show()
+        for _ in range(20):
+            app.processEvents()
+        path = out / f"out_of_service_fallback-{'assisted' if assisted else 'standard'}.png"
+        window.grabWindow().save(str(path))
+        files.append(path)
+        window.hide()
+        window.deleteLater()
+        engine.deleteLater()
+        app.processEvents()
+    return files
+
+
 def _app_title() -> str:
     from kiosk.i18n import table
 
     return table()["zh-CN"]["app_title"]
 
 
-def run(reason: str, *, state_dir: Path | None = None, windowed: bool = False, notifier: Any = None) -> int:
-    """Show the screen until SIGTERM/SIGINT; READY=1 after its first frame, pings meanwhile.
+def tell_the_fleet(config: Any, reason: str) -> bool:
+    """Record the UI as out of service, with the reason, where the sync service reads the UI's state
+    (the outbox's ``kiosk_state``, as screens/app.py writes it): the heartbeat and the exporter
+    carry it, so the fleet's alerts fire (KioskCrashLoop, KioskOutOfService) and a technician
+    is told. Best effort (this kiosk may be broken exactly there): False when it could not."""
+    import logging
+
+    key = REASONS.get(reason, REASONS["start_failed"])
+    try:
+        from sync.service import outbox_path
+        from sync.store import ManagedOutbox
+
+        box = ManagedOutbox(outbox_path(config), recover=False)
+        try:
+            box.set_meta("kiosk_state", {"in_session": False, "screen": "out_of_service",
+                                         "devices": {"ui": {"state": key, "reasons": [key]}}})
+        finally:
+            box.close()
+    except Exception as exc:
+        logging.getLogger("kiosk.app").error("out-of-service state not recorded for the heartbeat", extra={
+            "event": "fallback_state_error", "error": type(exc).__name__})
+        return False
+    return True
+
+
+def run(reason: str, *, state_dir: Path | None = None, windowed: bool = False, notifier: Any = None,
+        config: Any = None) -> int:
+    """Show the screen until SIGTERM/SIGINT; READY=1 after its first frame, pings meanwhile; with a
+    readable ``config``, the heartbeat says out of service (``tell_the_fleet``, off the UI thread).
     A clean stop forgets the crash-loop starts (kiosk/crash_loop.py), as the app's does."""
     os.environ.setdefault("QT_QUICK_CONTROLS_STYLE", "Basic")
     from kiosk.notify import notifier_from_env
@@ -91,7 +137,14 @@ def run(reason: str, *, state_dir: Path | None = None, windowed: bool = False, n
         window.show()
     else:
         window.showFullScreen()
-    _after_first_frame(window, lambda painted: watchdog.started(window, painted))
+    def first_frame(painted: bool) -> None:
+        watchdog.started(window, painted)
+        if config is not None:
+            import threading
+
+            threading.Thread(target=tell_the_fleet, args=(config, reason), name="fallback-state",
+                             daemon=True).start()
+    _after_first_frame(window, first_frame)
     keep = _quit_on_signals(app)  # noqa: F841 (lives as long as the loop)
     code = app.exec()
     watchdog.stop()

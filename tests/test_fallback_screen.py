@@ -50,6 +50,7 @@ def test_kiosk_run_on_demo_settings_shows_out_of_service_and_stays_up(tmp_path: 
         ready = sup.wait_ready(60)
         assert ready.detail.startswith("out of service: the configuration")
         _pings_after(sup, ready.pid, ready.at, 4.5)  # more than two watchdog intervals: no restart loop
+        assert _ui_state(tmp_path / "state") == "out_of_service_not_set_up"  # for the heartbeat and alerts
         _stop_cleanly(sup, ready.pid)
     log = (tmp_path / "kiosk.out").read_text(errors="replace")
     assert "platform.url is empty" in log and "kiosk.id is the demo's" in log  # each missing setting named
@@ -100,10 +101,23 @@ def test_an_app_that_dies_before_its_first_frame_ends_on_the_out_of_service_scre
         starts = [e for e in sup.events if e.kind == "start"]
         assert len(starts) == 3  # two deaths (the second trips the crash loop), then the screen
         _pings_after_restarts(sup, ready.pid, ready.at, 2.5)
+        assert _ui_state(state) == "out_of_service_crash_loop"  # what the KioskCrashLoop alert reads
         os.kill(ready.pid, signal.SIGTERM)
         sup.wait_for(lambda e: e.kind == "exit" and e.pid == ready.pid, 30)
     assert is_tripped(state)  # still out of service for the app: a technician clears it
     assert '"starts": []' in (state / STARTS_FILE).read_text()  # a clean stop is no crash
+
+
+def _ui_state(state: Path) -> str:
+    """The UI's state as the sync service's heartbeat and exporter read it (sync/service.py)."""
+    from sync.service import kiosk_state
+    from sync.store import ManagedOutbox
+
+    box = ManagedOutbox(state / "outbox.db", recover=False)
+    try:
+        return str(kiosk_state(box).get("devices", {}).get("ui", {}).get("state", ""))
+    finally:
+        box.close()
 
 
 def _pings_after_restarts(sup: Supervisor, pid: int, at: float, seconds: float) -> None:
@@ -182,5 +196,31 @@ def test_cage_hides_the_apps_exit_status_so_the_kiosk_does_not_rely_on_it() -> N
                                   capture_output=True, timeout=60)
             statuses[code] = done.returncode
         assert statuses == {"2": 0, "78": 0, "kill -SEGV $$": 0}, f"cage now passes the status on: {statuses}"
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+FALLBACK_LAUNCHER = """\
+import sys
+from kiosk.start_guard import out_of_service
+sys.exit(out_of_service("start_failed"))
+"""
+
+
+@needs_cage
+def test_the_screen_fills_the_output_under_cage() -> None:
+    """The production session (tests/cage_session.py: cage -d, Wayland, decorations off, as nobody):
+    the standalone screen, like the attract screen, fills the output with no decorations."""
+    from tests.cage_session import CageSession, shoot_attract
+
+    if shutil.which("grim") is None:
+        pytest.skip("grim is not installed (installer/install.sh installs it)")
+    work = Path(tempfile.mkdtemp(prefix="kiosk-cage-fallback-"))
+    work.chmod(0o755)
+    try:
+        session = CageSession(sys.executable, work / "session", pythonpath=str(ROOT), launcher=FALLBACK_LAUNCHER)
+        problems = shoot_attract(session, work / "fallback.png")
+        assert problems == [], "\n".join(problems) + "\n" + session.log_tail()
+        assert "out of service (start_failed)" in session.log_tail(40)
     finally:
         shutil.rmtree(work, ignore_errors=True)
