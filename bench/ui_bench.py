@@ -32,13 +32,15 @@ w.frameSwapped.connect(lambda: (print("painted", flush=True), app.quit()))
 w.show(); app.exec()
 """
 
+# In the order `kiosk run` takes (kiosk.cli, then screens.app.run): the app's modules, then the
+# QGuiApplication, then the view-model and the QML.
 KIOSK = """
 import sys, tempfile
-from PySide6.QtGui import QGuiApplication
-app = QGuiApplication([])
 from kiosk.config import Config
 from screens.app import build_kiosk
 from devices.speech import RecordingSpeaker
+from PySide6.QtGui import QGuiApplication
+app = QGuiApplication([])
 d = tempfile.mkdtemp()
 cfg = Config().with_overrides(kiosk__state_dir=d + "/s", printer__pdf_folder=d + "/p")
 k = build_kiosk(cfg, demo_control=False, speaker=RecordingSpeaker())
