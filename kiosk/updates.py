@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.crash_loop import clear as clear_crash_loop
+from kiosk.dpkg_repair import Dpkg
 from kiosk.restart_state import mark_updating, read_ready, session_running
 from kiosk.state_access import dir_mode, file_mode
 
@@ -44,6 +45,7 @@ SESSION_POLL_SECONDS = 10.0
 FORCED_SESSION_WAIT = 1800.0  # `kiosk update --now` waits this long at most for a citizen to finish
 HEALTH_POLL_SECONDS = 0.5
 GOOD = ("updated", "up_to_date", "outside_window", "session_running")  # exit code 0
+INSTALLING = "installing"  # the state file while apt installs: a run cut short there is finished by the next
 
 
 @dataclass
@@ -81,16 +83,25 @@ class Apt:
                  timeout: float = 900.0) -> None:
         self._run = run
         self.timeout = timeout
+        self.dpkg = Dpkg(self._exec)
 
-    def _call(self, *argv: str, cwd: Path | None = None) -> tuple[bool, str]:
+    def _exec(self, argv: list[str], cwd: Path | None = None) -> tuple[int | None, str, str]:
+        """(return code, stdout, stderr); None and the error's name when it could not run."""
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive", LC_ALL="C")
         try:
-            done = self._run(list(argv), cwd=cwd, env=env, capture_output=True, text=True, timeout=self.timeout)
+            done = self._run(list(argv), cwd=cwd, env=env, capture_output=True, text=True, timeout=self.timeout,
+                             stdin=subprocess.DEVNULL)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            return False, type(exc).__name__
-        lines = (done.stderr + "\n" + done.stdout).strip().splitlines()
+            return None, "", type(exc).__name__
+        return done.returncode, done.stdout or "", done.stderr or ""
+
+    def _call(self, *argv: str, cwd: Path | None = None) -> tuple[bool, str]:
+        code, out, err = self._exec(list(argv), cwd)
+        if code is None:
+            return False, err
+        lines = (err + "\n" + out).strip().splitlines()
         said = [line for line in lines if line.startswith(("E:", "W:"))][:2] or lines[-1:] or [""]
-        return done.returncode == 0, " ".join(said)[:300]
+        return code == 0, " ".join(said)[:300]
 
     def refresh(self) -> tuple[bool, str]:
         return self._call("apt-get", "-q", "update", "-o", "APT::Update::Error-Mode=any")
@@ -124,6 +135,21 @@ class Apt:
 
     def install_file(self, path: Path) -> tuple[bool, str]:
         return self._install(str(path.resolve()))
+
+    def repair(self) -> tuple[bool, str]:
+        """dpkg brought to a consistent state (kiosk/dpkg_repair.py)."""
+        return self.dpkg.repair()
+
+    def dpkg_install(self, path: Path) -> tuple[bool, str]:
+        """The kept .deb straight through dpkg: for a package apt will not touch (half-installed)."""
+        return self.dpkg.install_file(path)
+
+    def package_state(self, package: str) -> tuple[str | None, bool]:
+        """(version dpkg records, settled: fully installed with nothing left half done)."""
+        state = self.dpkg.state(package)
+        if state is None or state.status == "not-installed":
+            return None, False
+        return state.version or None, state.settled
 
 
 def run_command(command: str, timeout: float) -> tuple[bool, str]:
@@ -234,7 +260,16 @@ class Updater:
         ok, detail = self.apt.refresh()
         if not ok:
             return self._record(Outcome("repository_unreachable", detail=detail))
+        repaired, repair_detail = self._repair("before the update")
+        last = read_state(self.state_dir)
+        if last.get("result") == INSTALLING:  # the last run was cut short while installing
+            resumed = self._resume(last, repaired, repair_detail)
+            if resumed is not None:
+                return resumed
         installed, candidate = self.apt.policy(self.package)
+        if not repaired:
+            return self._record(Outcome("dpkg_unrepaired", version=installed or "", attempted=candidate or "",
+                                        detail=f"dpkg could not be repaired, nothing installed: {repair_detail}"))
         if installed is None:
             return self._record(Outcome("not_installed", attempted=candidate or "", detail=self.package))
         if candidate is None or candidate == installed:
@@ -246,6 +281,8 @@ class Updater:
                                         detail="the installed version's package could not be kept; not updating"))
         log.info("installing", extra={"event": "update_install", "from": installed, "to": candidate})
         mark_updating(self.state_dir, True)  # renewed: the UI honours the flag for an hour at most
+        # Written before apt runs: a run cut short here is finished by the next one (_resume).
+        write_state(self.state_dir, Outcome(INSTALLING, version=installed, previous=installed, attempted=candidate))
         ok, detail = self.apt.install(self.package, candidate)
         if ok:
             ok, detail = self._restart_and_check()
@@ -253,16 +290,69 @@ class Updater:
                 self._keep(candidate)
                 return self._record(Outcome("updated", version=candidate, previous=installed,
                                             attempted=candidate, detail=detail))
-        log.error("update failed: rolling back", extra={"event": "update_rollback", "to": installed,
-                                                        "reason": detail})
+        return self._rollback(way_back, installed, candidate, detail)
+
+    def _repair(self, when: str) -> tuple[bool, str]:
+        ok, detail = self.apt.repair()
+        if not ok:
+            log.error("dpkg could not be repaired", extra={"event": "update_dpkg_unrepaired", "when": when,
+                                                           "detail": detail})
+        elif detail != "dpkg consistent":
+            log.warning("dpkg repaired", extra={"event": "update_dpkg_repaired", "when": when, "detail": detail})
+        return ok, detail
+
+    def _resume(self, last: dict[str, Any], repaired: bool, repair_detail: str) -> Outcome | None:
+        """Finish an update whose run was cut short (power lost, killed) while installing: a new
+        version that dpkg finished gets its health check now; anything else goes back to the kept
+        previous version. None: the cut-short run had changed nothing (update as usual)."""
+        previous, attempted = last.get("version", ""), last.get("attempted", "")
+        now, settled = self.apt.package_state(self.package)
+        log.warning("finishing an update that was cut short", extra={
+            "event": "update_resume", "from": previous, "to": attempted, "now": now or "", "settled": settled})
+        if repaired and settled and now == previous:
+            return None
         mark_updating(self.state_dir, True)
+        if repaired and settled and now == attempted:
+            ok, detail = self._restart_and_check()
+            if ok:
+                self._keep(attempted)
+                return self._record(Outcome("updated", version=attempted, previous=previous, attempted=attempted,
+                                            detail=f"an update cut short was finished: {detail}"))
+            why = f"an update cut short was finished but is unhealthy: {detail}"
+        else:
+            why = f"an update cut short left {self.package} {now or 'missing'}" + \
+                  ("" if settled else " half done") + ("" if repaired else f" ({repair_detail})")
+        way_back = self.kept(previous) if previous else None
+        if way_back is None:
+            return self._record(Outcome("rollback_unhealthy", version=now or "", previous=previous,
+                                        attempted=attempted, detail=f"{why}; no kept package of {previous or '?'}"))
+        return self._rollback(way_back, previous, attempted, why)
+
+    def _rollback(self, way_back: Path, installed: str, candidate: str, why: str) -> Outcome:
+        """The kept .deb of ``installed`` back in place: dpkg repaired first, apt, or dpkg itself when
+        apt will not (a half-installed package); then restarted and checked like an update."""
+        log.error("update failed: rolling back", extra={"event": "update_rollback", "to": installed,
+                                                        "reason": why})
+        mark_updating(self.state_dir, True)
+        repaired, repair_detail = self._repair("before the rollback")
         back, back_detail = self.apt.install_file(way_back)
+        if not back:
+            back, back_detail = self.apt.dpkg_install(way_back)
+            if back:
+                self._repair("after dpkg -i")
         if back:
             back, back_detail = self._restart_and_check()
-        now_installed = self.apt.policy(self.package)[0] or ""
-        result = "rolled_back" if back and now_installed == installed else "rollback_unhealthy"
-        return self._record(Outcome(result, version=now_installed, previous=installed, attempted=candidate,
-                                    detail=f"{detail}; after the rollback: {back_detail}"))
+        now_installed, settled = self.apt.package_state(self.package)
+        result = "rolled_back" if back and settled and now_installed == installed else "rollback_unhealthy"
+        if not settled:
+            back_detail += f"; {self.package} is left half installed"
+        detail = f"{why}; after the rollback: {back_detail}"
+        if not repaired:
+            detail += f"; dpkg repair before the rollback failed: {repair_detail}"
+        elif repair_detail != "dpkg consistent":
+            detail += f"; dpkg repaired before the rollback: {repair_detail}"
+        return self._record(Outcome(result, version=now_installed or "", previous=installed, attempted=candidate,
+                                    detail=detail))
 
     def _record(self, outcome: Outcome) -> Outcome:
         write_state(self.state_dir, outcome)

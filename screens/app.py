@@ -450,41 +450,22 @@ def _quit_on_signals(app: QGuiApplication) -> tuple[object, ...]:
 
 
 def _count_start(config: Config) -> Any:
-    """Record this start (kiosk/crash_loop.py); wait first when the last ones came quickly."""
-    from kiosk.crash_loop import CrashLoopPolicy, record_start
+    """Record this start (kiosk/crash_loop.py) when run() is called directly (tests, cage_session.py);
+    `kiosk run` counts it earlier, before these imports (kiosk/start_guard.py)."""
+    from kiosk.start_guard import count_start
 
-    policy = CrashLoopPolicy(limit=config["service.crash_loop_starts"],
-                             window_seconds=config["service.crash_loop_minutes"] * 60,
-                             max_backoff=config["service.max_backoff_seconds"])
-    state_dir = config.path("kiosk.state_dir")
-    state_dir.mkdir(parents=True, exist_ok=True)
-    verdict = record_start(state_dir, policy)
-    if verdict.tripped:
-        log.error("crash loop: out of service until a technician clears it",
-                  extra={"event": "crash_loop", "starts": verdict.recent})
-    elif verdict.backoff:
-        from kiosk.notify import notifier_from_env
-
-        log.warning("quick restarts: waiting before starting", extra={"event": "restart_backoff",
-                                                                     "starts": verdict.recent,
-                                                                     "seconds": verdict.backoff})
-        notifier = notifier_from_env()
-        notifier.status(f"restarted {verdict.recent} times within minutes: waiting {verdict.backoff:g} s")
-        end = time.monotonic() + verdict.backoff
-        while (left := end - time.monotonic()) > 0:  # the watchdog runs during the wait too
-            notifier.ping()
-            time.sleep(min(left, 1.0))
-    return verdict
+    return count_start(config)
 
 
-def run(config: Config, *, demo: bool, windowed: bool = False) -> int:
-    """Start the application and run its event loop until it quits."""
+def run(config: Config, *, demo: bool, windowed: bool = False, starts: Any = None) -> int:
+    """Start the application and run its event loop until it quits. ``starts``: this start's
+    crash-loop verdict when the caller counted it already (kiosk/start_guard.py, before the imports)."""
     os.environ.setdefault("QT_QUICK_CONTROLS_STYLE", "Basic")
     app = QGuiApplication.instance() or QGuiApplication([])
     app.setApplicationName("kiosk")
     messages: list[str] = []
     qInstallMessageHandler(qml_message_collector(messages))
-    starts = _count_start(config)
+    starts = starts if starts is not None else _count_start(config)
     kiosk = build_kiosk(config, demo_control=demo)
     if starts.tripped:  # a crash loop: out of service (with the reason) until a technician clears it
         from kiosk.crash_loop import REASON

@@ -114,16 +114,18 @@ def _cert_expiry(path: str) -> float | None:
         return None
 
 
-def _update_metrics(state_dir: Path, gauge: Callable[..., Any]) -> Any:
-    """The last `kiosk update` (kiosk/updates.py): when, and whether it failed (rolled back or worse)."""
-    from kiosk.updates import GOOD, read_state
+def _update_metrics(state_dir: Path, gauge: Callable[..., Any], now: float) -> Any:
+    """The last `kiosk update` (kiosk/updates.py): when, and whether it failed (rolled back or worse;
+    an install still running after an hour was cut short and counts as failed)."""
+    from kiosk.updates import GOOD, INSTALLING, read_state
 
     last = read_state(state_dir)
     if "result" not in last:
         return
     result = _key(last["result"], "unknown")
+    running = last["result"] == INSTALLING and now - last.get("at", 0.0) < 3600.0
     yield gauge("kiosk_update_failed", "The last update failed (1: rolled back, or worse) or not (0)",
-                0 if last["result"] in GOOD else 1, {"result": result})
+                0 if last["result"] in GOOD or running else 1, {"result": result})
     if "at" in last:
         yield gauge("kiosk_update_timestamp_seconds", "When the last update ran", last["at"])
 
@@ -200,7 +202,7 @@ class _ReadAtScrape:
             yield gauge("kiosk_tls_cert_expiry_timestamp_seconds", "When this kiosk's client certificate expires",
                         expiry)
         yield gauge("kiosk_in_session", "A citizen is using the kiosk", 1 if seen.get("in_session") else 0)
-        yield from _update_metrics(m.state_dir, gauge)
+        yield from _update_metrics(m.state_dir, gauge, now)
         try:
             usage = shutil.disk_usage(m.state_dir)
             yield gauge("kiosk_disk_free_bytes", "Free space where the outbox lives", usage.free)

@@ -137,3 +137,23 @@ def test_the_exporter_reports_a_crash_loop_and_a_failed_update(tmp_path: Path) -
     assert 'kiosk_device_ok{device="ui",state="out_of_service_crash_loop"} 0.0' in text
     assert 'kiosk_update_failed{result="rolled_back"} 1.0' in text
     assert "kiosk_update_timestamp_seconds 1.7e+09" in text
+
+
+def test_an_install_under_way_is_no_failed_update_until_it_hangs_for_an_hour(tmp_path: Path) -> None:
+    """`kiosk update` writes "installing" before apt runs: not an alert, unless it was cut short long ago."""
+    from prometheus_client import generate_latest
+
+    from kiosk.updates import Outcome, write_state
+    from sync.metrics import KioskMetrics
+    from sync.store import ManagedOutbox
+
+    box = ManagedOutbox(tmp_path / "outbox.db")
+    write_state(tmp_path, Outcome("installing", version="1.0", attempted="1.1", at=1_700_000_000.0))
+    try:
+        texts = [generate_latest(KioskMetrics(box, kiosk_id="KIOSK-T-02", hall="h", state_dir=tmp_path,
+                                              clock=lambda t=t: t).registry).decode()
+                 for t in (1_700_000_060.0, 1_700_003_700.0)]
+    finally:
+        box.close()
+    assert 'kiosk_update_failed{result="installing"} 0.0' in texts[0]
+    assert 'kiosk_update_failed{result="installing"} 1.0' in texts[1]

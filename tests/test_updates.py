@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from kiosk.config import Config
 from kiosk.restart_state import SESSION_FILE, mark_session
-from kiosk.updates import STATE_FILE, Apt, Outcome, Updater, in_window, last_update
+from kiosk.updates import STATE_FILE, Apt, Outcome, Updater, in_window, last_update, write_state
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "kiosk-update-probe"
@@ -43,12 +43,13 @@ def gpg_key(home: Path, name: str) -> str:
     return next(line.split(":")[9] for line in out.splitlines() if line.startswith("fpr"))
 
 
-def build_deb(work: Path, version: str, start: str, postinst: str = "") -> Path:
+def build_deb(work: Path, version: str, start: str, postinst: str = "", preinst: str = "") -> Path:
     root = work / f"build-{version}"
     (root / "DEBIAN").mkdir(parents=True)
-    if postinst:
-        (root / "DEBIAN" / "postinst").write_text(postinst)
-        (root / "DEBIAN" / "postinst").chmod(0o755)
+    for name, script in (("postinst", postinst), ("preinst", preinst)):
+        if script:
+            (root / "DEBIAN" / name).write_text(script)
+            (root / "DEBIAN" / name).chmod(0o755)
     (root / "DEBIAN" / "control").write_text(
         f"Package: {PACKAGE}\nVersion: {version}\nArchitecture: all\nSection: misc\nPriority: optional\n"
         "Maintainer: Kiosk tests <tests@kiosk.invalid>\nDescription: throw-away package for the update tests\n")
@@ -190,6 +191,47 @@ def test_a_repository_signed_by_another_key_is_refused(setup) -> None:
     assert installed() == "1.0"
 
 
+def test_an_install_killed_midway_still_rolls_back(setup) -> None:
+    """GIVEN 1.0 installed WHEN dpkg is killed while installing 1.4 (as by a power cut: dpkg's journal
+    left open, the package half-installed, and apt refusing to work "until dpkg --configure -a")
+    THEN dpkg is repaired before the rollback and 1.0 is back, whole and healthy."""
+    killed = setup["tmp"] / "dpkg-killed"
+    kill_once = f"#!/bin/sh\n[ -e {killed} ] || {{ touch {killed}; kill -KILL $PPID; sleep 5; }}\n"
+    deb = build_deb(setup["tmp"], "1.4", HEALTHY, preinst=kill_once)
+    config = Config().with_overrides(**_flat(setup["config"]))
+    assert Updater(config).run(now=True).result == "up_to_date"  # keeps 1.0's package: the way back
+    publish(setup["repo"], setup["gnupg"], setup["key"], deb)
+    outcome = Updater(config).run(now=True)
+    assert killed.exists() and outcome.result == "rolled_back", outcome
+    assert "dpkg repaired before the rollback: apt-get -f install done" in outcome.detail
+    assert Apt().package_state(PACKAGE) == ("1.0", True) and Apt().repair() == (True, "dpkg consistent")
+    assert json.loads((setup["state"] / "ui-ready.json").read_text())["version"] == "1.0"
+    assert last_update(setup["state"])["result"] == "rolled_back"
+
+
+@pytest.mark.parametrize(("version", "start", "result", "ends_on"), [("1.5", HEALTHY, "updated", "1.5"),
+                                                                      ("1.6", BROKEN, "rolled_back", "1.0")])
+def test_an_update_cut_short_is_finished_by_the_next_run(setup, version, start, result, ends_on) -> None:
+    """GIVEN a `kiosk update` cut short while apt installed a new version (its postinst had failed
+    once: the package is left half-configured) WHEN the next run starts THEN dpkg is repaired first
+    and the health check decides: a healthy version stays, an unhealthy one goes back to 1.0."""
+    failed = setup["tmp"] / "postinst-failed"
+    fail_once = f"#!/bin/sh\n[ -e {failed} ] || {{ touch {failed}; echo 'configure failed' >&2; exit 1; }}\n"
+    deb = build_deb(setup["tmp"], version, start, postinst=fail_once)
+    config = Config().with_overrides(**_flat(setup["config"]))
+    assert Updater(config).run(now=True).result == "up_to_date"  # keeps 1.0's package: the way back
+    publish(setup["repo"], setup["gnupg"], setup["key"], deb)
+    write_state(setup["state"], Outcome("installing", version="1.0", attempted=version))  # then the run was cut
+    assert Apt().refresh()[0] and not Apt().install(PACKAGE, version)[0]
+    assert Apt().package_state(PACKAGE) == (version, False)
+
+    outcome = Updater(config).run(now=True)
+    assert outcome.result == result and outcome.version == ends_on, outcome
+    assert Apt().package_state(PACKAGE) == (ends_on, True)
+    assert json.loads((setup["state"] / "ui-ready.json").read_text())["version"] == ends_on
+    assert last_update(setup["state"])["result"] == result
+
+
 def publish_keeping_trust(setup: dict, home: Path, key: str) -> None:
     """Publish 1.2 signed by another key; the kiosk still trusts only the first key's keyring."""
     keyring = setup["repo"] / "kiosk-archive-keyring.gpg"
@@ -234,6 +276,17 @@ class FakeApt:
         self.calls.append(f"install_file {path.name}")
         return False, "E: broken"
 
+    def repair(self) -> tuple[bool, str]:
+        self.calls.append("repair")
+        return True, "dpkg consistent"
+
+    def dpkg_install(self, path: Path) -> tuple[bool, str]:
+        self.calls.append(f"dpkg_install {path.name}")
+        return False, "dpkg -i: dpkg: error"
+
+    def package_state(self, package: str) -> tuple[str | None, bool]:
+        return self.installed, True
+
 
 def _config(tmp_path: Path, **over: object) -> Config:
     return Config().with_overrides(kiosk__state_dir=str(tmp_path), update__restart_command="true",
@@ -275,9 +328,18 @@ def test_a_session_that_runs_past_the_window_postpones_the_update(tmp_path: Path
 def test_a_failed_install_and_a_failed_rollback_are_reported_as_such(tmp_path: Path) -> None:
     apt = FakeApt()
     outcome = Updater(_config(tmp_path), apt=apt).run(now=True)
-    assert apt.calls == ["refresh", "download 1.0", "install 1.1", "install_file kiosk_1.0_all.deb"]
+    assert apt.calls == ["refresh", "repair", "download 1.0", "install 1.1", "repair",
+                         "install_file kiosk_1.0_all.deb", "dpkg_install kiosk_1.0_all.deb"]
     assert outcome.result == "rollback_unhealthy" and not outcome.ok
     assert last_update(tmp_path)["result"] == "rollback_unhealthy"
+
+
+def test_nothing_is_installed_while_dpkg_cannot_be_repaired(tmp_path: Path) -> None:
+    apt = FakeApt()
+    apt.repair = lambda: (False, "still unfinished: other 1 (half-configured)")
+    outcome = Updater(_config(tmp_path), apt=apt).run(now=True)
+    assert outcome.result == "dpkg_unrepaired" and not outcome.ok and "install 1.1" not in apt.calls
+    assert "other 1 (half-configured)" in outcome.detail and last_update(tmp_path)["result"] == "dpkg_unrepaired"
 
 
 def test_no_update_without_a_way_back(tmp_path: Path) -> None:
