@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QRect, QThread, QTimer, QtMsgType, QUrl, qInstallMessageHandler
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtQml import QQmlApplicationEngine
-from PySide6.QtQuick import QQuickWindow
-
+# The Qt-free core before PySide6 (with the screens' own core modules): PySide's import hook reads
+# the source of every module imported after PySide6, looking for a `from __feature__` switch.
+import kiosk.crash_loop  # noqa: F401
+import kiosk.doctor  # noqa: F401
+import kiosk.journey_view  # noqa: F401
+import kiosk.speech_plan  # noqa: F401
+import kiosk.video_help  # noqa: F401
 from devices.reader_factory import make_reader
 from devices.speech import EspeakSpeaker
 from kiosk.audit_log import AuditLog
@@ -29,6 +31,13 @@ from kiosk.interfaces import CardReader
 from kiosk.journey import Timing
 from kiosk.services import KioskServices
 from kiosk.staff import StaffDirectory
+
+# isort: split
+from PySide6.QtCore import QCoreApplication, QRect, QThread, QTimer, QtMsgType, QUrl, qInstallMessageHandler
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtQml import QQmlApplicationEngine
+from PySide6.QtQuick import QQuickWindow
+
 from screens.backend import Backend
 from screens.camera_preview import PreviewFeed, install_preview
 from screens.maintenance import RESTART_EXIT_CODE, MaintenanceViewModel
@@ -104,6 +113,8 @@ class Kiosk:
         at exit) does it; until then the view-model the bindings read stays alive."""
         if self.qml_destroyed or QThread.currentThread().loopLevel() > 0:
             return
+        from PySide6.QtCore import QEvent  # ~1 ms of enums: not on the path to the first frame
+
         self.qml_destroyed = True
         for root in self.engine.rootObjects():
             root.deleteLater()
@@ -237,11 +248,13 @@ def _after_first_frame(window: QQuickWindow, fn: Callable[[bool], None]) -> None
     WARM_FALLBACK_MS without one (False: a hidden window)."""
     done = [False]
 
-    def once(painted: bool = True) -> None:
+    def once(painted: bool) -> None:
         if not done[0]:
             done[0] = True
             window.frameSwapped.disconnect(painted_once)
-            fn(painted)
+            # On the next turn of the UI thread's event loop, not inside the frame's own signal
+            # (which a threaded render loop emits on its render thread).
+            QTimer.singleShot(0, window, lambda: fn(painted))
 
     def painted_once() -> None:
         once(True)
