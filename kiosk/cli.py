@@ -53,7 +53,17 @@ def _load(args: argparse.Namespace, *, files: bool = True) -> kconfig.Config:
 
 
 def _gui(args: argparse.Namespace, *, demo: bool) -> int:
-    cfg = _load(args)
+    """Run the touch UI. Under a service manager, a kiosk that cannot serve shows the out-of-service
+    screen and stays up instead of exiting into a restart loop (kiosk/start_guard.py)."""
+    from kiosk import start_guard
+
+    guarded = start_guard.under_service_manager()
+    try:
+        cfg = _load(args)
+    except SystemExit as exc:  # the problems are printed, one line each
+        return start_guard.out_of_service(start_guard.CONFIG, windowed=args.windowed, exit_code=2) \
+            if guarded else int(exc.code or 2)
+    state_dir = cfg.path("kiosk.state_dir")
     if not demo:
         from kiosk.production import missing_production_settings
 
@@ -63,15 +73,27 @@ def _gui(args: argparse.Namespace, *, demo: bool) -> int:
                   "Set in /etc/kiosk/kiosk.toml (or --config FILE):", file=sys.stderr)
             for line in missing:
                 print(f"  {line}", file=sys.stderr)
-            return 2
-    setup_logging(cfg.path("kiosk.state_dir") / "logs", level=cfg["log.level"],
+            return start_guard.out_of_service(start_guard.CONFIG, config=cfg, windowed=args.windowed,
+                                              exit_code=2) if guarded else 2
+    setup_logging(state_dir / "logs", level=cfg["log.level"],
                   max_bytes=cfg["log.max_bytes"], backups=cfg["log.backups"])
-    from screens.app import run
-
+    starts = start_guard.count_start(cfg)  # before the app's imports: a crash in them counts too
+    if guarded and start_guard.app_cannot_survive(starts, cfg):
+        print("kiosk: crash loop: the app died again even on its own out-of-service screen", file=sys.stderr)
+        return start_guard.out_of_service(start_guard.CRASH_LOOP, config=cfg, windowed=args.windowed)
     try:
-        return run(cfg, demo=demo, windowed=args.windowed)
+        from screens.app import run
+    except Exception as exc:  # a broken install: say what, then the out-of-service screen
+        print(f"kiosk: the app cannot start: {start_guard.describe_failure(exc)}", file=sys.stderr, flush=True)
+        if not guarded:
+            return 1
+        return start_guard.out_of_service(start_guard.START_FAILED, config=cfg, windowed=args.windowed)
+    try:
+        return run(cfg, demo=demo, windowed=args.windowed, starts=starts)
     except kconfig.ConfigError as exc:
-        return config_problem(exc)
+        code = config_problem(exc)
+        return start_guard.out_of_service(start_guard.CONFIG, config=cfg, windowed=args.windowed,
+                                          exit_code=code) if guarded else code
 
 
 def _config(args: argparse.Namespace) -> int:

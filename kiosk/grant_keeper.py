@@ -3,12 +3,17 @@
 The services open the grant when the journey asks (OpenGrant, right after verification), use it
 for every search, download and stamped copy of that session, open it again on first use when the
 first try failed (the platform was offline), and revoke it when the session ends.
+
+With a ledger (kiosk/grant_ledger.py, set once the first frame is painted) each open grant's public
+id is noted on disk until it is revoked, so that the next process revokes what a killed one left
+open; a revocation at session end that finds the platform away is handed to the outbox.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 from kiosk.interfaces import Grant, PlatformClient, PlatformError, PlatformErrorKind
 from kiosk.journey_grants import GrantInfo, OpenGrant
@@ -20,8 +25,9 @@ MAX_KEPT = 8  # sessions are sequential; a few late ones at most
 class GrantKeeper:
     """Grants by ticket; thread-safe (the network and printer lanes both ask)."""
 
-    def __init__(self, platform: PlatformClient) -> None:
+    def __init__(self, platform: PlatformClient, ledger: Any = None) -> None:
         self._platform = platform
+        self.ledger = ledger  # kiosk.grant_ledger.GrantLedger, or None (nothing noted on disk)
         self._asked: dict[int, OpenGrant] = {}
         self._grants: dict[int, Grant] = {}
         self._lock = threading.Lock()
@@ -37,6 +43,9 @@ class GrantKeeper:
                 self._grants.pop(old, None)
         grant = self._platform.open_grant(request.holder_code, request.holder_type, method=request.method,
                                           liveness=request.liveness, staff_id=request.staff_id or None)
+        ledger = self.ledger
+        if ledger is not None:  # on disk before anyone may use it: a killed process leaves its id behind
+            ledger.opened(grant.grant_id)
         with self._lock:
             if request.ticket in self._asked:
                 self._grants[request.ticket] = grant
@@ -69,9 +78,23 @@ class GrantKeeper:
             self._close(grant)
 
     def _close(self, grant: Grant) -> None:
+        ledger = self.ledger
         try:
             self._platform.close_grant(grant)
         except PlatformError as exc:
             log.info("grant not revoked", extra={"event": "grant_close", "kind": exc.kind.value})
+            if ledger is not None:
+                from kiosk.grant_ledger import refused_for_good
+
+                if refused_for_good(exc):
+                    ledger.closed(grant.grant_id)
+                else:  # the platform is away: the sync engine revokes it by id once it is back
+                    ledger.queue(grant.grant_id, "session_end_offline")
+            return
         except Exception as exc:  # never let the end of a session fail
             log.warning("grant close crashed", extra={"event": "grant_close", "error": type(exc).__name__})
+            if ledger is not None:
+                ledger.queue(grant.grant_id, "session_end_failed")
+            return
+        if ledger is not None:
+            ledger.closed(grant.grant_id)

@@ -386,6 +386,10 @@ def _ingest_one(platform: Platform, body: dict[str, Any], kiosk_id: str) -> tupl
         raise Problem(400, "bad-transaction", "idempotency_key, kind and an object payload are required")
     if kind == "rating":
         claim_session(platform, payload, kiosk_id, key)
+    elif kind == "grant_revoke":  # before storing: a resend after a lost answer revokes (again: no change)
+        from refplatform.api_grants import revoke_left_open
+
+        revoke_left_open(platform, payload, kiosk_id)
     stored = platform.store.ingest(key, kind, payload, kiosk_id=kiosk_id)
     if stored and kind == "application":  # fulfilled now: the certificate goes to the holder's app wallet
         from refplatform.api_wallet import fulfil_application

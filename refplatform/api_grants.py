@@ -1,8 +1,11 @@
-"""Grant endpoints: POST /v1/grants after identity verification, DELETE /v1/grants/current at session end."""
+"""Grant endpoints: POST /v1/grants after identity verification, DELETE /v1/grants/current at session end,
+and the ``grant_revoke`` transaction (by public grant id) a kiosk sends for a grant its killed session left open."""
 
 from __future__ import annotations
 
 import datetime as _dt
+import re
+from typing import Any
 
 from kiosk.certificate_ids import HOLDER_TYPES, is_valid_holder_code
 from refplatform.api import SAFE_ID, Platform, Problem, Reply, Request, granted, json_reply
@@ -53,3 +56,21 @@ def close_grant(platform: Platform, req: Request) -> Reply:
     assert platform.grants is not None
     platform.grants.revoke(req.headers("X-Kiosk-Grant"), req.kiosk_id)
     return Reply(204, b"", "application/json")
+
+
+GRANT_ID = re.compile(r"g-[0-9a-f]{8,64}")
+
+
+def revoke_left_open(platform: Platform, payload: dict[str, Any], kiosk_id: str) -> None:
+    """A ``grant_revoke`` transaction: the kiosk restarted after a session was killed and revokes that
+    session's grant by its public id (its token died with the process). Only a grant of the sending
+    kiosk; one already revoked or expired stays as it is, so a resent transaction changes nothing."""
+    grant_id = payload.get("grant_id")
+    if not (isinstance(grant_id, str) and GRANT_ID.fullmatch(grant_id)):
+        raise Problem(400, "bad-transaction", "grant_revoke needs the grant_id of one of this kiosk's grants")
+    if platform.grants is None:
+        raise Problem(404, "not-found", "this platform has no grants")
+    try:
+        platform.grants.revoke_id(kiosk_id, grant_id)
+    except GrantRefused as e:
+        raise Problem(e.status, e.slug, e.detail) from None

@@ -7,7 +7,8 @@ and stamped copy carries it (X-Kiosk-Grant, inside the request signature); the p
 answers only for the holder, the businesses they represent (legal representative, or agent
 within scope and date) and the people who delegated to them (within the delegation's
 certificate types and date). A grant dies after IDLE_SECONDS without use, HARD_SECONDS after
-it was made, when the kiosk revokes it at session end, and is unknown to any other kiosk.
+it was made, when the kiosk revokes it at session end (or, by its public id, when a kiosk
+restarted after a killed session: a ``grant_revoke`` transaction), and is unknown to any other kiosk.
 Tokens are stored as SHA-256 hashes; every use is recorded with both identities.
 """
 
@@ -142,6 +143,23 @@ class GrantStore:
         grant = self.use(token, kiosk_id)
         self._store.atomic(lambda db: db.execute("UPDATE grants SET revoked = ? WHERE grant_id = ?",
                                                  (self.clock(), grant.grant_id)))
+
+    def revoke_id(self, kiosk_id: str, grant_id: str) -> bool:
+        """Revoke this kiosk's grant by its public id (one a killed session left open; the kiosk no
+        longer has its token). True when it was live until now; revoking it again changes nothing.
+        GrantRefused(403) when the id is not a grant of this kiosk."""
+        if not self.owns(kiosk_id, grant_id):
+            raise GrantRefused(403, "not-authorised", "that grant was not opened at this kiosk")
+        cur = self._store.atomic(lambda db: db.execute(
+            "UPDATE grants SET revoked = ? WHERE grant_id = ? AND kiosk_id = ? AND revoked IS NULL",
+            (self.clock(), grant_id, kiosk_id)))
+        return cur.rowcount == 1
+
+    def revoked_at(self, grant_id: str) -> float | None:
+        """When the grant was revoked (None: not revoked, or unknown)."""
+        row = self._store.atomic(lambda db: db.execute("SELECT revoked FROM grants WHERE grant_id = ?",
+                                                       (grant_id,)).fetchone())
+        return None if row is None else row[0]
 
     def owns(self, kiosk_id: str, grant_id: str) -> bool:
         row = self._store.atomic(lambda db: db.execute("SELECT 1 FROM grants WHERE grant_id = ? AND kiosk_id = ?",

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QRect, QThread, QTimer, QtMsgType, QUrl, qInstallMessageHandler
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtQml import QQmlApplicationEngine
-from PySide6.QtQuick import QQuickWindow
-
+# The Qt-free core before PySide6 (with the screens' own core modules): PySide's import hook reads
+# the source of every module imported after PySide6, looking for a `from __feature__` switch.
+import kiosk.crash_loop  # noqa: F401
+import kiosk.doctor  # noqa: F401
+import kiosk.journey_view  # noqa: F401
+import kiosk.speech_plan  # noqa: F401
+import kiosk.video_help  # noqa: F401
 from devices.reader_factory import make_reader
 from devices.speech import EspeakSpeaker
 from kiosk.audit_log import AuditLog
@@ -29,6 +31,13 @@ from kiosk.interfaces import CardReader
 from kiosk.journey import Timing
 from kiosk.services import KioskServices
 from kiosk.staff import StaffDirectory
+
+# isort: split
+from PySide6.QtCore import QCoreApplication, QRect, QThread, QTimer, QtMsgType, QUrl, qInstallMessageHandler
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtQml import QQmlApplicationEngine
+from PySide6.QtQuick import QQuickWindow
+
 from screens.backend import Backend
 from screens.camera_preview import PreviewFeed, install_preview
 from screens.maintenance import RESTART_EXIT_CODE, MaintenanceViewModel
@@ -104,6 +113,8 @@ class Kiosk:
         at exit) does it; until then the view-model the bindings read stays alive."""
         if self.qml_destroyed or QThread.currentThread().loopLevel() > 0:
             return
+        from PySide6.QtCore import QEvent  # ~1 ms of enums: not on the path to the first frame
+
         self.qml_destroyed = True
         for root in self.engine.rootObjects():
             root.deleteLater()
@@ -237,11 +248,13 @@ def _after_first_frame(window: QQuickWindow, fn: Callable[[bool], None]) -> None
     WARM_FALLBACK_MS without one (False: a hidden window)."""
     done = [False]
 
-    def once(painted: bool = True) -> None:
+    def once(painted: bool) -> None:
         if not done[0]:
             done[0] = True
             window.frameSwapped.disconnect(painted_once)
-            fn(painted)
+            # On the next turn of the UI thread's event loop, not inside the frame's own signal
+            # (which a threaded render loop emits on its render thread).
+            QTimer.singleShot(0, window, lambda: fn(painted))
 
     def painted_once() -> None:
         once(True)
@@ -437,41 +450,22 @@ def _quit_on_signals(app: QGuiApplication) -> tuple[object, ...]:
 
 
 def _count_start(config: Config) -> Any:
-    """Record this start (kiosk/crash_loop.py); wait first when the last ones came quickly."""
-    from kiosk.crash_loop import CrashLoopPolicy, record_start
+    """Record this start (kiosk/crash_loop.py) when run() is called directly (tests, cage_session.py);
+    `kiosk run` counts it earlier, before these imports (kiosk/start_guard.py)."""
+    from kiosk.start_guard import count_start
 
-    policy = CrashLoopPolicy(limit=config["service.crash_loop_starts"],
-                             window_seconds=config["service.crash_loop_minutes"] * 60,
-                             max_backoff=config["service.max_backoff_seconds"])
-    state_dir = config.path("kiosk.state_dir")
-    state_dir.mkdir(parents=True, exist_ok=True)
-    verdict = record_start(state_dir, policy)
-    if verdict.tripped:
-        log.error("crash loop: out of service until a technician clears it",
-                  extra={"event": "crash_loop", "starts": verdict.recent})
-    elif verdict.backoff:
-        from kiosk.notify import notifier_from_env
-
-        log.warning("quick restarts: waiting before starting", extra={"event": "restart_backoff",
-                                                                     "starts": verdict.recent,
-                                                                     "seconds": verdict.backoff})
-        notifier = notifier_from_env()
-        notifier.status(f"restarted {verdict.recent} times within minutes: waiting {verdict.backoff:g} s")
-        end = time.monotonic() + verdict.backoff
-        while (left := end - time.monotonic()) > 0:  # the watchdog runs during the wait too
-            notifier.ping()
-            time.sleep(min(left, 1.0))
-    return verdict
+    return count_start(config)
 
 
-def run(config: Config, *, demo: bool, windowed: bool = False) -> int:
-    """Start the application and run its event loop until it quits."""
+def run(config: Config, *, demo: bool, windowed: bool = False, starts: Any = None) -> int:
+    """Start the application and run its event loop until it quits. ``starts``: this start's
+    crash-loop verdict when the caller counted it already (kiosk/start_guard.py, before the imports)."""
     os.environ.setdefault("QT_QUICK_CONTROLS_STYLE", "Basic")
     app = QGuiApplication.instance() or QGuiApplication([])
     app.setApplicationName("kiosk")
     messages: list[str] = []
     qInstallMessageHandler(qml_message_collector(messages))
-    starts = _count_start(config)
+    starts = starts if starts is not None else _count_start(config)
     kiosk = build_kiosk(config, demo_control=demo)
     if starts.tripped:  # a crash loop: out of service (with the reason) until a technician clears it
         from kiosk.crash_loop import REASON

@@ -14,7 +14,6 @@ from typing import Any
 
 from PySide6.QtCore import Property, QBuffer, QByteArray, QIODevice, QObject, QSize, Signal, Slot
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtPdf import QPdfDocument
 from PySide6.QtQuick import QQuickImageProvider
 
 log = logging.getLogger("kiosk.preview")
@@ -31,13 +30,21 @@ class PdfPreview(QObject):
         super().__init__(parent)
         self._tasks = tasks
         self._platform = platform
-        self._doc = QPdfDocument(self)
+        self._pdf: Any = None  # QPdfDocument, made on the first preview (QtPdf stays off the start-up path)
         self._buffer: QBuffer | None = None
         self._status = ""  # "" | "loading" | "ready" | "unavailable"
         self._cert_id = ""
         self._page = 0
         self._zoom = 0
         self._revision = 0
+
+    @property
+    def _doc(self) -> Any:
+        if self._pdf is None:
+            from PySide6.QtPdf import QPdfDocument
+
+            self._pdf = QPdfDocument(self)
+        return self._pdf
 
     # ------------------------------------------------------------ loading
 
@@ -70,7 +77,7 @@ class PdfPreview(QObject):
             self._buffer.setData(QByteArray(data))
             self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
             self._doc.load(self._buffer)
-        ok = bool(data) and self._doc.status() == QPdfDocument.Status.Ready and self._doc.pageCount() > 0
+        ok = bool(data) and self._doc.status() == self._doc.Status.Ready and self._doc.pageCount() > 0
         self._status = "ready" if ok else "unavailable"
         self._revision += 1
         self.changed.emit()

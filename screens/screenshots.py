@@ -103,6 +103,9 @@ def render_all(config: Config, out: Path) -> list[Path]:
     finally:
         kiosk.close()
         app.processEvents()
+    from screens.fallback_screen import render  # the screen of a kiosk whose app cannot start
+
+    files += render(out)
     return files
 
 

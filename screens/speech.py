@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAccessible
+from PySide6.QtCore import QObject, QRectF, QTimer, Signal, Slot
 from PySide6.QtQuick import QQuickItem, QQuickWindow
 from shiboken6 import isValid
 
 from kiosk.speech_queue import Priority, SpeechQueue, Utterance
+from screens.queued import QueuedEmitter
 
 # Buttons that are not a choice of the screen: on every screen, or one key of a keypad.
 NOT_CHOICES = ("callStaff", "cancelStaffCall", "maintenanceCorner")
@@ -35,7 +35,8 @@ class SpokenGuidance(QObject):
         self.speaker = speaker
         self.queue = SpeechQueue(self._play, self._interrupt)
         self._serial = 0
-        self._ended.connect(self._on_ended, Qt.ConnectionType.QueuedConnection)
+        self._ended.connect(self._on_ended)
+        self._later = QueuedEmitter(self, self._ended)  # a queued connection without Qt's namespace
 
     def say(self, text: str, language: str, *, priority: Priority = Priority.GUIDANCE, channel: str = "",
             new_screen: bool = False) -> None:
@@ -50,9 +51,9 @@ class SpokenGuidance(QObject):
         speak = getattr(self.speaker, "speak", None)
         if speak is None:
             self.speaker.say(utterance.text, utterance.language)
-            self._ended.emit(serial)
+            self._later.emit(serial)
         else:
-            speak(utterance.text, utterance.language, lambda: self._ended.emit(serial))
+            speak(utterance.text, utterance.language, lambda: self._later.emit(serial))
 
     def _interrupt(self) -> None:
         interrupt = getattr(self.speaker, "interrupt", None)
@@ -71,6 +72,8 @@ class SpokenGuidance(QObject):
 
 def screen_choices(window: QQuickWindow | None) -> list[str]:
     """The names of the visible buttons of the screen, in reading order."""
+    from PySide6.QtGui import QAccessible  # ~1 ms of enums: kept off the path to the first frame
+
     if window is None or not isValid(window):
         return []  # none yet, or closed
     found: list[tuple[float, float, str]] = []

@@ -13,7 +13,9 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
+
+from screens.queued import QueuedEmitter
 
 log = logging.getLogger("kiosk.tasks")
 
@@ -30,7 +32,8 @@ class TaskRunner(QObject):
         super().__init__(parent)
         self._pools = {name: ThreadPoolExecutor(size, thread_name_prefix=f"kiosk-{name}")
                        for name, size in LANES.items()}
-        self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._finished.connect(self._deliver)
+        self._later = QueuedEmitter(self, self._finished)  # a queued connection without Qt's namespace
         self.pending = 0
         # Work still running at shutdown must not signal this object afterwards: Qt may have
         # destroyed it by then (a crash at exit). The lock makes "closed" and an emit exclusive.
@@ -50,7 +53,7 @@ class TaskRunner(QObject):
         self._running.discard(future)
         with self._emit_lock:
             if not self._closed:
-                self._finished.emit(done, future)
+                self._later.emit(done, future)
 
     @Slot(object, object)
     def _deliver(self, done: Callable[[Any], None] | None, future: Future) -> None:

@@ -14,8 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Property, QObject, QRectF, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtCore import Property, QObject, QRectF, QTimer, Signal, Slot
 from PySide6.QtQuick import QQuickWindow
 
 from kiosk.interfaces import Frame
@@ -53,8 +52,7 @@ class VideoHelp(QObject):
         self._view: dict[str, Any] = {}
         if agent_feed is not None:
             agent_feed.frameUrlChanged.connect(self._changed)  # the agent's picture moves on
-        self._event.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
-        self._agentPicture.connect(self._on_agent_picture, Qt.ConnectionType.QueuedConnection)
+        self._queued = False  # the call's signals are connected when the first call starts
         self._grab_timer = QTimer(self)
         self._grab_timer.setInterval(max(30, int(1000 / config["video.screen_fps"])))
         self._grab_timer.timeout.connect(self.grab)
@@ -144,6 +142,7 @@ class VideoHelp(QObject):
     def _start(self, effect: StartVideoCall) -> None:
         from devices.video_call import ScreenMailbox  # aiortc stays off the start-up path
 
+        self._connect_call_signals()
         self.show_personal = False
         self.mailbox = ScreenMailbox()
         self.grab()
@@ -153,6 +152,16 @@ class VideoHelp(QObject):
             self.agent_feed.start()
         self._grab_timer.start()
         self.session.start()  # starts the call's own thread
+
+    def _connect_call_signals(self) -> None:
+        """Queued: the call's thread emits them. Done at the first call, since PySide's ``Qt``
+        namespace costs ~9 ms to build and the start-up path does without it."""
+        if not self._queued:
+            from PySide6.QtCore import Qt
+
+            self._queued = True
+            self._event.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
+            self._agentPicture.connect(self._on_agent_picture, Qt.ConnectionType.QueuedConnection)
 
     def _default_session(self, effect: StartVideoCall, mailbox: Any, listener: Callable[[Any], None],
                          on_picture: Callable[[Any], None]) -> Any:
@@ -231,6 +240,8 @@ class VideoHelp(QObject):
         import time
 
         import numpy as np
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QColor, QImage, QPainter
 
         if self.window is None or self.mailbox is None:
             return

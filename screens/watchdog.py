@@ -75,8 +75,9 @@ class UiWatchdog(QObject):
 
 
 def start_ui_watchdog(kiosk: object, config: object, notifier: ServiceNotifier | None, painted: bool) -> UiWatchdog:
-    """After the first frame: wipe what a killed predecessor left of its session, start pinging,
-    and send READY (and write the ready file) once the first screen has painted.
+    """After the first frame: wipe what a killed predecessor left of its session (revoking the grants
+    it left open: kiosk/grant_ledger.py), start pinging, and send READY (and write the ready file)
+    once the first screen has painted.
 
     Called by screens/app.py right after the first frame, so nothing here is on the start-up path;
     systemd's watchdog already runs from the start, and WatchdogSec is far longer than that.
@@ -92,6 +93,7 @@ def start_ui_watchdog(kiosk: object, config: object, notifier: ServiceNotifier |
         log.warning("previous session wiped", extra={"event": "session_abandoned",
                                                      "partial_prints": leftovers.partial_prints})
         vm.audit("session_abandoned", partial_prints=leftovers.partial_prints)
+    _revoke_leftover_grants(vm, config, state_dir)
     watchdog = UiWatchdog(notifier or notifier_from_env(), lambda: vm.journey.screen.value)
     vm.viewChanged.connect(watchdog.screen_changed)
 
@@ -101,6 +103,22 @@ def start_ui_watchdog(kiosk: object, config: object, notifier: ServiceNotifier |
                                                                screen=screen))
     watchdog.started(kiosk.window, painted, write_ready)
     return watchdog
+
+
+def _revoke_leftover_grants(vm: object, config: object, state_dir: object) -> None:
+    """From now on note each open grant on disk, and revoke (on the network lane) those a killed
+    predecessor left open: through the signed client, or the outbox while the platform is away."""
+    from kiosk.grant_ledger import GrantLedger, revoke_leftovers
+
+    services = vm.services
+    ledger = GrantLedger(state_dir, services.outbox, config["kiosk.id"])
+    services.grants.ledger = ledger
+
+    def audit(report: object) -> None:
+        if report.any:
+            vm.audit("grants_left_open_revoked", revoked=report.revoked, queued=report.queued,
+                     refused=report.refused, kept=report.kept)
+    vm.tasks.run("network", lambda: revoke_leftovers(ledger, services.platform), audit)
 
 
 def running_version(config: object) -> str:

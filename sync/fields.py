@@ -24,6 +24,8 @@ CLEAR: dict[str, frozenset[str]] = {
     "application": frozenset({"service_id", "holder_type", "tracking_code", "verified_by", "queued_offline",
                               "certificate_type", "purpose"}),  # what the platform fulfils later
     "counter_ticket": frozenset({"ticket_number", "service_id", "reason", "certificate_type"}),
+    # grant_id: the public id of a grant a killed session left open (as a rating's session_id)
+    "grant_revoke": frozenset({"grant_id", "reason"}),
 }
 
 PERSONAL: dict[str, frozenset[str]] = {

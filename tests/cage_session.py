@@ -103,8 +103,10 @@ def fullscreen_problems(png: Path, size: tuple[int, int] = OUTPUT) -> list[str]:
 class CageSession:
     """cage + the kiosk as `user`, on the headless backend, in `work` (made and owned by `user`)."""
 
-    def __init__(self, python: str, work: Path, user: str = "nobody", pythonpath: str = "") -> None:
+    def __init__(self, python: str, work: Path, user: str = "nobody", pythonpath: str = "",
+                 launcher: str = LAUNCHER) -> None:
         self.python, self.work, self.user, self.pythonpath = python, work, user, pythonpath
+        self.launcher = launcher  # the script cage starts (argv[1]: the session's kiosk.toml)
         self.runtime = work / "runtime"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -121,7 +123,7 @@ class CageSession:
         entry = pwd.getpwnam(self.user)
         self.work.mkdir(parents=True, exist_ok=True)
         self.runtime.mkdir(mode=0o700, exist_ok=True)
-        (self.work / "launch.py").write_text(LAUNCHER, encoding="utf-8")
+        (self.work / "launch.py").write_text(self.launcher, encoding="utf-8")
         (self.work / "kiosk.toml").write_text(config_text(self.work), encoding="utf-8")
         for path in (self.work, self.runtime, self.work / "launch.py", self.work / "kiosk.toml"):
             os.chown(path, entry.pw_uid, entry.pw_gid)

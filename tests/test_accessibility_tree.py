@@ -90,14 +90,14 @@ def test_errors_are_alerts_and_hidden_buttons_leave(kiosk) -> None:
     if w.screen == "business_choice":
         w.click("btn_business:")
     w.expect("uscc_entry")
-    error = kiosk.vm.t["uscc_length"]
+    error = kiosk.vm.texts["uscc_length"]
     assert not any(n == error for _, n, _, _ in _tree(kiosk.window))
     w.type_keys("9233")
     w.click("btn_confirm")
     wait_for(lambda: kiosk.vm.view["inputError"] == "uscc_length", 5, "the error")
     wait_for(lambda: any(r is Role.AlertMessage and n == error for r, n, _, _ in _tree(kiosk.window)), 5, "an alert")
     kiosk.vm.set_online(False)
-    wait_for(lambda: any(r is Role.StatusBar and kiosk.vm.t["offline"] in n for r, n, _, _ in _tree(kiosk.window)),
+    wait_for(lambda: any(r is Role.StatusBar and kiosk.vm.texts["offline"] in n for r, n, _, _ in _tree(kiosk.window)),
              5, "the offline badge as a status")
     kiosk.vm.set_online(True)
     assert all(not invisible for *_, invisible in _tree(kiosk.window))

@@ -84,7 +84,7 @@ def test_undecodable_card_photo_goes_straight_to_the_alternative(kiosk) -> None:
     w.click("btn_faceAgree")
     w.expect("face_failed")
     assert find(kiosk.window, "btn_faceAgree") is None, "trying again cannot decode the photo"
-    assert kiosk.vm.t[kiosk.vm.view["message"]] == kiosk.vm.t["face_photo_unavailable"]
+    assert kiosk.vm.texts[kiosk.vm.view["message"]] == kiosk.vm.texts["face_photo_unavailable"]
     w.click("btn_faceDecline")
     w.expect("staff_check")
     w.remove_card()

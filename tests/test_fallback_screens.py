@@ -42,7 +42,7 @@ def test_send_to_app_lands_in_the_wallet_and_is_rated_as_such(kiosk) -> None:
     assert len(wallet) == 1 and wallet[0]["source"] == "kiosk"
     w.click("btn_finish")
     w.expect("rating")
-    assert find(w.window, "ratingSubject").property("text") == kiosk.vm.t["rating_subject_sent_to_app"]
+    assert find(w.window, "ratingSubject").property("text") == kiosk.vm.texts["rating_subject_sent_to_app"]
 
 
 @pytest.mark.parametrize("slip", [True, False])
@@ -59,7 +59,7 @@ def test_counter_number_on_a_slip_or_on_screen_and_no_rating(kiosk, slip: bool) 
     assert bool(slips) is slip and (not slip or number in slips[0].read_text(encoding="utf-8"))
     texts = [item.property("text") or "" for item in items(w.window.contentItem())]
     assert any(number in text for text in texts if isinstance(text, str))  # the number, big, on screen
-    assert kiosk.vm.t["counter_ticket_printed" if slip else "counter_ticket_screen"] in texts
+    assert kiosk.vm.texts["counter_ticket_printed" if slip else "counter_ticket_screen"] in texts
     w.click("btn_finish")
     w.expect("take_card")  # nothing was done here: no rating of a service that failed
 

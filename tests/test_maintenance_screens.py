@@ -91,7 +91,7 @@ def test_failed_self_test_says_what_to_do(kiosk) -> None:
     w.click("btn_selfTest")
     wait_for(lambda: kiosk.maint.state["result"] != "", 30, "printer self-test")
     assert "fix:" in kiosk.maint.result
-    assert kiosk.vm.t["maint_fix"].split("%1")[0] in kiosk.maint.state["result"]  # 处理方法：… on screen
+    assert kiosk.vm.texts["maint_fix"].split("%1")[0] in kiosk.maint.state["result"]  # 处理方法：… on screen
     kiosk.printer.fail_with = None
     w.click("btn_maintBack")
     w.click("btn_maintSignOut")

@@ -67,7 +67,7 @@ def test_preview_falls_back_to_the_details(kiosk, monkeypatch, kind: PlatformErr
     w = _to_preview(kiosk)
     wait_for(lambda: kiosk.vm.preview.status == "unavailable", 10, "fallback")
     notice = find(w.window, "previewNotice")
-    assert notice is not None and notice.property("text") == kiosk.vm.t["preview_unavailable"]
+    assert notice is not None and notice.property("text") == kiosk.vm.texts["preview_unavailable"]
     assert find(w.window, "pdfPreview") is None
     w.click("btn_print")  # printing is still offered
     w.expect("purpose")

@@ -78,18 +78,18 @@ def test_out_of_paper_is_said_on_attract_and_tiles(cups_kiosk, cups_bench: CupsB
     assert note.property("text") == ""
     _out_of_paper(cups_bench)
     _checked(k, printer="printer_out_of_paper")
-    assert k.vm.t["printer_out_of_paper"] in note.property("text")
-    assert k.vm.t["alt_printer"] in note.property("text")
+    assert k.vm.texts["printer_out_of_paper"] in note.property("text")
+    assert k.vm.texts["alt_printer"] in note.property("text")
     assert _positions(w.window, ["start"]) == start_before  # the note's space was there all along
     k.reader.insert(0)
     w.expect("face_consent")
     w.click("btn_faceAgree")
     w.expect("service_menu")
     status = find(w.window, "serviceStatus_personal_certs")
-    assert k.vm.t["printer_out_of_paper"] in status.property("text")
-    assert k.vm.t["alt_printer"] in status.property("text")
+    assert k.vm.texts["printer_out_of_paper"] in status.property("text")
+    assert k.vm.texts["alt_printer"] in status.property("text")
     spoken = " ".join(text for text, _ in k.vm.speaker.spoken)
-    assert (k.vm.t["service_blocked_printer_spoken"] in spoken) is assisted
+    assert (k.vm.texts["service_blocked_printer_spoken"] in spoken) is assisted
     marked = _positions(w.window, TILES)
     cups_bench.reset()  # paper back: the marks go, nothing moves
     _checked(k, printer="")
@@ -123,10 +123,10 @@ def test_platform_stopped_is_said_on_the_tiles(kiosk, monkeypatch) -> None:
     kiosk.platform_server.stop()
     _checked(kiosk, online=False)
     status = find(w.window, "serviceStatus_personal_certs")
-    assert kiosk.vm.t["tile_blocked_platform"] in status.property("text")
-    assert kiosk.vm.t["alt_platform"] in status.property("text")
+    assert kiosk.vm.texts["tile_blocked_platform"] in status.property("text")
+    assert kiosk.vm.texts["alt_platform"] in status.property("text")
     assert not kiosk.vm.online  # the header's badge says the same
-    assert kiosk.vm.t["service_blocked_platform_spoken"] in " ".join(t for t, _ in kiosk.vm.speaker.spoken)
+    assert kiosk.vm.texts["service_blocked_platform_spoken"] in " ".join(t for t, _ in kiosk.vm.speaker.spoken)
     assert _positions(w.window, TILES) == before
     assert threads and all(name.startswith("kiosk-readiness") for name in threads)  # never the UI thread
 
@@ -142,4 +142,4 @@ def test_stopped_queue_is_said_before_starting(cups_kiosk, cups_bench: CupsBench
     w.click("btn_faceAgree")
     w.expect("service_menu")
     status = find(w.window, "serviceStatus_business_certs")
-    assert k.vm.t["printer_stopped"] in status.property("text")
+    assert k.vm.texts["printer_stopped"] in status.property("text")

@@ -61,7 +61,7 @@ def test_language_switch_changes_every_text(kiosk, qtbot, language: str) -> None
     start = find(kiosk.window, "start")
     label = start.childItems()[0].property("text")
     assert label == i18n.text("attract_start", language)
-    assert kiosk.vm.t["app_title"] == i18n.text("app_title", language)
+    assert kiosk.vm.texts["app_title"] == i18n.text("app_title", language)
 
 
 def test_assisted_mode_speaks_every_screen_in_display_language(kiosk, qtbot) -> None:

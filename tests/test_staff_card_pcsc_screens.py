@@ -58,7 +58,7 @@ def test_card_pulled_mid_authentication_over_pcscd(pcsc_kiosk) -> None:
     VirtualCard(k.applet, pull_after=4).insert()  # gone when INTERNAL AUTHENTICATE arrives
     w.expect("maintenance", timeout=15)
     wait_for(lambda: k.maint.state.get("signInError") == "staff_card_pulled", 15, "plain message")
-    assert find(k.window, "staffError").property("text") == k.vm.t["staff_card_pulled"]
+    assert find(k.window, "staffError").property("text") == k.vm.texts["staff_card_pulled"]
     assert k.maint.model.session is None and k.applet.signed == 0
     w.click("btn_staffBack")
     w.expect("attract")

@@ -84,7 +84,7 @@ def test_forged_card_and_wrong_role_get_a_plain_message(kiosk) -> None:
     w.expect("maintenance")
     wait_for(lambda: kiosk.maint.state.get("signInError") == "staff_card_refused", 10, "refused")
     wait_for(lambda: find(kiosk.window, "staffError") is not None, 5, "message")
-    assert find(kiosk.window, "staffError").property("text") == kiosk.vm.t["staff_card_refused"]
+    assert find(kiosk.window, "staffError").property("text") == kiosk.vm.texts["staff_card_refused"]
     assert kiosk.maint.state["cardNumber"] == "" and kiosk.maint.model.session is None
     _audited(kiosk, "staff_card", result="staff_card_refused")
     kiosk.reader.remove_staff_card()

@@ -25,7 +25,10 @@ HEAVY = ("sqlite_utils", "sqlite3", "numpy", "cv2", "dlib", "face_recognition_mo
          "cups", "escpos", "reportlab", "pypdf", "PIL", "cryptography", "qrcode", "refplatform",
          "sync.outbox", "sync.engine", "sync.store", "sync.service", "sync.platform_client",
          "devices.face.verifier", "devices.face.models", "devices.camera", "printing.cups_printer",
-         "printing.copy_compose", "printing.receipts", "printing.pdf_folder")
+         "printing.copy_compose", "printing.receipts", "printing.pdf_folder", "PySide6.QtPdf",
+         # PySide builds a class (with its Python enums) on first use: these cost ~1-9 ms each
+         "PySide6.QtCore.Qt", "PySide6.QtCore.QEvent", "PySide6.QtGui.QPainter", "PySide6.QtGui.QAccessible")
+LAZY_QT = {"PySide6.QtCore": ("Qt", "QEvent"), "PySide6.QtGui": ("QPainter", "QAccessible")}
 
 CHILD = """
 import json, sys, tempfile
@@ -37,7 +40,8 @@ from screens.app import build_kiosk
 from devices.speech import RecordingSpeaker
 
 def first_frame(self):
-    print(json.dumps(sorted(sys.modules)), flush=True)
+    built = [f"{m}.{n}" for m, names in json.loads(sys.argv[2]).items() for n in names if n in vars(sys.modules[m])]
+    print(json.dumps(sorted(sys.modules) + built), flush=True)
     app.quit()
 
 backend.Backend.warm = first_frame  # stop where the back end would be built
@@ -57,7 +61,7 @@ PRODUCTION = {"platform__url": "https://127.0.0.1:9/", "printer__driver": "cups"
 
 def _modules_at_first_frame(overrides: dict) -> set[str]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    out = subprocess.run([sys.executable, "-c", CHILD, json.dumps(overrides)], cwd=ROOT, env=env,
+    out = subprocess.run([sys.executable, "-c", CHILD, json.dumps(overrides), json.dumps(LAZY_QT)], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=120)
     lines = [line for line in out.stdout.splitlines() if line.startswith("[")]
     assert lines, f"the kiosk did not reach its first frame:\n{out.stderr[-2000:]}"

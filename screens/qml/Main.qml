@@ -129,7 +129,12 @@ Window {
             }
         }
 
-        TimeoutOverlay { anchors.fill: parent }
+        // The overlays are built when they show, not before the first frame (docs/benchmarks.md).
+        Loader {
+            anchors.fill: parent
+            active: vm.view.warning >= 0
+            sourceComponent: TimeoutOverlay {}
+        }
 
         // The hidden way into maintenance: five taps on the top-left corner within four seconds,
         // only between citizens. It leads to a staff sign-in; a citizen gets no further.
@@ -148,7 +153,11 @@ Window {
                 }
             }
         }
-        VideoHelpOverlay { anchors.fill: parent }
+        Loader {
+            anchors.fill: parent
+            active: (videoHelp.view.state || "idle") !== "idle"
+            sourceComponent: VideoHelpOverlay {}
+        }
 
         // A staff card during a citizen's session: a 帮办 may end a stuck session after their PIN
         // (screens/staff_desk.py). It covers the whole stage; pulling the card takes it away.
