@@ -5,8 +5,10 @@
 # ROOT is the booted root (kiosk.service and kiosk-sync.service running), PID1 its systemd as the
 # host sees it, DEB the kiosk package installed there, WORK a scratch folder of this run.
 # 1. Two TEST-ONLY builds derived from DEB with dpkg-deb -R / -b (the venv is not built again):
-#    V+test1, the same kiosk under a newer version, and V+test2.broken, whose UI raises at start
-#    like a release with a broken import. Both say TEST-ONLY BUILD in their description and VERSION.
+#    V+test1, the same kiosk under a newer version, and V+test2.broken, whose app imports a module
+#    it does not ship, like a release missing a dependency: its UI comes up on the standalone
+#    out-of-service screen (kiosk/start_guard.py), never on the attract screen. Both say TEST-ONLY
+#    BUILD in their description and VERSION.
 # 2. A throw-away OpenPGP key; installer/apt-repo.sh (reprepro) publishes into /srv/kiosk-repo in
 #    the root, whose apt trusts that key only for that source (signed-by; the root has no network,
 #    so this is its only source here).
@@ -44,6 +46,7 @@ py() { inns /opt/kiosk/venv/bin/python -c "$@"; }
 version=$(dpkg-deb -f "$deb" Version)
 good="$version+test1"
 bad="$version+test2.broken"
+missing=kiosk_test_only_missing_module  # what the broken build imports and does not ship
 debs="$work/update-debs"
 tree="$work/update-tree"
 arch=$(dpkg-deb -f "$deb" Architecture)
@@ -53,16 +56,16 @@ derive() {  # derive VERSION: the unpacked tree as that version's .deb
   dpkg-deb --root-owner-group -Zzstd -z3 --build "$tree" "$debs/kiosk_${1}_$arch.deb" >/dev/null
 }
 make_builds() {
-  local screens
+  local app
   rm -rf "$tree" "$debs"
   mkdir -p "$debs"
   dpkg-deb -R "$deb" "$tree"
   sed -i 's/^\(Description: .*\)$/\1 (TEST-ONLY BUILD: installer\/fresh-root-update.sh)/' "$tree/DEBIAN/control"
   derive "$good"
-  screens=$(echo "$tree"/opt/kiosk/venv/lib/python3*/site-packages/screens/__init__.py)
-  [ -f "$screens" ] || fail "no screens package in the built venv"
-  printf '\nraise ImportError("TEST-ONLY BUILD (installer/fresh-root-update.sh): a broken release, its UI cannot start")\n' \
-    >> "$screens"
+  app=$(echo "$tree"/opt/kiosk/venv/lib/python3*/site-packages/screens/app.py)
+  [ -f "$app" ] || fail "no screens/app.py in the built venv"
+  printf '\nimport %s  # TEST-ONLY BUILD (installer/fresh-root-update.sh): a release missing a module\n' \
+    "$missing" >> "$app"
   derive "$bad"
   rm -rf "$tree"
   touch "$debs/done"
@@ -161,8 +164,9 @@ for _ in $(seq 1 40); do [ "$(active)" = "active active " ] && break; sleep 0.5;
 [ "$(active)" = "active active " ] || fail "services after the rollback: $(active)"
 [ "$(ready_version "$since")" = "$good" ] || fail "the UI that painted the attract screen: $(ready_version "$since"), not $good"
 # ... and it failed for the reason built into it, not for another one.
-crashes=$(inns journalctl --no-pager -o cat _UID="$(inns id -u kiosk)" | grep -c "^ImportError: TEST-ONLY BUILD" || true)
-[ "$crashes" -ge 1 ] || fail "the broken build's UI did not fail the way it was built to (its ImportError is not in the journal)"
+crashes=$(inns journalctl --no-pager -o cat _UID="$(inns id -u kiosk)" \
+  | grep -c "^kiosk: the app cannot start: ModuleNotFoundError: No module named '$missing'" || true)
+[ "$crashes" -ge 1 ] || fail "the broken build's app did not fail the way it was built to (not in the journal)"
 say "ok: $bad rolled back to $good by itself: installed, attract screen painted by it, both services active"
 expect_reported "$good" rolled_back 1.0
 timing "broken version rolled back"
