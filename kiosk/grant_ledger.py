@@ -21,8 +21,9 @@ process's memory. A grant id is what ratings already carry in clear (sync/fields
 person and opens nothing; the platform accepts a revocation by id only from the kiosk that opened
 the grant. So the file needs no encryption, only to be small and private.
 
-A garbled or cut-off file (a power cut mid-write) is read as far as it holds valid ids, and never
-stops the start. Qt-free, standard library only (the UI imports this before its first frame).
+A garbled or cut-off file (writes are atomic, so only a damaged disk makes one) is read as far as
+it holds whole grant ids, rewritten clean, and never stops the start. Qt-free, standard library
+only (the UI imports it only after its first frame).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ log = logging.getLogger("kiosk.grants")
 LEDGER_FILE = "open-grants.json"
 KIND = "grant_revoke"  # the outbox transaction (sync/fields.py keeps grant_id and reason in clear)
 GRANT_ID = re.compile(r"g-[0-9a-f]{8,64}")  # the platform's public grant ids
+QUOTED_ID = re.compile(r'"(g-[0-9a-f]{8,64})"')
 MAX_OPEN = 32  # sessions are sequential: a handful at most; more is garbage
 MAX_BYTES = 64 * 1024
 
@@ -100,8 +102,13 @@ class GrantLedger:
             parsed = json.loads(data.decode("utf-8")) if len(data) <= MAX_BYTES else None
         except (UnicodeDecodeError, ValueError):
             parsed = None
+        if parsed is None:  # not JSON (a damaged disk; writes are atomic): salvage every whole quoted id
+            text = data[:MAX_BYTES].decode("utf-8", "replace")
+            ids = valid_ids({"open": QUOTED_ID.findall(text)})
+            self.damaged = True
+            return ids
         ids = valid_ids(parsed)
-        self.damaged = parsed is None or not isinstance(parsed, dict) or ids != parsed.get("open")
+        self.damaged = not isinstance(parsed, dict) or ids != parsed.get("open")
         return ids
 
     def _write(self, ids: list[str]) -> None:
@@ -149,9 +156,18 @@ class GrantLedger:
         self._change(remove=grant_id)
 
     def leftovers(self) -> list[str]:
-        """Grants noted by an earlier process and not closed (none of this process's own)."""
+        """Grants noted by an earlier process and not closed (none of this process's own). A damaged
+        file (garbage, cut off) is rewritten with the ids it still held: nothing readable is lost."""
         with self._lock:
-            return [i for i in self._read() if i not in self._mine]
+            ids = self._read()
+            if self.damaged:
+                log.warning("open-grants file damaged: kept the ids it still held",
+                            extra={"event": "grant_ledger_damaged", "kept": len(ids)})
+                try:
+                    self._write(ids)
+                except OSError:
+                    pass  # read again, and tidied, at the next start
+            return [i for i in ids if i not in self._mine]
 
     def queue(self, grant_id: str, reason: str) -> bool:
         """Hand the revocation to the outbox (the sync engine delivers it); False when it could not."""

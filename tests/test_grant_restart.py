@@ -161,3 +161,26 @@ def test_offline_at_the_restart_the_grant_is_revoked_once_the_platform_is_back(t
         assert not sent[0]["idempotency_key"].startswith("revoke-")  # the outbox's row, not the direct try
     log = (tmp_path / "kiosk.out").read_text(errors="replace")
     assert "Traceback" not in log and SAMPLE_PEOPLE[0].number not in log
+
+
+def test_a_damaged_ledger_still_revokes_what_it_holds_and_starts_plainly(tmp_path: Path, tls_platform, sam) -> None:
+    """A damaged disk left garbage around a grant id: the kiosk starts, and the grant is revoked."""
+    from kiosk.identity import HolderCodeType
+    from sync.platform_client import HttpPlatformClient
+
+    server = tls_platform
+    config, state = _kiosk(tmp_path, server, sam)
+    client = HttpPlatformClient(server.url, kiosk_id=KIOSK_ID, device_key=load_device_key(load(config)),
+                                ca_bundle=server.ca, retries=0)
+    grant = client.open_grant(SAMPLE_PEOPLE[0].number, HolderCodeType.RESIDENT_ID, method="face", liveness=True)
+    client.close()
+    (state / LEDGER_FILE).write_bytes(b'\x00\xff{"open": ["g-zz", 12, "' + grant.grant_id.encode() + b'", "g-12')
+    argv = [sys.executable, "-m", "kiosk.cli", "demo", "--windowed", "--config", str(config)]
+    with Supervisor(argv, env=kiosk_env(tmp_path), watchdog_seconds=3.0, cwd=str(ROOT),
+                    log_path=tmp_path / "kiosk.out") as sup:
+        assert sup.wait_ready(90).detail == "attract"
+        wait_until(lambda: server.grants.revoked_at(grant.grant_id) is not None, "the grant was not revoked", 30)
+        assert _search(server, config, grant.token)[1].endswith("/grant-revoked")
+        wait_until(lambda: not (state / LEDGER_FILE).exists(), "the damaged file was left behind", 10)
+    log = (tmp_path / "kiosk.out").read_text(errors="replace")
+    assert "grant_ledger_damaged" in log and "Traceback" not in log
