@@ -335,9 +335,10 @@ class Config:
     def with_overrides(self, **values: Any) -> Config:
         """A copy with some values changed; keys use '__' for '.' (ui__idle_seconds)."""
         changed = {k.replace("__", "."): v for k, v in values.items()}
-        merged = {**self._values, **changed}
         origins = {**self._origins, **dict.fromkeys(changed, "override")}
-        return Config(merged, self.sources + ["overrides"], origins)
+        out = Config(changed, self.sources + ["overrides"], origins)  # checks the changed values only
+        out._values = {**self._values, **{key: out._values[key] for key in changed}}
+        return out
 
     def items(self) -> list[tuple[str, Any]]:
         return sorted(self._values.items())
