@@ -11,7 +11,10 @@
 # 5. the installed kiosk under cage (headless) as the kiosk user, and its grim screenshot
 #    checked full screen (tests/cage_session.py), with no network but loopback;
 # 6. the root booted with systemd-nspawn (systemd as PID 1, loopback only): kiosk-sync.service
-#    started for real, under its sandbox and watchdog, as kiosk-sync.
+#    started for real, under its sandbox and watchdog, as kiosk-sync; kiosk.service too, headless;
+# 7. in that booted root, `kiosk update` by kiosk-update.service through the project's signed apt
+#    repository: a good and a broken test-only build derived from the package, the broken one
+#    rolled back by itself (installer/fresh-root-update.sh).
 # apt in the root sees our .deb cache (/var/cache/kiosk-installer/archives) and the host's
 # /var/cache/apt/archives through an overlay (both read only; new downloads are copied into ours
 # afterwards); debootstrap reuses and adds to the host's. Several runs may go at once.
@@ -53,7 +56,9 @@ root="$work/root"
 mkdir -p "$work/archives-upper" "$work/archives-work"
 lintian_pid=""
 nspawn_pid=""
+derive_pid=""
 cleanup() {
+  if [ -n "$derive_pid" ]; then kill "$derive_pid" 2>/dev/null || true; wait "$derive_pid" 2>/dev/null || true; fi
   if [ -n "$lintian_pid" ]; then kill "$lintian_pid" 2>/dev/null || true; fi
   if [ -n "$nspawn_pid" ]; then kill "$nspawn_pid" 2>/dev/null || true; wait "$nspawn_pid" 2>/dev/null || true; fi
   if [ "$keep" = 1 ]; then say "kept $root"; else rm -rf "$work"; fi
@@ -230,6 +235,9 @@ if command -v systemd-nspawn >/dev/null; then
   done
   [ -n "$booted" ] || { tail -20 "$work/nspawn.log"; fail "the root did not boot in systemd-nspawn"; }
   timing "booted in systemd-nspawn"
+  # Stage 7's test-only builds, made meanwhile at the lowest priority (this stage mostly waits).
+  nice -n 19 ionice -c 3 bash "$here/fresh-root-update.sh" --derive "$deb" "$work" > "$work/derive.log" 2>&1 &
+  derive_pid=$!
   inns() { nsenter -t "$pid1" -a "$@"; }
   inns systemctl start kiosk-sync.service || { inns journalctl -u kiosk-sync --no-pager -n 30; fail "kiosk-sync.service did not start"; }
   sleep 25  # past two watchdog intervals: a missing ping would have had it killed and restarted
@@ -270,10 +278,17 @@ if command -v systemd-nspawn >/dev/null; then
   [ -n "$restarted" ] || { inns journalctl -u kiosk --no-pager -n 30; fail "a frozen UI was not restarted"; }
   if [ -e "/proc/$app" ] && [ "$(awk '{print $3}' "/proc/$app/stat")" != Z ]; then fail "the frozen app outlived its restart"; fi
   say "ok: kiosk.service under systemd: READY through the relay, watchdog pinged; a frozen UI restarted"
+  timing "sync and UI services under systemd"
+  # 7. Updates with rollback: two test-only builds derived from this package, through the signed
+  #    apt repository, by kiosk-update.service in the booted root (installer/fresh-root-update.sh).
+  wait "$derive_pid" || { cat "$work/derive.log"; fail "the test-only builds for the update stage"; }
+  derive_pid=""
+  sed 's/^/[fresh-root] (meanwhile) /' "$work/derive.log"
+  bash "$here/fresh-root-update.sh" "$root" "$pid1" "$deb" "$work"
   kill "$nspawn_pid" 2>/dev/null || true
   wait "$nspawn_pid" 2>/dev/null || true
   nspawn_pid=""
-  timing "sync and UI services under systemd"
+  timing "updates with rollback"
 else
   say "skipped: the boot with systemd-nspawn (apt package systemd-container is not installed)"
 fi

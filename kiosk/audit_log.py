@@ -12,7 +12,6 @@ Entries hold pseudonymous ids and event names only, never personal data.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import threading
@@ -41,6 +40,8 @@ def entry_hash(entry: dict[str, Any]) -> str:
     """SHA-256 over the entry's canonical JSON, without its own hash."""
     body = {k: v for k, v in entry.items() if k != "hash"}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    import hashlib  # OpenSSL is loaded at the first entry, not before the first frame
+
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -9,7 +9,7 @@ with a pseudonymous session id; nothing personal goes in (no names, ID numbers, 
 from __future__ import annotations
 
 import logging
-import secrets
+import os
 import threading
 from typing import Any
 
@@ -23,7 +23,7 @@ AUDIT_KIND = "audit"  # outbox kind: kept whole and sealed at rest (see sync/fie
 
 def pseudonym(prefix: str) -> str:
     """A random id that links entries of one session or person without saying who."""
-    return f"{prefix}-{secrets.token_hex(6)}"
+    return f"{prefix}-{os.urandom(6).hex()}"
 
 
 class AuditTrail:

@@ -151,9 +151,11 @@ def version_text() -> str:
         text = f"kiosk {version('kiosk')}"
     except PackageNotFoundError:
         text = "kiosk (not installed)"
-    stamp = Path(sys.prefix).parent / "VERSION"
-    if stamp.is_file():
-        text += f" (package {stamp.read_text(encoding='utf-8').strip()[:64]})"
+    from kiosk.version import package_version
+
+    packaged = package_version()
+    if packaged:
+        text += f" (package {packaged})"
     return text
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as _dt
 import itertools
 import logging
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -29,9 +28,13 @@ class CounterNumbers:
     does not hand out yesterday's numbers again in the same order)."""
 
     def __init__(self) -> None:
-        self._next = itertools.count(secrets.randbelow(900) + 100)
+        self._next: itertools.count[int] | None = None  # started at the first number
 
     def take(self) -> str:
+        if self._next is None:
+            import secrets
+
+            self._next = itertools.count(secrets.randbelow(900) + 100)
         return f"K{next(self._next) % 1000:03d}"
 
 

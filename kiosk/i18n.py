@@ -7,7 +7,7 @@ as in Qt, so QML can use String.arg() and Python uses fmt().
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 LANGUAGES = ("zh-CN", "zh-TW", "en")
 
@@ -65,7 +65,7 @@ SPOKEN = {
 def table() -> dict[str, dict[str, str]]:
     """language -> key -> text, read once from strings.tsv."""
     out: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
-    text = resources.files("kiosk").joinpath("strings.tsv").read_text(encoding="utf-8")
+    text = Path(__file__).with_name("strings.tsv").read_text(encoding="utf-8")  # beside this module
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue

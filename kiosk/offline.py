@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +41,8 @@ def application_lines(certificate_type: str, purpose: str) -> tuple[str, ...]:
 
 def new_tracking_code() -> str:
     """Ten random characters (50 bits) and an ISO 7064 MOD 37,36 check character: 7KQ2M-XH4PA9."""
+    import secrets  # hmac and OpenSSL stay off the start-up path
+
     body = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(10))
     return f"{body[:5]}-{body[5:]}{mod37_36_check_char(body)}"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import os
 from dataclasses import dataclass, field
 
 from kiosk.identity import IdentityDocument
@@ -32,7 +32,7 @@ class Session:
     input_error: str = ""  # message key for keypad screens
     tracking_code: str = ""  # of an application queued offline
     receipt: str = ""  # its receipt: "printing", "printed", "failed"
-    session_id: str = field(default_factory=lambda: "s-" + secrets.token_hex(8))  # the grant id once granted
+    session_id: str = field(default_factory=lambda: "s-" + os.urandom(8).hex())  # the grant id once granted
     businesses: tuple[ActingFor, ...] = ()  # whom the person may act for (from the grant)
     delegations: tuple[Delegation, ...] = ()
     staff_id: str = ""  # pseudonymous id of the 帮办 who checked the citizen by hand (platform grants need it)

@@ -11,12 +11,9 @@ file, so restarting the kiosk does not reset them.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import os
 import re
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -69,6 +66,7 @@ def pin_problem(pin: str, number: str = "") -> str:
 
 
 def hash_pin(pin: str, salt: bytes | None = None) -> str:
+    import hashlib  # OpenSSL is loaded at the first PIN, not before the first frame
     salt = salt or os.urandom(16)
     digest = hashlib.scrypt(pin.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32, maxmem=2**26)
     b64 = base64.b64encode
@@ -76,6 +74,9 @@ def hash_pin(pin: str, salt: bytes | None = None) -> str:
 
 
 def check_pin(pin: str, stored: str) -> bool:
+    import hashlib
+    import hmac
+
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
         if scheme != "scrypt":
@@ -166,7 +167,7 @@ class StaffDirectory:
         with self._lock:
             members = [m for m in self.members() if m.number != number]
             old = next((m for m in self.members() if m.number == number), None)
-            member = StaffMember(number, old.staff_id if old else f"st-{secrets.token_hex(6)}", roles, hash_pin(pin),
+            member = StaffMember(number, old.staff_id if old else f"st-{os.urandom(6).hex()}", roles, hash_pin(pin),
                                  old.card_key if old else "")
             self._save(members + [member])
         return member

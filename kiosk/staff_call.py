@@ -12,7 +12,7 @@ kind=...)`` (printer faults, a card left behind, a stuck session). A call has a 
 
 from __future__ import annotations
 
-import secrets
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -57,7 +57,7 @@ class StaffCall:
 
 
 def new_call_id() -> str:
-    return "call-" + secrets.token_hex(8)
+    return "call-" + os.urandom(8).hex()
 
 
 @dataclass

@@ -219,8 +219,15 @@ class Updater:
         deadline = since + self.config["update.health_seconds"]
         while True:
             ready = read_ready(self.state_dir)
-            if ready is not None and ready["at"] >= since and ready.get("screen") == "attract":
-                break
+            if ready is not None and ready["at"] >= since:
+                if ready.get("screen") == "attract":
+                    break
+                # Its first painted screen is another one (the standalone out-of-service screen of an
+                # app that cannot start, screens/fallback_screen.py): no need to wait any longer.
+                screen = ready.get("screen")
+                if isinstance(screen, str) and screen.isprintable() and screen:
+                    return False, f"the UI came up on its {screen[:32]} screen, not the attract screen"
+                return False, "the UI came up on a screen other than the attract screen"
             if self.clock() > deadline:
                 return False, "the attract screen was not reached"
             self.sleep(HEALTH_POLL_SECONDS)

@@ -17,7 +17,7 @@ has an id, a media mode and a state. A highlight is a point in screen fractions.
 
 from __future__ import annotations
 
-import secrets
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -138,7 +138,7 @@ class VideoDesk:
         if not agree:
             self._set("choosing")
             return
-        self.call_id = "vc-" + secrets.token_hex(8)
+        self.call_id = "vc-" + os.urandom(8).hex()
         self.placed_at = self.clock()
         self.media, self.ended_reason, self.agent_id = "full", "", ""
         self.agent_video = self.agent_audio = self.enlarged = False

@@ -9,15 +9,10 @@ audio device stays silent after one warning; the spoken prompt still comes.
 from __future__ import annotations
 
 import logging
-import math
-import shutil
-import struct
-import tempfile
-import wave
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # subprocess is imported where a process starts: not before the first frame
+if TYPE_CHECKING:  # imported where the chime is made or played: not before the first frame
     import subprocess
 
 log = logging.getLogger("kiosk.chime")
@@ -28,6 +23,10 @@ TONES = ((880.0, 0.18), (660.0, 0.28))  # ding-dong: frequency (Hz), seconds
 
 def chime_wav(path: Path) -> Path:
     """Write the chime as 16-bit mono PCM to path."""
+    import math
+    import struct
+    import wave
+
     frames = bytearray()
     for freq, seconds in TONES:
         count = int(RATE * seconds)
@@ -53,6 +52,9 @@ class Chime:
         self._warned = False
 
     def play(self) -> None:
+        import shutil
+        import tempfile
+
         self.played += 1
         if self._proc is not None and self._proc.poll() is None:
             return  # still sounding

@@ -138,10 +138,11 @@ def run(reason: str, *, state_dir: Path | None = None, windowed: bool = False, n
     else:
         window.showFullScreen()
     def first_frame(painted: bool) -> None:
-        watchdog.started(window, painted)
-        if config is not None:
-            import threading
+        import threading
 
+        watchdog.started(window, painted, lambda: threading.Thread(
+            target=_ready_file, args=(state_dir,), name="fallback-ready", daemon=True).start())
+        if config is not None:
             threading.Thread(target=tell_the_fleet, args=(config, reason), name="fallback-state",
                              daemon=True).start()
     _after_first_frame(window, first_frame)
@@ -155,6 +156,20 @@ def run(reason: str, *, state_dir: Path | None = None, windowed: bool = False, n
     window.hide()
     del engine
     return code
+
+
+def _ready_file(state_dir: Path | None) -> None:
+    """The ready file names this screen: `kiosk update`'s health check (kiosk/updates.py) sees at once
+    that the new version came up out of service, not on its attract screen. Best effort."""
+    if state_dir is None:
+        return
+    from kiosk import restart_state
+    from kiosk.version import running_version
+
+    try:
+        restart_state.write_ready(state_dir, version=running_version(), screen="out_of_service")
+    except OSError:
+        pass
 
 
 def _after_first_frame(window: Any, fn: Any) -> None:

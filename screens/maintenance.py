@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -353,6 +352,8 @@ class MaintenanceViewModel(QObject):
             return
 
         def work() -> tuple[str, str]:
+            import secrets
+
             from kiosk.cli_queue import support_data, write_bundle
 
             passphrase = secrets.token_urlsafe(18)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from screens.queued import QueuedEmitter
+
+if TYPE_CHECKING:  # concurrent.futures is imported by the first task, after the first frame
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 log = logging.getLogger("kiosk.tasks")
 
@@ -30,8 +32,7 @@ class TaskRunner(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._pools = {name: ThreadPoolExecutor(size, thread_name_prefix=f"kiosk-{name}")
-                       for name, size in LANES.items()}
+        self._pools: dict[str, ThreadPoolExecutor] = {}  # a lane's thread is made by its first task
         self._finished.connect(self._deliver)
         self._later = QueuedEmitter(self, self._finished)  # a queued connection without Qt's namespace
         self.pending = 0
@@ -45,9 +46,17 @@ class TaskRunner(QObject):
         if self._closed:
             return
         self.pending += 1
-        future = self._pools[lane].submit(work)
+        future = self._pool(lane).submit(work)
         self._running.add(future)
         future.add_done_callback(lambda f: self._report(done, f))
+
+    def _pool(self, lane: str) -> ThreadPoolExecutor:
+        pool = self._pools.get(lane)
+        if pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = self._pools[lane] = ThreadPoolExecutor(LANES[lane], thread_name_prefix=f"kiosk-{lane}")
+        return pool
 
     def _report(self, done: Callable[[Any], None] | None, future: Future) -> None:
         self._running.discard(future)
@@ -72,6 +81,9 @@ class TaskRunner(QObject):
         process does not tear Qt down under a worker (a rare crash at exit)."""
         with self._emit_lock:
             self._closed = True
-        for pool in self._pools.values():
+        for pool in list(self._pools.values()):
             pool.shutdown(wait=False, cancel_futures=True)
-        wait(list(self._running), timeout=grace)
+        if self._running:
+            from concurrent.futures import wait
+
+            wait(list(self._running), timeout=grace)

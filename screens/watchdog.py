@@ -122,10 +122,7 @@ def _revoke_leftover_grants(vm: object, config: object, state_dir: object) -> No
 
 
 def running_version(config: object) -> str:
-    """The running kiosk's version (its wheel's)."""
-    try:
-        from importlib.metadata import version
+    """The running kiosk's version: the Debian package's when installed from it (kiosk/version.py)."""
+    from kiosk.version import running_version as version
 
-        return version("kiosk")
-    except Exception:  # a source checkout that was never installed
-        return "0+unknown"
+    return version()

@@ -51,12 +51,10 @@ def outbox_path(config: Config) -> Path:
 
 
 def software_version() -> str:
-    try:
-        from importlib.metadata import version
+    """The running version: the Debian package's when installed from it (kiosk/version.py)."""
+    from kiosk.version import running_version
 
-        return version("kiosk")
-    except Exception:  # not installed as a package (a source checkout)
-        return "0+unknown"
+    return running_version()
 
 
 def kiosk_state(outbox: ManagedOutbox) -> dict[str, Any]:

@@ -83,6 +83,10 @@ def test_a_broken_install_shows_out_of_service_and_says_why(tmp_path: Path) -> N
         ready = sup.wait_ready(60)
         assert ready.detail.startswith("out of service: the app cannot start")
         _pings_after(sup, ready.pid, ready.at, 2.5)
+        from kiosk.restart_state import read_ready
+
+        # the ready file names this screen: `kiosk update` rolls such a version back at once
+        assert (read_ready(tmp_path / "state") or {}).get("screen") == "out_of_service"
         _stop_cleanly(sup, ready.pid)
     log = (tmp_path / "kiosk.out").read_text(errors="replace")
     assert "kiosk: the app cannot start: ImportError: devices: simulated broken install (at __init__.py:1)" in log

@@ -414,3 +414,39 @@ def test_the_flag_is_up_while_apt_runs_and_down_afterwards(tmp_path: Path) -> No
     apt.install = lambda package, version: (seen.append(updating(tmp_path)), (False, "E: no"))[1]
     Updater(_config(tmp_path), apt=apt).run(now=True)
     assert seen == [True] and not updating(tmp_path)
+
+
+@given(st.binary(max_size=200))
+def test_the_running_version_is_the_package_stamp_or_the_wheels(raw: bytes) -> None:
+    """The heartbeat's and the ready file's version: /opt/kiosk/VERSION (installer/build-deb.sh) when
+    it holds one printable line, else the wheel's version; a garbled stamp never breaks anything."""
+    import tempfile
+
+    from kiosk.version import package_version, running_version, wheel_version
+
+    with tempfile.TemporaryDirectory() as folder:
+        stamp = Path(folder) / "VERSION"
+        assert running_version(stamp) == wheel_version()  # no stamp: a source checkout
+        stamp.write_bytes(raw)
+        got = package_version(stamp)
+        assert got is None or (got.isprintable() and 0 < len(got) <= 64)
+        assert running_version(stamp) == (got or wheel_version())
+        stamp.write_text("0.1.0+git281+test1\n")
+        assert running_version(stamp) == "0.1.0+git281+test1"
+
+
+def test_a_ui_that_comes_up_out_of_service_fails_the_health_check_at_once(tmp_path: Path) -> None:
+    """GIVEN the new version's UI cannot start and shows the standalone out-of-service screen (its
+    ready file names that screen) THEN the health check fails without waiting out update.health_seconds."""
+    from kiosk.restart_state import write_ready
+
+    def sleep(seconds: float) -> None:
+        raise AssertionError("the health check waited")
+    updater = Updater(_config(tmp_path), apt=FakeApt(), sleep=sleep, clock=lambda: 100.0)
+    write_ready(tmp_path, version="1.1", screen="out_of_service", now=101.0)
+    assert updater.health(100.0) == (False, "the UI came up on its out_of_service screen, not the attract screen")
+    write_ready(tmp_path, version="1.1", screen="\x00" * 40, now=101.0)
+    assert updater.health(100.0)[1] == "the UI came up on a screen other than the attract screen"
+    write_ready(tmp_path, version="1.0", screen="out_of_service", now=99.0)  # an older record: wait for a new one
+    with pytest.raises(AssertionError, match="waited"):
+        updater.health(100.0)
