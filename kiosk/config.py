@@ -79,7 +79,9 @@ def _declare(key: str, type_: type, default: Any, description: str, choices: tup
         raise ValueError(f"setting {key}: a number needs at_least= (or above=) and at_most=, or choices=")
     if type_ is str and not (s.choices or s.pattern or s.path in PATH_KINDS):
         raise ValueError(f"setting {key}: text needs choices=, pattern= or path= ({', '.join(PATH_KINDS)})")
-    if _problem(s, default):
+    # A text default is matched against its pattern by tests/test_config_validation.py, not here:
+    # compiling every pattern on import cost each start ~1.5 ms (docs/benchmarks.md).
+    if not (type_ is str and s.pattern) and _problem(s, default):
         raise ValueError(f"setting {key}: the default is not allowed ({_problem(s, default)})")
     SETTINGS[key] = s
 
@@ -333,9 +335,10 @@ class Config:
     def with_overrides(self, **values: Any) -> Config:
         """A copy with some values changed; keys use '__' for '.' (ui__idle_seconds)."""
         changed = {k.replace("__", "."): v for k, v in values.items()}
-        merged = {**self._values, **changed}
         origins = {**self._origins, **dict.fromkeys(changed, "override")}
-        return Config(merged, self.sources + ["overrides"], origins)
+        out = Config(changed, self.sources + ["overrides"], origins)  # checks the changed values only
+        out._values = {**self._values, **{key: out._values[key] for key in changed}}
+        return out
 
     def items(self) -> list[tuple[str, Any]]:
         return sorted(self._values.items())

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 # The Qt-free core before PySide6 (with the screens' own core modules): PySide's import hook reads
 # the source of every module imported after PySide6, looking for a `from __feature__` switch.
 import kiosk.crash_loop  # noqa: F401
-import kiosk.doctor  # noqa: F401
 import kiosk.journey_view  # noqa: F401
 import kiosk.speech_plan  # noqa: F401
 import kiosk.video_help  # noqa: F401
@@ -47,6 +46,7 @@ from screens.video_help import VideoHelp
 from screens.view_model import JourneyViewModel
 
 if TYPE_CHECKING:
+    from kiosk.doctor import Parts
     from screens.demo_control import DemoControl
 
 log = logging.getLogger("kiosk.app")
@@ -144,9 +144,8 @@ def make_audit_trail(config: Config, outbox: object) -> AuditTrail:
 
 
 def _maintenance(config: Config, vm: JourneyViewModel, camera: object, url: str) -> MaintenanceViewModel:
-    """Maintenance mode over the running drivers; the checks are kiosk doctor's (kiosk/doctor.py)."""
-    from kiosk.doctor import Parts
-
+    """Maintenance mode over the running drivers; the checks are kiosk doctor's (kiosk/doctor.py),
+    imported when maintenance first runs them."""
     def reader() -> tuple[bool, str, str]:
         from devices.diagnostics import reader_check
         return reader_check(config)
@@ -155,10 +154,13 @@ def _maintenance(config: Config, vm: JourneyViewModel, camera: object, url: str)
         from devices.diagnostics import camera_check
         return camera_check(camera, seconds=seconds, detect=detect)
 
-    s = vm.services
-    parts = Parts(config=config, reader=reader, camera=lambda: camera_test(1.0, False), printer=s.printer,
-                  receipts=s.receipts, platform_url=url, outbox=s.outbox,
-                  audit_dir=config.path("kiosk.state_dir") / "audit")
+    def parts() -> Parts:
+        from kiosk.doctor import Parts
+
+        s = vm.services
+        return Parts(config=config, reader=reader, camera=lambda: camera_test(1.0, False), printer=s.printer,
+                     receipts=s.receipts, platform_url=url, outbox=s.outbox,
+                     audit_dir=config.path("kiosk.state_dir") / "audit")
     return MaintenanceViewModel(vm, config, parts=parts, camera_test=camera_test)
 
 

@@ -12,17 +12,19 @@ import datetime as _dt
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Property, QCoreApplication, QObject, QTimer, Signal, Slot
 
 from kiosk import i18n
 from kiosk.crash_loop import REASON as CRASH_LOOP
 from kiosk.crash_loop import clear as clear_crash_loop
-from kiosk.doctor import PARTS, Check, Parts, run_checks
 from kiosk.i18n import Said, localise
 from kiosk.interfaces import ReaderEvent, ReaderEventKind, Receipt
 from kiosk.maintenance import Maintenance
+
+if TYPE_CHECKING:  # kiosk.doctor is imported when maintenance first needs its checks, not at start-up
+    from kiosk.doctor import Check, Parts
 
 log = logging.getLogger("kiosk.maintenance")
 RESTART_EXIT_CODE = 75  # `kiosk run` starts itself again (screens/app.py); systemd would too
@@ -36,12 +38,13 @@ class MaintenanceViewModel(QObject):
 
     changed = Signal()
 
-    def __init__(self, vm: Any, config: Any, *, parts: Parts, camera_test: Callable[..., tuple[bool, str, str]],
-                 restart: Callable[[], None] | None = None, clock: Callable[[], float] | None = None) -> None:
+    def __init__(self, vm: Any, config: Any, *, parts: Parts | Callable[[], Parts],
+                 camera_test: Callable[..., tuple[bool, str, str]], restart: Callable[[], None] | None = None,
+                 clock: Callable[[], float] | None = None) -> None:
         super().__init__()
         self.vm = vm
         self.config = config
-        self.parts = parts
+        self._parts = parts  # or a function that makes them, at first use
         self.camera_test = camera_test
         self.restart = restart or (lambda: QCoreApplication.exit(RESTART_EXIT_CODE))
         kwargs = {"clock": clock} if clock else {}
@@ -57,6 +60,12 @@ class MaintenanceViewModel(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self._tick)
+
+    @property
+    def parts(self) -> Parts:
+        if callable(self._parts):
+            self._parts = self._parts()
+        return self._parts
 
     # ---------------------------------------------------------------- helpers
 
@@ -115,6 +124,8 @@ class MaintenanceViewModel(QObject):
     # ---------------------------------------------------------------- QML side
 
     def _state(self) -> dict[str, Any]:
+        from kiosk.doctor import PARTS
+
         journey = self.vm.journey
         return {
             "page": self.model.page,
@@ -224,7 +235,7 @@ class MaintenanceViewModel(QObject):
 
     def _all_checks(self, refused: frozenset[str]) -> list[Check]:
         """kiosk doctor's checks and the enrolment (worker thread)."""
-        from kiosk.doctor import check_enrolment
+        from kiosk.doctor import check_enrolment, run_checks
         from sync.enrolment import device_key_state
 
         return run_checks(self.parts) + [check_enrolment(self.config, device_key_state(self.config), refused)]
@@ -236,6 +247,8 @@ class MaintenanceViewModel(QObject):
 
     @Slot(str)
     def selfTest(self, part: str) -> None:
+        from kiosk.doctor import PARTS, run_checks
+
         if self.model.session is None or part not in PARTS or self._busy:
             return
         self.model.touch()
@@ -278,6 +291,8 @@ class MaintenanceViewModel(QObject):
         return shown + ("  " + i18n.fmt("maint_fix", language, localise(fix, language)) if fix else "")
 
     def _set(self, part: str, ok: bool, summary: str, action: str, fix: str = "") -> None:
+        from kiosk.doctor import Check
+
         self.checks[part] = Check(part, ok, summary, fix)
         self._result = (summary, fix)
         self._audit(f"{action}:{part}", "ok" if ok else "failed")

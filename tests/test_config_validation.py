@@ -115,6 +115,12 @@ def test_every_number_has_a_range_and_every_text_a_pattern_choices_or_path() -> 
     assert "test.unbounded" not in SETTINGS and "test.bad_default" not in SETTINGS
 
 
+def test_every_default_is_allowed() -> None:
+    """Text defaults are matched against their patterns here (not on import, which is the start-up path)."""
+    for s in SETTINGS.values():
+        assert config._problem(s, s.default) == "", s.key
+
+
 @hsettings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                     HealthCheck.filter_too_much, HealthCheck.too_slow])
 @given(bad=bad_setting())
