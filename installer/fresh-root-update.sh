@@ -17,7 +17,8 @@
 # 4. kiosk-update.service started as its timer starts it:
 #    V+test1 is installed, healthy and recorded as `updated`;
 #    V+test2.broken is rolled back to V+test1 by itself, both services active on it again, recorded
-#    as `rolled_back`; the exporter and the heartbeat the platform received say so, with the version.
+#    as `rolled_back`; the exporter and the heartbeat the platform received say so, with the version;
+#    with another key in place of the repository's, `kiosk update` refuses it and installs nothing.
 # Prints each step's time. Needs root, dpkg-deb, gpg, reprepro.
 # `--derive DEB WORK` makes only the builds of step 1 (fresh-root-test.sh starts it in the background
 # while stage 6 waits out watchdog intervals); the full run then uses them.
@@ -170,5 +171,16 @@ crashes=$(inns journalctl --no-pager -o cat _UID="$(inns id -u kiosk)" \
 say "ok: $bad rolled back to $good by itself: installed, attract screen painted by it, both services active"
 expect_reported "$good" rolled_back 1.0
 timing "broken version rolled back"
+
+# 4c. The kiosk trusts only its repository's key: the same repository, with the key the kiosk
+#     trusts swapped for another one, is refused and nothing is installed.
+GNUPGHOME="$work/gnupg-other" && export GNUPGHOME && mkdir -m 0700 "$GNUPGHOME"
+gpg --batch --quiet --passphrase "" --quick-gen-key "Somebody else <else@kiosk.invalid>" ed25519 sign never
+gpg --batch --export "Somebody else" > "$root/usr/share/keyrings/kiosk-archive-keyring.gpg"
+update 1
+[ "$(result)" = "repository_unreachable  " ] || fail "with another key trusted, update-state.json says: $(result)"
+[ "$(installed)" = "$good install ok installed" ] || fail "with another key trusted, dpkg has: $(installed)"
+say "ok: signed by a key the kiosk does not trust: refused (repository_unreachable), $good still installed"
+timing "repository of another key refused"
 mv "$work/sources.list.saved" "$root/etc/apt/sources.list"
 rm -f "$root/etc/apt/sources.list.d/kiosk.list"
