@@ -246,8 +246,8 @@ class Updater:
         # A version that crashed in a loop may have hit the unit's start limit: systemd would refuse
         # even this manual restart until StartLimitIntervalSec= has passed.
         ok, detail = run_command(self.config["update.reset_command"], self.config["update.health_seconds"])
-        if not ok:
-            log.info("reset before the restart failed", extra={"event": "update_reset_failed", "detail": detail})
+        if not ok:  # `systemctl reset-failed` exits 1 for a unit that is not loaded (stopped): nothing to reset
+            log.info("units not reset before the restart", extra={"event": "update_reset_skipped", "detail": detail})
         since = self.clock()
         ok, detail = run_command(self.config["update.restart_command"], self.config["update.health_seconds"])
         if not ok:
