@@ -271,7 +271,10 @@ def _until_ready(manager: object) -> tuple[int, str]:
 
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        pid, message = manager.receive()
+        try:
+            pid, message = manager.receive()
+        except TimeoutError:  # nothing for 10 s: a slow start on a busy machine
+            continue
         if "READY=1" in message:
             return pid, message
     raise AssertionError("no READY=1 within 90 s")
