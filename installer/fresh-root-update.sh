@@ -117,7 +117,7 @@ print(d["version"] if d["screen"] == "attract" and d["at"] > float(sys.argv[1]) 
 active() { inns systemctl is-active kiosk.service kiosk-sync.service | tr '\n' ' '; }
 update() {  # update WANT_RC: run kiosk-update.service as its timer would
   local rc=0
-  inns systemctl start kiosk-update.service || rc=$?
+  inns systemctl start kiosk-update.service 2>/dev/null || rc=$?  # the journal says why
   inns journalctl -u kiosk-update --no-pager -o cat -n 200 | grep '^kiosk update:' | tail -1 | sed 's/^/[fresh-root]   /'
   if [ "$1" = 0 ] && [ "$rc" != 0 ]; then inns journalctl -u kiosk-update -u kiosk --no-pager -n 40; fail "kiosk-update.service failed"; fi
   if [ "$1" != 0 ] && [ "$rc" = 0 ]; then fail "kiosk-update.service succeeded on a broken version"; fi
