@@ -17,7 +17,9 @@
 # 4. kiosk-update.service started as its timer starts it:
 #    V+test1 is installed, healthy and recorded as `updated`;
 #    V+test2.broken is rolled back to V+test1 by itself, both services active on it again, recorded
-#    as `rolled_back`; the exporter and the heartbeat the platform received say so, with the version.
+#    as `rolled_back`; the exporter and the heartbeat the platform received say so, with the version;
+#    the same update killed mid-unpack (a power cut) is repaired and finished by the next run, back
+#    on V+test1; with another key in place of the repository's, `kiosk update` refuses it.
 # Prints each step's time. Needs root, dpkg-deb, gpg, reprepro.
 # `--derive DEB WORK` makes only the builds of step 1 (fresh-root-test.sh starts it in the background
 # while stage 6 waits out watchdog intervals); the full run then uses them.
@@ -170,5 +172,48 @@ crashes=$(inns journalctl --no-pager -o cat _UID="$(inns id -u kiosk)" \
 say "ok: $bad rolled back to $good by itself: installed, attract screen painted by it, both services active"
 expect_reported "$good" rolled_back 1.0
 timing "broken version rolled back"
+
+# 4d. The same update cut short, as by a power cut: kiosk-update.service and everything in it
+#     (apt, dpkg) killed while dpkg unpacks the package, leaving dpkg interrupted and the kiosk
+#     half-installed. The next run repairs dpkg first (kiosk/dpkg_repair.py), finishes the update
+#     (kiosk/updates.py, _resume) and its health check sends it back to the good version.
+inns systemctl start --no-block kiosk-update.service
+unpacking=""
+for _ in $(seq 1 600); do
+  if pgrep --ns "$pid1" --nslist pid -f -- '--unpack .*kiosk_' >/dev/null; then unpacking=1; break; fi
+  sleep 0.1
+done
+[ -n "$unpacking" ] || fail "dpkg never started to unpack the package"
+sleep 1
+inns systemctl kill -s KILL kiosk-update.service
+for _ in $(seq 1 50); do [ "$(inns systemctl is-active kiosk-update.service || true)" != activating ] && break; sleep 0.1; done
+cut=$(installed)
+say "killed while unpacking: dpkg has kiosk $cut; update-state.json: $(result)"
+[ "$cut" != "$good install ok installed" ] || fail "the kill came too late: dpkg had already finished"
+[ "$(result)" = "installing $good $bad" ] || fail "update-state.json does not say the update was under way"
+since=$(date +%s)
+update 1
+[ "$(installed)" = "$good install ok installed" ] || fail "after the cut-short update dpkg has: $(installed)"
+[ "$(result)" = "rolled_back $good $bad" ] || fail "after the cut-short update, update-state.json says: $(result)"
+for _ in $(seq 1 40); do [ "$(active)" = "active active " ] && break; sleep 0.5; done
+[ "$(active)" = "active active " ] || fail "services after the cut-short update: $(active)"
+[ "$(ready_version "$since")" = "$good" ] || fail "the UI that painted the attract screen: $(ready_version "$since"), not $good"
+inns journalctl -u kiosk-update --no-pager -o cat --since "@$since" \
+  | grep -E '"event": "update_(resume|dpkg_repaired|dpkg_unrepaired)"' | cut -c1-400 | sed 's/^/[fresh-root]   /' || true
+resumed=$(inns journalctl -u kiosk-update --no-pager -o cat --since "@$since" | grep -c '"event": "update_resume"' || true)
+[ "$resumed" -ge 1 ] || fail "the next run did not see the update it had to finish"
+say "ok: an update cut short mid-unpack: the next run repaired dpkg, finished it and ended on $good, healthy"
+timing "update cut short, then finished"
+
+# 4c. The kiosk trusts only its repository's key: the same repository, with the key the kiosk
+#     trusts swapped for another one, is refused and nothing is installed.
+GNUPGHOME="$work/gnupg-other" && export GNUPGHOME && mkdir -m 0700 "$GNUPGHOME"
+gpg --batch --quiet --passphrase "" --quick-gen-key "Somebody else <else@kiosk.invalid>" ed25519 sign never
+gpg --batch --export "Somebody else" > "$root/usr/share/keyrings/kiosk-archive-keyring.gpg"
+update 1
+[ "$(result)" = "repository_unreachable  " ] || fail "with another key trusted, update-state.json says: $(result)"
+[ "$(installed)" = "$good install ok installed" ] || fail "with another key trusted, dpkg has: $(installed)"
+say "ok: signed by a key the kiosk does not trust: refused (repository_unreachable), $good still installed"
+timing "repository of another key refused"
 mv "$work/sources.list.saved" "$root/etc/apt/sources.list"
 rm -f "$root/etc/apt/sources.list.d/kiosk.list"

@@ -300,6 +300,10 @@ _declare("update.window", str, "02:00-05:00", "Local time window in which `kiosk
          pattern=r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d")
 _declare("update.restart_command", str, "systemctl restart kiosk.service kiosk-sync.service",
          "Command that restarts the kiosk's services after an install (run without a shell).", pattern=SOME_TEXT)
+_declare("update.reset_command", str, "systemctl reset-failed kiosk.service kiosk-sync.service",
+         "Command run before each restart of an update or rollback, so a start limit the broken version "
+         "hit does not refuse the restart (run without a shell; its failure is only logged; empty: none).",
+         pattern=TEXT)
 _declare("update.sync_check_command", str, "systemctl is-active --quiet kiosk-sync.service",
          "Command whose success means the sync service is alive after an update (empty: not checked).",
          pattern=TEXT)

@@ -12,9 +12,10 @@ So the unit's main process is this relay:
 
 It binds a socket of its own (in a fresh 0700 folder), starts the command in a process group of
 its own with NOTIFY_SOCKET pointing there, and sends on, from its own pid (NotifyAccess=main),
-the fields a service may send about itself. It ends the whole group when it is told to stop or
-when the watchdog fires (a frozen, even SIGSTOPped app included), and exits with the command's
-status when the command ends. Standard library only.
+the fields a service may send about itself. It ends the whole group when it is told to stop (the
+app first, then cage) or when the watchdog fires (a frozen, even SIGSTOPped app included), and
+exits with the command's status when the command ends (cage's: 0 whatever the app's, with cage
+0.1.4). Standard library only.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from kiosk.notify import socket_address
 FORWARDED = ("READY=", "WATCHDOG=", "STATUS=", "STOPPING=", "RELOADING=", "ERRNO=", "EXTEND_TIMEOUT_USEC=")
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGABRT)
 GRACE_SECONDS = 5.0
+CLIENT_GONE_SECONDS = 2.0  # how long cage may take to end after its client did
 
 
 def filter_message(data: bytes) -> bytes:
@@ -120,10 +122,21 @@ class Relay:
             self.send_up(filter_message(data))
 
     def _end_group(self, signum: int) -> int:
-        """Stop the command's whole group: the signal (woken, if it was stopped), then SIGKILL."""
+        """Stop the command's whole group: the signal (woken, if it was stopped), then SIGKILL.
+
+        A stop asked for (SIGTERM, SIGINT, SIGHUP) goes to the app first, and the command (cage)
+        only once the app has ended or GRACE_SECONDS passed: cage 0.1.4 aborts on SIGTERM (an
+        assertion in wl_display_terminate), which took the app's display, and then the app, before
+        it had handled its own SIGTERM, so a `systemctl stop` or `restart` was counted as a crash
+        (kiosk/crash_loop.py) and the session it was in was never ended. cage exits by itself when
+        its client has. The watchdog's SIGABRT (a frozen app) ends the whole group at once."""
         assert self.proc is not None
         group = self.proc.pid
         forwarded = signal.SIGTERM if signum == signal.SIGABRT else signum
+        if signum != signal.SIGABRT and self._stop_app_first(group, forwarded):
+            deadline = time.monotonic() + CLIENT_GONE_SECONDS  # cage ends by itself once its client has
+            while self.proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
         for sig in (forwarded, signal.SIGCONT):
             try:
                 os.killpg(group, sig)
@@ -136,6 +149,21 @@ class Relay:
         self.proc.wait()
         # A stop asked for is a clean end; the watchdog's SIGABRT is not.
         return 128 + signum if signum == signal.SIGABRT else 0
+
+    def _stop_app_first(self, group: int, signum: int) -> bool:
+        """Send signum to the group's processes but the command itself; wait (GRACE_SECONDS at most)
+        until none of them is left. False when there were none (the command is the app)."""
+        app = [pid for pid in group_members(group) if pid != group]
+        for pid in app:
+            for sig in (signum, signal.SIGCONT):
+                try:
+                    os.kill(pid, sig)
+                except (ProcessLookupError, PermissionError):
+                    break
+        deadline = time.monotonic() + GRACE_SECONDS
+        while app and time.monotonic() < deadline and any(pid != group for pid in group_members(group)):
+            time.sleep(0.05)
+        return bool(app)
 
     def _kill_rest(self) -> None:
         """SIGKILL whatever is left of the command's group (the app, when cage ended first)."""
@@ -153,6 +181,27 @@ class Relay:
             os.rmdir(self._folder)
         except OSError:
             pass
+
+
+def group_members(pgid: int) -> list[int]:
+    """The live (not zombie) processes of process group pgid that this user can see, from /proc."""
+    members = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return members
+    for name in entries:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                data = f.read()
+        except OSError:  # gone meanwhile, or not ours
+            continue
+        fields = data[data.rfind(b")") + 2:].split()  # after "pid (comm) ": state ppid pgrp ...
+        if len(fields) > 2 and fields[0] != b"Z" and fields[2] == str(pgid).encode():
+            members.append(int(name))
+    return members
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -243,6 +243,11 @@ class Updater:
     def _restart_and_check(self) -> tuple[bool, str]:
         mark_updating(self.state_dir, False)  # the new version must come up on its attract screen
         clear_crash_loop(self.state_dir)  # a new version (or the old one back) starts a fresh count
+        # A version that crashed in a loop may have hit the unit's start limit: systemd would refuse
+        # even this manual restart until StartLimitIntervalSec= has passed.
+        ok, detail = run_command(self.config["update.reset_command"], self.config["update.health_seconds"])
+        if not ok:  # `systemctl reset-failed` exits 1 for a unit that is not loaded (stopped): nothing to reset
+            log.info("units not reset before the restart", extra={"event": "update_reset_skipped", "detail": detail})
         since = self.clock()
         ok, detail = run_command(self.config["update.restart_command"], self.config["update.health_seconds"])
         if not ok:

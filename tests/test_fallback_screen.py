@@ -228,3 +228,108 @@ def test_the_screen_fills_the_output_under_cage() -> None:
         assert "out of service (start_failed)" in session.log_tail(40)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _production_chain(work: Path, command: str) -> tuple[subprocess.Popen[bytes], object, Path]:
+    """kiosk.service's own chain, as the unprivileged user nobody on cage's headless backend: the
+    notify relay -> cage -d -> `kiosk COMMAND` (the demo's settings otherwise). Returns the running
+    relay (its output piped), the service manager's socket (tests/test_notify_relay.py's Manager: each
+    message with its sender's pid) and the state folder."""
+    from tests.test_notify_relay import Manager
+
+    work.chmod(0o755)
+    runtime, state = work / "runtime", work / "state"
+    runtime.mkdir(mode=0o700)
+    state.mkdir()
+    for folder in (runtime, state):
+        shutil.chown(folder, "nobody")
+    config = write_config(work, kiosk={"state_dir": str(state)}, printer={"pdf_folder": str(state / "p")},
+                          maintenance={"export_dir": str(state / "usb")}, ui={"speech": False})
+    manager = Manager(work)
+    os.chmod(manager.path, 0o666)  # the relay runs as nobody
+    env = ["PATH=/usr/bin:/bin", f"HOME={work}", f"XDG_RUNTIME_DIR={runtime}", "WLR_BACKENDS=headless",
+           "WLR_RENDERER=pixman", "WLR_LIBINPUT_NO_DEVICES=1", "QT_QPA_PLATFORM=wayland",
+           "QT_WAYLAND_DISABLE_WINDOWDECORATION=1", "LANG=C.UTF-8", f"PYTHONPATH={ROOT}",
+           f"NOTIFY_SOCKET={manager.path}", "WATCHDOG_USEC=5000000"]
+    relay = subprocess.Popen(["runuser", "-u", "nobody", "--", "env", "-i", *env, sys.executable, "-m",
+                              "kiosk.notify_relay", "--", "cage", "-d", "--", sys.executable, "-m", "kiosk.cli",
+                              command, "--config", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+    return relay, manager, state
+
+
+@pytest.fixture
+def session_folder():
+    """A folder the session's user can reach (pytest's own are root's only); removed afterwards."""
+    work = Path(tempfile.mkdtemp(prefix="kiosk-chain-"))
+    yield work
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def _until_ready(manager: object) -> tuple[int, str]:
+    import time
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            pid, message = manager.receive()
+        except TimeoutError:  # nothing for 10 s: a slow start on a busy machine
+            continue
+        if "READY=1" in message:
+            return pid, message
+    raise AssertionError("no READY=1 within 90 s")
+
+
+def _end(relay: subprocess.Popen[bytes], main_pid: int | None) -> str:
+    """Stop as systemctl stop does (SIGTERM to the unit's main process, the relay); its output."""
+    try:
+        if main_pid is not None:
+            os.kill(main_pid, signal.SIGTERM)
+        out, _ = relay.communicate(timeout=30)
+    finally:
+        if relay.poll() is None:
+            os.killpg(relay.pid, signal.SIGKILL)
+            relay.wait()
+    return out.decode(errors="replace")
+
+
+@needs_cage
+def test_through_the_relay_and_cage_the_manager_hears_why_and_the_pings_go_on(session_folder: Path) -> None:
+    """`kiosk run` on the demo's settings in the production chain: the service manager hears READY=1
+    with the reason from the relay's pid, then the watchdog pings; a stop ends it with status 0."""
+    relay, manager, _state = _production_chain(session_folder, "run")
+    main_pid = None
+    try:
+        main_pid, ready = _until_ready(manager)
+        assert "STATUS=out of service: the configuration" in ready
+        pings = 0
+        while pings < 3:  # the pings go on (through the relay) after READY: no restart loop
+            pid, message = manager.receive()
+            pings += message == "WATCHDOG=1"
+            assert pid == main_pid  # always from the relay, the unit's main process
+        assert relay.poll() is None
+    finally:
+        text = _end(relay, main_pid)
+    assert relay.returncode == 0, text[-2000:]
+    assert "platform.url is empty" in text and "kiosk: out of service (config)" in text
+    assert "Traceback" not in text
+
+
+@needs_cage
+def test_a_stop_through_the_relay_and_cage_is_a_clean_stop_not_a_crash(session_folder: Path) -> None:
+    """The app (`kiosk demo` on the attract screen) is told to stop before cage, so it ends cleanly
+    and forgets its start: a `systemctl restart` is no crash. Before, cage 0.1.4 aborted on the
+    SIGTERM (wl_display_terminate) and took the app with it, and every stop counted towards the
+    crash loop."""
+    relay, manager, state = _production_chain(session_folder, "demo")
+    main_pid = None
+    try:
+        main_pid, ready = _until_ready(manager)
+        assert "STATUS=attract" in ready
+        assert '"starts": [' in (state / STARTS_FILE).read_text() and '"starts": []' not in \
+            (state / STARTS_FILE).read_text()
+    finally:
+        text = _end(relay, main_pid)
+    assert relay.returncode == 0, text[-2000:]
+    assert '"starts": []' in (state / STARTS_FILE).read_text()  # the clean stop was recorded
+    assert "wl_display_terminate" not in text and "Wayland connection broke" not in text

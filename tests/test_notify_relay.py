@@ -130,3 +130,39 @@ def test_filter_keeps_only_known_fields_of_any_datagram(data: bytes) -> None:
     for line in out.split("\n") if out else []:
         assert line.startswith(FORWARDED)
     assert not any(line.startswith(("MAINPID=", "FDSTORE=")) for line in out.split("\n"))
+
+
+COMPOSITOR = r"""
+import os, signal, subprocess, sys
+client = subprocess.Popen([sys.executable, "-c", sys.argv[1], *sys.argv[2:]])  # same process group
+signal.signal(signal.SIGTERM, lambda *_: os._exit(134))  # dies at once, as cage 0.1.4 aborts on SIGTERM
+sys.exit(client.wait() and 0)  # ends when its client has, as cage does
+"""
+CLIENT = r"""
+import signal, sys, time
+def stop(*_):
+    time.sleep(0.3)  # closing takes a moment (the kiosk records its clean stop)
+    open(sys.argv[1], "w").write("clean")
+    sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
+open(sys.argv[2], "w").write("up")
+while True:
+    time.sleep(0.05)
+"""
+
+
+def test_a_stop_reaches_the_app_before_the_compositor(tmp_path: Path) -> None:
+    """The stop goes to the app first and to the command (the compositor) once the app has ended, so
+    the app stops cleanly even though the compositor dies at once on SIGTERM (cage 0.1.4 does)."""
+    manager = Manager(tmp_path)
+    done, up = tmp_path / "clean", tmp_path / "up"
+    env = dict(os.environ, NOTIFY_SOCKET=manager.path)
+    relay = subprocess.Popen([sys.executable, "-m", "kiosk.notify_relay", "--", sys.executable, "-c", COMPOSITOR,
+                              CLIENT, str(done), str(up)], env=env)
+    deadline = time.monotonic() + 10
+    while not up.exists():
+        assert time.monotonic() < deadline, "the client did not start"
+        time.sleep(0.02)
+    relay.send_signal(signal.SIGTERM)
+    assert relay.wait(timeout=15) == 0
+    assert done.read_text() == "clean"  # not killed half-way by the compositor's death

@@ -110,6 +110,7 @@ url = "{server.url}"
 [update]
 package = "{PACKAGE}"
 restart_command = "sh {start} {state}"
+reset_command = ""
 sync_check_command = "true"
 health_seconds = 5.0
 ''')
@@ -289,8 +290,9 @@ class FakeApt:
 
 
 def _config(tmp_path: Path, **over: object) -> Config:
-    return Config().with_overrides(kiosk__state_dir=str(tmp_path), update__restart_command="true",
-                                   update__sync_check_command="", update__health_seconds=5.0, **over)
+    return Config().with_overrides(**{"kiosk__state_dir": str(tmp_path), "update__restart_command": "true",
+                                      "update__reset_command": "", "update__sync_check_command": "",
+                                      "update__health_seconds": 5.0, **over})
 
 
 def test_outside_the_window_nothing_is_touched(tmp_path: Path) -> None:
@@ -450,3 +452,22 @@ def test_a_ui_that_comes_up_out_of_service_fails_the_health_check_at_once(tmp_pa
     write_ready(tmp_path, version="1.0", screen="out_of_service", now=99.0)  # an older record: wait for a new one
     with pytest.raises(AssertionError, match="waited"):
         updater.health(100.0)
+
+
+def test_the_units_are_reset_before_each_restart(tmp_path: Path) -> None:
+    """A broken version that crashed in a loop may have hit kiosk.service's start limit, and systemd
+    refuses even a manual restart then: update.reset_command (systemctl reset-failed) runs first."""
+    from kiosk.restart_state import write_ready
+
+    calls = tmp_path / "calls"
+    restart = tmp_path / "restart.sh"  # restarts "the UI": it paints its attract screen
+    restart.write_text(f"echo restart >> {calls}\n"
+                       f"""printf '{{"version": "1.1", "screen": "attract", "at": %s}}' "$(date +%s.%N)" """
+                       f"> {tmp_path}/ui-ready.json\n")
+    apt = FakeApt()
+    apt.install = lambda package, version: (True, "")
+    config = _config(tmp_path, update__reset_command=f"sh -c 'echo reset >> {calls}'",
+                     update__restart_command=f"sh {restart}")
+    write_ready(tmp_path, version="1.0", screen="attract", now=0.0)
+    assert Updater(config, apt=apt).run(now=True).result == "updated"
+    assert calls.read_text().split() == ["reset", "restart"]
