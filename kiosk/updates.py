@@ -348,9 +348,17 @@ class Updater:
         mark_updating(self.state_dir, True)
         repaired, repair_detail = self._repair("before the rollback")
         back, back_detail = self.apt.install_file(way_back)
-        if not back:
-            back, back_detail = self.apt.dpkg_install(way_back)
+        now_installed, settled = self.apt.package_state(self.package)
+        if not back or not settled or now_installed != installed:
+            # apt refused (a half-installed package it wants an archive of), or said yes and did not
+            # reinstall (it took the half-installed version for installed): dpkg takes the kept file.
             if back:
+                back_detail = f"apt left {self.package} {now_installed or 'missing'}" + \
+                              ("" if settled else " half installed")
+            back, dpkg_detail = self.apt.dpkg_install(way_back)
+            back_detail = f"{back_detail}; {dpkg_detail}"
+            if back:
+                why += f"; put back with dpkg -i ({back_detail})"
                 self._repair("after dpkg -i")
         if back:
             back, back_detail = self._restart_and_check()

@@ -210,6 +210,29 @@ def test_an_install_killed_midway_still_rolls_back(setup) -> None:
     assert last_update(setup["state"])["result"] == "rolled_back"
 
 
+def test_a_half_installed_package_apt_cannot_fix_goes_back_through_dpkg(setup) -> None:
+    """GIVEN an update cut short by dpkg being killed (1.0 left half-installed) and the new version
+    withdrawn from the repository since, so apt finds no archive to reinstall WHEN the next run starts
+    THEN the repair says so, and the rollback hands the kept 1.0 to dpkg itself: 1.0, whole and healthy."""
+    killed = setup["tmp"] / "dpkg-killed"
+    kill_once = f"#!/bin/sh\n[ -e {killed} ] || {{ touch {killed}; kill -KILL $PPID; sleep 5; }}\n"
+    deb = build_deb(setup["tmp"], "1.4", HEALTHY, preinst=kill_once)
+    config = Config().with_overrides(**_flat(setup["config"]))
+    assert Updater(config).run(now=True).result == "up_to_date"  # keeps 1.0's package: the way back
+    publish(setup["repo"], setup["gnupg"], setup["key"], deb)
+    write_state(setup["state"], Outcome("installing", version="1.0", attempted="1.4"))  # then the run was cut
+    assert Apt().refresh()[0] and not Apt().install(PACKAGE, "1.4")[0]
+    assert Apt().package_state(PACKAGE) == ("1.0", False)  # half-installed, reinstall required
+    subprocess.run(["reprepro", "-b", str(setup["repo"]), "remove", "stable", PACKAGE], check=True,
+                   capture_output=True, env=dict(os.environ, GNUPGHOME=str(setup["gnupg"])))
+
+    outcome = Updater(config).run(now=True)
+    assert outcome.result == "rolled_back" and outcome.version == "1.0", outcome.detail
+    assert "dpkg -i: installed" in outcome.detail and "dpkg repair before the rollback failed" in outcome.detail
+    assert Apt().package_state(PACKAGE) == ("1.0", True) and Apt().repair() == (True, "dpkg consistent")
+    assert json.loads((setup["state"] / "ui-ready.json").read_text())["version"] == "1.0"
+
+
 @pytest.mark.parametrize(("version", "start", "result", "ends_on"), [("1.5", HEALTHY, "updated", "1.5"),
                                                                       ("1.6", BROKEN, "rolled_back", "1.0")])
 def test_an_update_cut_short_is_finished_by_the_next_run(setup, version, start, result, ends_on) -> None:
