@@ -25,6 +25,7 @@ from pathlib import Path
 
 STARTS_FILE = "starts.json"
 REASON = "out_of_service_crash_loop"  # the message key the out-of-service screen shows
+RESTART_EXIT_CODE = 75  # maintenance's "restart the app": `kiosk run` starts itself again; systemd would too
 MAX_KEPT = 100
 
 

@@ -17,15 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 # The Qt-free core before PySide6 (with the screens' own core modules): PySide's import hook reads
 # the source of every module imported after PySide6, looking for a `from __feature__` switch.
-import kiosk.crash_loop  # noqa: F401
 import kiosk.journey_view  # noqa: F401
 import kiosk.speech_plan  # noqa: F401
-import kiosk.video_help  # noqa: F401
 from devices.reader_factory import make_reader
 from devices.speech import EspeakSpeaker
 from kiosk.audit_log import AuditLog
 from kiosk.audit_trail import AuditTrail
 from kiosk.config import Config
+from kiosk.crash_loop import RESTART_EXIT_CODE
 from kiosk.interfaces import CardReader
 from kiosk.journey import Timing
 from kiosk.services import KioskServices
@@ -39,15 +38,14 @@ from PySide6.QtQuick import QQuickWindow
 
 from screens.backend import Backend
 from screens.camera_preview import PreviewFeed, install_preview
-from screens.maintenance import RESTART_EXIT_CODE, MaintenanceViewModel
+from screens.late_parts import LateParts
 from screens.pdf_preview import PreviewImageProvider
-from screens.staff_desk import StaffDesk
-from screens.video_help import VideoHelp
 from screens.view_model import JourneyViewModel
 
 if TYPE_CHECKING:
     from kiosk.doctor import Parts
     from screens.demo_control import DemoControl
+    from screens.maintenance import MaintenanceViewModel
 
 log = logging.getLogger("kiosk.app")
 QML_DIR = Path(__file__).parent / "qml"
@@ -61,7 +59,8 @@ class Kiosk:
     """A wired terminal: engine, view-model and the drivers behind it.
 
     printer, face, outbox, platform, platform_server and receipts are ``kiosk.deferred.Deferred``
-    stand-ins, built right after the first frame (see screens/backend.py).
+    stand-ins, built right after the first frame (see screens/backend.py); so are video help,
+    maintenance and the staff desk (screens/late_parts.py).
     """
 
     engine: QQmlApplicationEngine
@@ -70,7 +69,7 @@ class Kiosk:
     backend: Backend
     demo: DemoControl | None
     timers: list[QTimer] = field(default_factory=list)
-    maint: MaintenanceViewModel | None = None  # maintenance mode (screens/maintenance.py)
+    parts: LateParts | None = None  # video help, maintenance, the staff desk
     watchdog: Any = None  # screens.watchdog.UiWatchdog, from the first frame on
     closed: bool = False
     qml_destroyed: bool = False
@@ -83,6 +82,12 @@ class Kiosk:
     platform_server = property(lambda self: self.backend.server)
     receipts = property(lambda self: self.backend.receipts)
     sync_thread = property(lambda self: self.backend.sync_thread)
+
+    @property
+    def maint(self) -> MaintenanceViewModel:
+        """Maintenance mode (screens/maintenance.py), built if it was not yet."""
+        assert self.parts is not None
+        return self.parts.ensure().maint
 
     @property
     def window(self) -> QQuickWindow:
@@ -98,8 +103,8 @@ class Kiosk:
             if self.watchdog is not None:
                 self.watchdog.stop(stopping=self.stopping)
             self.reader.stop()
-            if self.maint is not None:
-                self.maint.shutdown()
+            if self.parts is not None and self.parts.maint is not None:
+                self.parts.maint.shutdown()
             self.vm.shutdown()
             for root in self.engine.rootObjects():
                 root.hide()
@@ -146,6 +151,7 @@ def make_audit_trail(config: Config, outbox: object) -> AuditTrail:
 def _maintenance(config: Config, vm: JourneyViewModel, camera: object, url: str) -> MaintenanceViewModel:
     """Maintenance mode over the running drivers; the checks are kiosk doctor's (kiosk/doctor.py),
     imported when maintenance first runs them."""
+    from screens.maintenance import MaintenanceViewModel
     def reader() -> tuple[bool, str, str]:
         from devices.diagnostics import reader_check
         return reader_check(config)
@@ -162,6 +168,19 @@ def _maintenance(config: Config, vm: JourneyViewModel, camera: object, url: str)
                      receipts=s.receipts, platform_url=url, outbox=s.outbox,
                      audit_dir=config.path("kiosk.state_dir") / "audit")
     return MaintenanceViewModel(vm, config, parts=parts, camera_test=camera_test)
+
+
+def _late_parts(config: Config, vm: JourneyViewModel, engine: QQmlApplicationEngine,
+                camera: object) -> tuple[object, MaintenanceViewModel, object]:
+    """Video help, maintenance and the staff desk (screens/late_parts.py builds them once)."""
+    from screens.staff_desk import StaffDesk
+    from screens.video_help import VideoHelp
+
+    video = VideoHelp(vm=vm, config=config, camera=camera, agent_feed=PreviewFeed("agent"))
+    vm.agent_provider = install_preview(engine, video.agent_feed)
+    video.window = vm.window  # the picture shared in a video call
+    maint = _maintenance(config, vm, camera, config["platform.url"])
+    return video, maint, StaffDesk(vm, maint)
 
 
 def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | None = None,
@@ -192,20 +211,13 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     backend.on_face = lambda face: face.camera.set_listener(vm.camera_feed.push)
     engine = QQmlApplicationEngine()
     vm.camera_provider = install_preview(engine, vm.camera_feed)
-    vm.video = VideoHelp(vm=vm, config=config, camera=backend.camera, agent_feed=PreviewFeed("agent"))
-    vm.agent_provider = install_preview(engine, vm.video.agent_feed)
-    ctx_video = vm.video
     ctx = engine.rootContext()
     ctx.setContextProperty("vm", vm)
     ctx.setContextProperty("theme", vm.theme)
     ctx.setContextProperty("pdfPreview", vm.preview)
     engine.addImageProvider("preview", PreviewImageProvider(vm.preview))
     ctx.setContextProperty("cameraFeed", vm.camera_feed)
-    maint = _maintenance(config, vm, backend.camera, config["platform.url"])
-    ctx.setContextProperty("maint", maint)
-    vm.staff_desk = StaffDesk(vm, maint)
-    ctx.setContextProperty("desk", vm.staff_desk)
-    ctx.setContextProperty("videoHelp", ctx_video)
+    vm.parts = LateParts(ctx, lambda: _late_parts(config, vm, engine, backend.camera))
     demo = None
     if demo_control:
         from screens.demo_control import DemoControl  # the demo's window only
@@ -215,18 +227,18 @@ def build_kiosk(config: Config, *, demo_control: bool = True, speaker: object | 
     engine.load(QUrl.fromLocalFile(str(QML_DIR / "Main.qml")))
     if not engine.rootObjects():
         raise RuntimeError("the kiosk screens failed to load (see the QML messages above)")
-    vm.video.window = engine.rootObjects()[0]  # the picture shared in a video call
-    vm.window = vm.video.window  # the spoken choices are read from what it shows
+    vm.window = engine.rootObjects()[0]  # the spoken choices are read from what it shows
     if demo_control:
         engine.load(QUrl.fromLocalFile(str(QML_DIR / "DemoControl.qml")))
     reader.start(vm.reader_listener)
-    kiosk = Kiosk(engine, vm, reader, backend, demo, maint=maint)
+    kiosk = Kiosk(engine, vm, reader, backend, demo, parts=vm.parts)
 
     def after_first_frame(painted: bool) -> None:
         from screens.watchdog import start_ui_watchdog
 
         kiosk.watchdog = start_ui_watchdog(kiosk, config, notifier, painted)  # wipes a killed session first
         backend.warm()
+        vm.parts.ensure()  # video help, maintenance, the staff desk
         if demo_control:  # the demo's fictitious staff (devices/sim_staff.py), hashed off the start-up path
             from devices.sim_staff import provision_demo_staff
 

@@ -18,6 +18,7 @@ from PySide6.QtCore import Property, QCoreApplication, QObject, QTimer, Signal, 
 
 from kiosk import i18n
 from kiosk.crash_loop import REASON as CRASH_LOOP
+from kiosk.crash_loop import RESTART_EXIT_CODE
 from kiosk.crash_loop import clear as clear_crash_loop
 from kiosk.i18n import Said, localise
 from kiosk.interfaces import ReaderEvent, ReaderEventKind, Receipt
@@ -27,7 +28,6 @@ if TYPE_CHECKING:  # kiosk.doctor is imported when maintenance first needs its c
     from kiosk.doctor import Check, Parts
 
 log = logging.getLogger("kiosk.maintenance")
-RESTART_EXIT_CODE = 75  # `kiosk run` starts itself again (screens/app.py); systemd would too
 TEST_CARD_SECONDS = 20
 CAMERA_PREVIEW_SECONDS = 4.0  # the camera self-test's live picture, then face detection on its last frame
 LANES = {"reader": "device", "camera": "camera", "printer": "printer", "receipt": "printer", "platform": "network"}

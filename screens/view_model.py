@@ -81,7 +81,7 @@ class JourneyViewModel(QObject):
         self.tasks = tasks or TaskRunner(self)
         self.theme = Theme()
         self.camera_feed = PreviewFeed()  # live camera frames for the face screen, memory only
-        self.video: Any = None  # screens.video_help.VideoHelp, set by the app
+        self.parts: Any = None  # screens.late_parts.LateParts (video help, the staff desk), set by the app
         self.speaker = speaker
         self.speech = speech
         self.guidance = SpokenGuidance(speaker, self) if speaker is not None else None
@@ -97,7 +97,6 @@ class JourneyViewModel(QObject):
         self.chime = Chime()
         self.preview = PdfPreview(self.tasks, _SessionFiles(services, lambda: self.journey.ticket), self)
         self.reader_probe: Any = None  # maintenance's test-card check takes reader events while set
-        self.staff_desk: Any = None  # screens.staff_desk.StaffDesk: staff card events go there
         self.auditor = JourneyAuditor()  # session start/end, identity method, prints -> the audit trail
         self.journey = Journey(timing=timing, on_effect=self._on_effect, on_change=self._refresh)
         services.face_prompt = self._facePrompt.emit
@@ -113,6 +112,16 @@ class JourneyViewModel(QObject):
         self._timer.start()
         self._refresh()
         self.readiness = ReadinessWatch(self, timing.readiness_seconds)  # printer and platform, early
+
+    @property
+    def video(self) -> Any:
+        """screens.video_help.VideoHelp, built if it was not yet (screens/late_parts.py)."""
+        return self.parts.ensure().video if self.parts is not None else None
+
+    @property
+    def staff_desk(self) -> Any:
+        """screens.staff_desk.StaffDesk: staff card events go there (built at the first one if need be)."""
+        return self.parts.ensure().desk if self.parts is not None else None
 
     # ---------------------------------------------------------------- driver side
 
@@ -180,8 +189,8 @@ class JourneyViewModel(QObject):
                 self.tasks.run("staff", lambda: self.services.execute(effect), self._poll_complete)
         elif isinstance(effect, SessionEnded):
             log.info("session ended", extra={"event": "session_end", "reason": effect.reason})
-            if self.video is not None:
-                self.video.session_ended()  # a video call never outlives the citizen's session
+            if self.parts is not None and self.parts.video is not None:
+                self.parts.video.session_ended()  # a video call never outlives the citizen's session
             self._prompt = ""
             self.camera_feed.clear()
             ticket = effect.ticket
@@ -395,8 +404,8 @@ class JourneyViewModel(QObject):
         self._say(i18n.text(key, self.journey.language))
 
     def shutdown(self) -> None:
-        if self.video is not None:
-            self.video.shutdown()
+        if self.parts is not None and self.parts.video is not None:
+            self.parts.video.shutdown()
         self._timer.stop()
         self.readiness.stop()
         self.tasks.shutdown()
