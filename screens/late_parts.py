@@ -13,15 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Property, QObject, Signal, Slot
+from PySide6.QtCore import Property, QObject, Slot
 
 NAMES = ("videoHelp", "maint", "desk")  # the QML context properties, in the order build() returns them
 
 
 class Pending(QObject):
-    """What QML sees under a part's name until the part is built."""
-
-    changed = Signal()  # never emitted: the real part replaces this object
+    """What QML sees under a part's name until the part is built (then the part replaces it)."""
 
     def __init__(self, name: str, use: Callable[[str], Any]) -> None:
         super().__init__()
